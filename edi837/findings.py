@@ -1,0 +1,137 @@
+"""Findings, fixes and edits: the vocabulary every layer uses to report a problem.
+
+A finding says what is wrong and where (interchange, transaction, claim, service line, loop,
+segment, element). A finding may carry a :class:`Fix`: concrete :class:`Edit` objects with an
+applicability, in the manner of ruff (``safe`` is applied by ``edi837 fix``; ``unsafe`` only
+with ``--unsafe-fixes``). Nothing here changes a file; only the fixer applies edits.
+
+This module sits at the bottom of the import graph so that the X12 layer, the 837P layer and
+the rules can all report through the same type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a finding is, as the rules catalogue defines it (§0)."""
+
+    REJECT = "reject"
+    DENY_RISK = "deny-risk"
+    WARNING = "warning"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used by ``--fail-on`` and for sorting."""
+        return _RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        """True when this severity is as bad as ``other`` or worse."""
+        return self.rank >= other.rank
+
+
+_RANK = {Severity.WARNING: 1, Severity.DENY_RISK: 2, Severity.REJECT: 3}
+
+
+class Applicability(str, Enum):
+    """Whether the fixer may apply a fix without being asked (ruff's Safe/Unsafe)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class EditKind(str, Enum):
+    """What an edit does to the segment stream."""
+
+    REPLACE = "replace"  # set one element (or component) to a new value
+    DELETE = "delete"  # remove a whole segment
+    INSERT_AFTER = "insert_after"  # add a segment after the anchor segment
+    REPLACE_SEGMENT = "replace_segment"  # swap the whole text of a segment
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One concrete change, anchored on a segment by its 1-based ordinal in the file.
+
+    ``element`` is a reference such as ``LIN03`` or ``SV101-3`` for ``REPLACE``; ``new`` is the
+    element value for ``REPLACE`` and the full segment text (no terminator) for inserts and
+    ``REPLACE_SEGMENT``.
+    """
+
+    kind: EditKind
+    segment_number: int
+    element: str | None = None
+    old: str | None = None
+    new: str | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A set of edits that together repair one finding."""
+
+    applicability: Applicability
+    description: str
+    edits: tuple[Edit, ...] = ()
+
+    @property
+    def concrete(self) -> bool:
+        """A fix with no edits is a suggestion in words only; the fixer cannot apply it."""
+        return bool(self.edits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``fix`` object of the JSON findings contract."""
+        return {"applicability": self.applicability.value, "description": self.description}
+
+
+@dataclass
+class Finding:
+    """One problem, located as precisely as the data allows.
+
+    The location fields follow the JSON contract of ``architecture.md`` §3: ``claim`` is
+    CLM01, ``line`` the LX01 of the service line (``None`` when the finding is not about a
+    line), ``segment_number`` the 1-based ordinal of the segment in the file.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    segment_id: str | None = None
+    segment_number: int | None = None
+    byte_offset: int | None = None
+    line_number: int | None = None
+    element: str | None = None
+    loop: str | None = None
+    interchange: str | None = None
+    transaction: str | None = None
+    claim: str | None = None
+    line: int | None = None
+    fix: Fix | None = None
+    segment_text: str | None = field(default=None, compare=False)
+    column: int | None = field(default=None, compare=False)
+    width: int | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding object of ``check -f json``, key order as in the contract."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "interchange": self.interchange,
+            "transaction": self.transaction,
+            "claim": self.claim,
+            "line": self.line,
+            "loop": self.loop,
+            "segment": self.segment_id,
+            "segment_number": self.segment_number,
+            "byte_offset": self.byte_offset,
+            "element": self.element,
+            "fix": self.fix.to_dict() if self.fix else None,
+        }
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        """File order first, then worst first, then code."""
+        return (self.segment_number or 0, -self.severity.rank, self.code)

@@ -1,0 +1,293 @@
+"""Streaming X12 tokenizer: bytes in, :class:`~edi837.x12.segment.Segment` objects out.
+
+The reader never holds the whole file: it decodes fixed-size chunks and yields one segment at a
+time, each with its 1-based ordinal, byte offset and line number. Delimiters are read from each
+ISA as it arrives (element separator at ISA offset 3, repetition separator ISA11 from version
+00501 on, component separator ISA16, terminator right after it), so a file of concatenated
+interchanges with different delimiters is read correctly.
+
+Encodings: 8-bit files (ASCII, Latin-1, UTF-8 with or without a byte order mark) are decoded
+byte for byte as Latin-1, so offsets stay exact and writing re-encodes to the same bytes; UTF-16
+LE/BE files are recognised by their byte order mark or by the NUL pattern of ``ISA``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from edi837.x12.segment import Delimiters, Segment
+
+CHUNK_SIZE = 1 << 20
+_WHITESPACE = " \t\r\n"
+# ISA elements are fixed-width, so 16 separators fall within the first ~110 characters; a
+# malformed ISA may be longer, but never this long.
+_ISA_SCAN = 400
+
+
+class X12SyntaxError(Exception):
+    """Input that cannot be read as X12 at all; reported as one line, exit code 2."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        segment_number: int | None = None,
+        byte_offset: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.segment_number = segment_number
+        self.byte_offset = byte_offset
+        self.hint = hint
+
+    def describe(self, name: str) -> str:
+        """``FILE: segment N (byte B): what is wrong; what to do``: the one error line."""
+        where = []
+        if self.segment_number is not None:
+            where.append(f"segment {self.segment_number}")
+        if self.byte_offset is not None:
+            where.append(f"(byte {self.byte_offset})")
+        place = f" {' '.join(where)}" if where else ""
+        hint = f"; {self.hint}" if self.hint else ""
+        return f"{name}:{place}: {self.message}{hint}"
+
+
+def delimiters_from_isa(text: str, start: int = 0) -> tuple[Delimiters, int] | None:
+    """Read the delimiters of the ISA that begins at ``text[start]``.
+
+    Returns the delimiters and the index of the terminator, or ``None`` when ``text`` does not
+    yet hold 16 element separators and the two characters after them. The ISA is not assumed to
+    be exactly 106 characters: a mis-padded ISA is still read (and reported by the envelope
+    check ENV-001) rather than mis-tokenised.
+    """
+    if len(text) < start + 4:
+        return None
+    sep = text[start + 3]
+    index = start + 3
+    starts = []
+    for _ in range(16):
+        starts.append(index + 1)
+        index = text.find(sep, index + 1, start + _ISA_SCAN)
+        if index < 0:
+            return None
+    # ``index`` is now the 16th separator: ISA16 follows, then the segment terminator.
+    if len(text) < index + 3:
+        return None
+    component = text[index + 1]
+    terminator = text[index + 2]
+    isa11 = text[starts[10] : starts[11] - 1]
+    isa12 = text[starts[11] : starts[12] - 1]
+    # ISA11 became the repetition separator in 00501; before that it held the standards id
+    # (``U``), and a letter or digit there is never a separator.
+    repetition: str | None = None
+    if len(isa11) == 1 and not isa11.isalnum() and isa12 >= "00501":
+        repetition = isa11
+    return Delimiters(sep, component, terminator, repetition), index + 2
+
+
+def _detect_encoding(head: bytes) -> tuple[str, str, bytes]:
+    """(name for people, codec to decode with, byte order mark) from the first bytes."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", "latin-1", codecs.BOM_UTF8
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", "utf-16-le", codecs.BOM_UTF16_LE
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", "utf-16-be", codecs.BOM_UTF16_BE
+    # Without a byte order mark, UTF-16 shows itself by the NUL bytes around "ISA".
+    little = head.find(b"I\x00S\x00A\x00", 0, 64)
+    if little >= 0 and little % 2 == 0:
+        return "utf-16-le", "utf-16-le", b""
+    big = head.find(b"\x00I\x00S\x00A", 0, 64)
+    if big >= 0 and big % 2 == 0:
+        return "utf-16-be", "utf-16-be", b""
+    return "ascii", "latin-1", b""
+
+
+class SegmentReader:
+    """Iterate over the segments of one X12 byte stream.
+
+    After iteration, :attr:`tail` holds what followed the last segment (usually a line break),
+    which the writer needs to reproduce the file exactly.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str = "-", chunk_size: int = CHUNK_SIZE) -> None:
+        self.stream = stream
+        self.name = name
+        self.chunk_size = chunk_size
+        self.encoding = "ascii"
+        self.codec = "latin-1"
+        self.bom = b""
+        self.tail = ""
+        self.delimiters: Delimiters | None = None
+        self.segments_read = 0
+        self._bytes_per_char = 1
+
+    def _byte_offset(self, char_offset: int) -> int:
+        return len(self.bom) + char_offset * self._bytes_per_char
+
+    def __iter__(self) -> Iterator[Segment]:
+        head = self.stream.read(self.chunk_size)
+        if not head:
+            raise X12SyntaxError(
+                "the file is empty", hint="expected an X12 interchange starting with ISA"
+            )
+        self.encoding, self.codec, self.bom = _detect_encoding(head)
+        if self.codec != "latin-1":
+            self._bytes_per_char = 2
+        elif b"\x00" in head:
+            offset = head.index(b"\x00")
+            raise X12SyntaxError(
+                "binary data (NUL byte), not an X12 text file",
+                byte_offset=offset,
+                hint="check that this is an 837 file and not a zip, PDF or image",
+            )
+        decoder = codecs.getincrementaldecoder(self.codec)(errors="strict")
+        try:
+            buf = decoder.decode(head[len(self.bom) :])
+        except UnicodeDecodeError as exc:
+            raise X12SyntaxError(
+                f"cannot decode the file as {self.encoding}: {exc.reason}",
+                byte_offset=exc.start,
+                hint="save it as ASCII, UTF-8 or UTF-16",
+            ) from None
+        return self._segments(buf, decoder)
+
+    def _segments(self, buf: str, decoder: codecs.IncrementalDecoder) -> Iterator[Segment]:
+        stream = self.stream
+        chunk_size = self.chunk_size
+        eof = False
+        base = 0  # file char offset of buf[0]
+        pos = 0
+        line = 1
+        number = 0
+        delims: Delimiters | None = None
+        term = ""
+        find = str.find
+        count = str.count
+        whitespace = _WHITESPACE
+
+        def more() -> bool:
+            nonlocal buf, base, pos, eof, start
+            if eof:
+                return False
+            data = stream.read(chunk_size)
+            if not data:
+                eof = True
+                tail = decoder.decode(b"", final=True)
+                buf += tail
+                return bool(tail)
+            if self.codec == "latin-1" and b"\x00" in data:
+                raise X12SyntaxError(
+                    "binary data (NUL byte) inside the file",
+                    segment_number=number + 1,
+                    byte_offset=self._byte_offset(base + len(buf)) + data.index(b"\x00"),
+                    hint="the file is corrupt or not X12",
+                )
+            # Drop what has been consumed so memory stays bounded by one chunk plus one segment.
+            buf = buf[start:] + decoder.decode(data)
+            base += start
+            pos -= start
+            start = 0
+            return True
+
+        start = 0
+        while True:
+            start = pos
+            # Line breaks and indentation between segments are layout, not data (ENV-003).
+            while True:
+                n = len(buf)
+                while pos < n and buf[pos] in whitespace:
+                    pos += 1
+                if pos < n or not more():
+                    break
+            if pos >= len(buf):
+                self.tail = buf[start:]
+                return
+            if buf.startswith("ISA", pos) or delims is None:
+                while len(buf) - pos < _ISA_SCAN and more():
+                    pass
+                if not buf.startswith("ISA", pos):
+                    found = buf[pos : pos + 20].split("\n")[0]
+                    raise X12SyntaxError(
+                        f"the file does not start with an ISA segment (found {found!r})",
+                        segment_number=number + 1,
+                        byte_offset=self._byte_offset(base + pos),
+                        hint="an X12 interchange must begin with ISA",
+                    )
+                found_delims = delimiters_from_isa(buf, pos)
+                if found_delims is None:
+                    raise X12SyntaxError(
+                        "truncated ISA segment: fewer than 16 elements before the end of data",
+                        segment_number=number + 1,
+                        byte_offset=self._byte_offset(base + pos),
+                        hint="the ISA must be complete (106 characters with its terminator)",
+                    )
+                delims, _ = found_delims
+                if delims.segment in (delims.element, delims.component) or (
+                    delims.element == delims.component
+                ):
+                    raise X12SyntaxError(
+                        "the ISA declares the same character as two different delimiters",
+                        segment_number=number + 1,
+                        byte_offset=self._byte_offset(base + pos),
+                        hint="ISA offset 3, ISA16 and the terminator must be distinct",
+                    )
+                term = delims.segment
+                self.delimiters = delims
+            while True:
+                end = find(buf, term, pos)
+                if end >= 0 or not more():
+                    break
+            number += 1
+            line += count(buf, "\n", start, pos)
+            if end < 0:
+                # The last segment has no terminator: keep it, and keep trailing white space
+                # as the file's tail so that the writer can reproduce it.
+                rest = buf[pos:]
+                text = rest.rstrip(whitespace)
+                self.tail = rest[len(text) :]
+                self.segments_read = number
+                yield Segment(text, delims, number, self._byte_offset(base + pos), line, buf[start:pos], "")
+                return
+            seg = Segment(
+                buf[pos:end], delims, number, self._byte_offset(base + pos), line, buf[start:pos], term
+            )
+            line += count(buf, "\n", pos, end + 1)
+            pos = end + 1
+            self.segments_read = number
+            yield seg
+
+
+def open_source(name: str) -> BinaryIO:
+    """Open ``name`` for reading bytes; ``-`` is standard input.
+
+    Raises :class:`X12SyntaxError` with a one-line reason for a missing file, a directory or a
+    file that cannot be read, so that the command line never shows a traceback for them.
+    """
+    if name == "-":
+        return sys.stdin.buffer
+    path = Path(name)
+    if path.is_dir():
+        raise X12SyntaxError("is a directory, not a file", hint="name the 837 files inside it")
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except FileNotFoundError:
+        raise X12SyntaxError("no such file", hint="check the path") from None
+    except PermissionError:
+        raise X12SyntaxError("permission denied", hint="check the file's permissions") from None
+    except OSError as exc:
+        raise X12SyntaxError(f"cannot open: {os.strerror(exc.errno or 0)}") from None
+
+
+def read_segments(data: bytes | str) -> list[Segment]:
+    """All segments of a small in-memory document (tests, rule cases, snippets)."""
+    import io
+
+    raw = data.encode("latin-1") if isinstance(data, str) else data
+    return list(SegmentReader(io.BytesIO(raw)))
