@@ -1,0 +1,559 @@
+"""The reference data the rules consult: shipped tables plus whichever official files were found.
+
+:func:`load_reference` always has the shipped tables (cached per process) and adds the official
+CMS/FDA files it finds in a folder, by their published names: NCCI practitioner PTP parts
+(``ccipra-*.TXT``), the practitioner MUE CSV (``*MUE*Practitioner*.csv``), the ASP NDC-HCPCS
+crosswalk 508 CSV (``*crosswalk*.csv``), the HCPCS alpha-numeric TXT (``HCPC*.txt``) and the FDA
+NDC Directory (``product.txt`` + ``package.txt``), plain or inside the zip archives as
+downloaded. :class:`ReferenceData` answers the questions the rules ask and says which official
+tables are missing, so a rule can tell "no edit" from "no data".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from .asp import CrosswalkTable, load_crosswalk
+from .fda import PACKAGE_NAME, PRODUCT_NAME, NdcDirectory, load_packages, load_products
+from .hcpcs import (
+    HCPCS_TXT_NAME,
+    HCPCS_XLSX_NAME,
+    LEVEL2_CODE,
+    HcpcsTable,
+    hcpcs_period,
+    load_hcpcs_txt,
+    looks_like_hcpcs_txt,
+)
+from .model import (
+    OFFICIAL_TABLES,
+    AntineoplasticKind,
+    CrosswalkRow,
+    DrugCode,
+    FixSafety,
+    HcpcsCode,
+    Mue,
+    NdcPackage,
+    PtpEdit,
+    ReferenceDataError,
+    TableInfo,
+)
+from .ncci import (
+    MUE_NAME,
+    PTP_NAME,
+    MueTable,
+    PtpTable,
+    load_mue,
+    mue_effective_date,
+    ptp_quarter,
+)
+from .ndc import is_ndc11, paddings_of_10
+from .shipped import ShippedTables, shipped_tables
+from .sources import Source, discover, open_text
+
+_J_CODE = re.compile(r"^J\d{4}$")
+_Q_CODE = re.compile(r"^Q\d{4}$")
+
+# Q codes that are services, supplies or site codes rather than drugs (HCPCS Level II
+# descriptors): cardiokymography, infusion/chemotherapy administration, Pap smear and office
+# lab tests; ventricular assist device supplies and pharmacy fees; new-technology IOLs; the IVIG
+# demonstration services; brachytherapy sources, the telehealth originating-site fee and the
+# collagen skin test; casting and splint supplies; skin substitutes; hospice and home health
+# site codes; the Tc-99m add-on, platelet pathogen tests and products, enteral enzyme cartridges.
+_Q_NON_DRUG = (
+    ("Q0035", "Q0115"),
+    ("Q0477", "Q0514"),
+    ("Q1004", "Q1005"),
+    ("Q2052", "Q2052"),
+    ("Q3001", "Q3001"),
+    ("Q3014", "Q3014"),
+    ("Q3031", "Q3031"),
+    ("Q4001", "Q4051"),
+    ("Q4100", "Q4399"),
+    ("Q5001", "Q5010"),
+    ("Q9969", "Q9969"),
+    ("Q9987", "Q9988"),
+    ("Q9994", "Q9994"),
+)
+
+_NAMED_QUARTER = re.compile(r"\b(january|april|july|october)\s+(\d{4})\b", re.I)
+_QUARTER_MONTHS = {"january": "Q1", "april": "Q2", "july": "Q3", "october": "Q4"}
+
+_SOURCES = {
+    "ncci-ptp": "CMS Medicare NCCI Procedure to Procedure (PTP) Edits, practitioner",
+    "mue": "CMS Medicare NCCI Medically Unlikely Edits (MUEs), practitioner services",
+    "asp-crosswalk": "CMS ASP Pricing Files, ASP NDC-HCPCS crosswalk (section 508 CSV)",
+    "hcpcs": "CMS HCPCS Quarterly Update, alpha-numeric HCPCS file (fixed-width TXT)",
+    "ndc-directory": "FDA National Drug Code Directory (ndctext: product.txt, package.txt)",
+}
+
+
+def _norm(code: str) -> str:
+    return code.strip().upper()
+
+
+def _in_range(code: str, low: int, high: int) -> bool:
+    """True for a 5-digit numeric (CPT) code inside ``low``..``high``."""
+    return len(code) == 5 and code.isascii() and code.isdigit() and low <= int(code) <= high
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceData:
+    """Reference tables and the lookups the edit rules use.
+
+    Build it with :func:`load_reference`. Lookups that depend on an official file return None
+    when that file was not loaded (see :meth:`missing` and :meth:`loaded`).
+
+    Attributes:
+        tables: Provenance of every loaded table, shipped and official.
+        notes: Things the loader skipped and why (an Excel-only file, unreadable rows...).
+        extra_noc: NOC codes added by configuration on top of the shipped list.
+        shipped: The shipped tables (always present).
+        ptp_table: NCCI practitioner PTP edits, when loaded.
+        mue_table: Practitioner MUEs, when loaded.
+        crosswalk: ASP NDC-HCPCS crosswalk, when loaded.
+        hcpcs: HCPCS Level II codes, when loaded.
+        ndc_directory: FDA NDC Directory packages, when loaded.
+    """
+
+    tables: list[TableInfo]
+    notes: list[str] = field(default_factory=list)
+    extra_noc: frozenset[str] = frozenset()
+    shipped: ShippedTables = field(default_factory=shipped_tables, repr=False)
+    ptp_table: PtpTable | None = field(default=None, repr=False)
+    mue_table: MueTable | None = field(default=None, repr=False)
+    crosswalk: CrosswalkTable | None = field(default=None, repr=False)
+    hcpcs: HcpcsTable | None = field(default=None, repr=False)
+    ndc_directory: NdcDirectory | None = field(default=None, repr=False)
+
+    # -- what is loaded ------------------------------------------------------------------
+
+    def loaded(self, name: str) -> bool:
+        """True when a table of that name (official or shipped) was loaded."""
+        return any(info.name == name for info in self.tables)
+
+    def missing(self) -> list[str]:
+        """Official tables not loaded, in the order of :data:`OFFICIAL_TABLES`.
+
+        The names are ``ncci-ptp``, ``mue``, ``asp-crosswalk``, ``hcpcs`` and ``ndc-directory``.
+        """
+        return [name for name in OFFICIAL_TABLES if not self.loaded(name)]
+
+    def with_extra_noc(self, codes: Iterable[str]) -> ReferenceData:
+        """A copy that also treats ``codes`` as NOC drug codes (payer configuration)."""
+        extra = frozenset(_norm(code) for code in codes if code.strip())
+        return replace(self, extra_noc=self.extra_noc | extra)
+
+    # -- code families (shipped tables) ----------------------------------------------------
+
+    def em_family(self, code: str) -> str | None:
+        """E/M family of a visit code (``office-outpatient``, ``emergency-department``...)."""
+        return self.shipped.em.get(_norm(code))
+
+    def is_vaccine_product(self, code: str) -> bool:
+        """True for vaccine/toxoid product codes: 90476-90759, 913xx and the listed Q codes."""
+        code = _norm(code)
+        return (
+            code in self.shipped.vaccine_products
+            or _in_range(code, 90476, 90759)
+            or _in_range(code, 91300, 91399)
+        )
+
+    def vaccine_kind(self, code: str) -> str | None:
+        """Vaccine kind: ``flu``, ``pneumococcal``, ``hepatitis B``, ``covid`` or ``other``.
+
+        None when the code is not a vaccine product.
+        """
+        code = _norm(code)
+        kind = self.shipped.vaccine_products.get(code)
+        if kind is not None:
+            return kind
+        if _in_range(code, 91300, 91399):
+            return "covid"
+        if _in_range(code, 90476, 90759):
+            return "other"
+        return None
+
+    def is_vaccine_admin(self, code: str) -> bool:
+        """True for immunization administration codes (90460-90474, 90480, G0008-G0010)."""
+        return _norm(code) in self.shipped.vaccine_admin
+
+    def vaccine_admin_codes(self, kind: str) -> list[str]:
+        """Administration codes listed for a vaccine kind (``any`` for the generic CPT codes)."""
+        return [code for code, for_kind in self.shipped.vaccine_admin.items() if for_kind == kind]
+
+    def is_immune_globulin(self, code: str) -> bool:
+        """True for immune globulin / antitoxin / monoclonal product codes 90281-90399."""
+        return _in_range(_norm(code), 90281, 90399)
+
+    def facility_pos_risk(self, pos: str) -> str | None:
+        """``high``, ``medium`` or ``low`` for a facility place of service; None otherwise."""
+        return self.shipped.facility_pos.get(pos.strip())
+
+    def is_pos_code(self, pos: str) -> bool | None:
+        """True for a listed POS code, False when not two digits, None when unknown.
+
+        A two-digit code missing from the shipped snapshot may be a newer CMS assignment, so it
+        is reported as unknown rather than invalid.
+        """
+        pos = pos.strip()
+        if len(pos) != 2 or not pos.isascii() or not pos.isdigit():
+            return False
+        return True if pos in self.shipped.pos_codes else None
+
+    def pos_name(self, pos: str) -> str | None:
+        """CMS name of a POS code."""
+        return self.shipped.pos_codes.get(pos.strip())
+
+    def is_noc(self, code: str) -> bool:
+        """True for not-otherwise-classified / unlisted drug codes, including configured ones."""
+        code = _norm(code)
+        return code in self.shipped.noc or code in self.extra_noc
+
+    def noc_hospital_only(self, code: str) -> bool:
+        """True for NOC codes meant for hospital outpatient claims only (C9399)."""
+        return self.shipped.noc.get(_norm(code), False)
+
+    def antineoplastic(self, code: str) -> AntineoplasticKind | None:
+        """``hormonal`` or ``non-hormonal`` for antineoplastic drug codes, else None.
+
+        Listed codes use their table entry; any other J9000-J9999 code is non-hormonal.
+        """
+        code = _norm(code)
+        kind = self.shipped.antineoplastic.get(code)
+        if kind == "hormonal":
+            return "hormonal"
+        if kind == "non-hormonal":
+            return "non-hormonal"
+        if kind is None and _J_CODE.match(code) and code >= "J9000":
+            return "non-hormonal"
+        return None
+
+    def is_ndc_unit(self, unit: str) -> bool:
+        """True for a CTP05-1 unit the 837P accepts: F2, GR, ME, ML, UN."""
+        return unit in self.shipped.ndc_units_valid
+
+    def ndc_unit_fix(self, unit: str) -> tuple[str, FixSafety] | None:
+        """Replacement for a wrong CTP05-1 unit and whether applying it is safe.
+
+        ``MG``->``ME``, ``GM``->``GR``, ``IU``->``F2`` are safe, ``EA``->``UN`` is not; a valid
+        unit in the wrong case is safely upper-cased. None when the unit is valid or unknown.
+        """
+        if unit in self.shipped.ndc_units_valid:
+            return None
+        upper = unit.strip().upper()
+        if upper in self.shipped.ndc_units_valid:
+            return upper, "safe"
+        fix = self.shipped.ndc_unit_fixes.get(upper)
+        if fix is None:
+            return None
+        replacement, safety = fix
+        return replacement, "safe" if safety == "safe" else "unsafe"
+
+    def drug(self, code: str) -> DrugCode | None:
+        """Billing unit and package facts of a common injectable drug code."""
+        return self.shipped.drugs.get(_norm(code))
+
+    def is_drug_code(self, code: str) -> bool:
+        """True for a drug/biological line code: J codes, drug Q codes, immune globulins.
+
+        Q codes for services, supplies and vaccines are excluded. S codes (commercial payers)
+        and C codes (hospital only) are left to the caller.
+        """
+        code = _norm(code)
+        if code in self.shipped.drugs or self.is_immune_globulin(code):
+            return True
+        if _J_CODE.match(code):
+            return True
+        if _Q_CODE.match(code):
+            if self.is_vaccine_product(code):
+                return False
+            return not any(low <= code <= high for low, high in _Q_NON_DRUG)
+        return False
+
+    # -- NCCI (official) ---------------------------------------------------------------------
+
+    def ptp(self, col1: str, col2: str, dos: date) -> PtpEdit | None:
+        """The PTP edit with ``col1`` in column 1 and ``col2`` in column 2 in effect on ``dos``."""
+        if self.ptp_table is None:
+            return None
+        return self.ptp_table.edit_on(_norm(col1), _norm(col2), dos)
+
+    def ptp_pair(self, a: str, b: str, dos: date) -> PtpEdit | None:
+        """The PTP edit between two codes in either column order, in effect on ``dos``.
+
+        The returned edit's ``column1``/``column2`` tell which code is paid and which denied.
+        When both orders have an edit, one that applies (indicator 0 or 1) wins over 9.
+        """
+        found = [edit for edit in (self.ptp(a, b, dos), self.ptp(b, a, dos)) if edit is not None]
+        applying = [edit for edit in found if edit.modifier != 9]
+        if applying:
+            return applying[0]
+        return found[0] if found else None
+
+    def ptp_edits(self, col1: str, col2: str) -> list[PtpEdit]:
+        """Every date window of a pair in exact column order (deleted ones included)."""
+        if self.ptp_table is None:
+            return []
+        return self.ptp_table.edits(_norm(col1), _norm(col2))
+
+    def mue(self, code: str) -> Mue | None:
+        """Practitioner MUE of a code. None when not loaded or not published (confidential)."""
+        if self.mue_table is None:
+            return None
+        return self.mue_table.get(_norm(code))
+
+    # -- drugs and NDCs (official) -------------------------------------------------------------
+
+    def crosswalk_for_ndc(self, ndc11: str) -> list[CrosswalkRow]:
+        """ASP crosswalk rows of an 11-digit NDC (one NDC may map to several HCPCS codes)."""
+        if self.crosswalk is None:
+            return []
+        return list(self.crosswalk.by_ndc.get(ndc11.strip(), []))
+
+    def crosswalk_for_hcpcs(self, code: str) -> list[CrosswalkRow]:
+        """ASP crosswalk rows billed under a HCPCS code."""
+        if self.crosswalk is None:
+            return []
+        return list(self.crosswalk.by_hcpcs.get(_norm(code), []))
+
+    def hcpcs_code(self, code: str) -> HcpcsCode | None:
+        """The HCPCS Level II record of a code, when the HCPCS file is loaded."""
+        if self.hcpcs is None:
+            return None
+        return self.hcpcs.codes.get(_norm(code))
+
+    def hcpcs_active(self, code: str, dos: date) -> bool | None:
+        """Whether a HCPCS Level II code was valid on ``dos``.
+
+        None when no HCPCS file is loaded or the code is not a Level II code (CPT codes are not
+        in the file); False when the file does not list the code or it was terminated.
+        """
+        code = _norm(code)
+        if self.hcpcs is None or not LEVEL2_CODE.match(code):
+            return None
+        record = self.hcpcs.codes.get(code)
+        return record is not None and record.active_on(dos)
+
+    def ndc_package(self, ndc11: str) -> NdcPackage | None:
+        """The FDA Directory package of an 11-digit NDC (newest listing when re-listed)."""
+        if self.ndc_directory is None:
+            return None
+        records = self.ndc_directory.records(ndc11.strip())
+        return records[0] if records else None
+
+    def ndc_marketed_on(self, ndc11: str, dos: date) -> bool | None:
+        """True when the NDC is in the FDA Directory and marketed on ``dos``.
+
+        None when no directory is loaded; False when the NDC is absent or not marketed then.
+        """
+        if self.ndc_directory is None:
+            return None
+        return any(record.marketed_on(dos) for record in self.ndc_directory.records(ndc11.strip()))
+
+    def ndc_candidates_from_10(self, digits10: str) -> list[str]:
+        """The 11-digit paddings of a bare 10-digit NDC that exist in the loaded directory.
+
+        Exactly one candidate makes the conversion safe (R-NDC-005 SAFE+LOOKUP). Empty when no
+        directory is loaded.
+        """
+        if self.ndc_directory is None:
+            return []
+        directory = self.ndc_directory
+        return [ndc for ndc in paddings_of_10(digits10.strip()) if ndc in directory]
+
+    def is_ndc_known(self, ndc11: str) -> bool | None:
+        """True when the 11-digit NDC is in the loaded directory; None without a directory."""
+        if self.ndc_directory is None:
+            return None
+        return is_ndc11(ndc11) and ndc11 in self.ndc_directory
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def _unique_by_name(sources: Iterable[Source]) -> list[Source]:
+    """One source per file name, preferring an unpacked file over the same member of a zip."""
+    chosen: dict[str, Source] = {}
+    for source in sources:
+        key = source.name.lower()
+        if key not in chosen or (chosen[key].member is not None and source.member is None):
+            chosen[key] = source
+    return list(chosen.values())
+
+
+def _file_date(source: Source) -> str:
+    return f"file date {source.modified.isoformat()}"
+
+
+def _info(name: str, as_of: str, source: Source, rows: int) -> TableInfo:
+    return TableInfo(name, _SOURCES[name], as_of, source.path, rows, True, source.member)
+
+
+def load_reference(folder: Path | None = None) -> ReferenceData:
+    """Load the shipped tables and the official files found in ``folder``.
+
+    Args:
+        folder: Folder holding downloaded CMS/FDA files (plain or zipped); None for the
+            shipped tables only.
+
+    Returns:
+        The reference data.
+
+    Raises:
+        ReferenceDataError: When the folder does not exist or a file named like an official
+            file does not have its published layout.
+    """
+    shipped = shipped_tables()
+    tables = list(shipped.infos)
+    notes: list[str] = []
+    if folder is None:
+        return ReferenceData(tables, notes, shipped=shipped)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReferenceDataError(str(folder), "reference folder not found")
+    sources = _unique_by_name(discover(folder))
+    return ReferenceData(
+        tables,
+        notes,
+        shipped=shipped,
+        ptp_table=_find_ptp(sources, tables, notes),
+        mue_table=_find_mue(sources, tables, notes),
+        crosswalk=_find_crosswalk(sources, tables),
+        hcpcs=_find_hcpcs(sources, tables, notes),
+        ndc_directory=_find_ndc(sources, tables, notes),
+    )
+
+
+def _find_ptp(sources: list[Source], tables: list[TableInfo], notes: list[str]) -> PtpTable | None:
+    parts: dict[tuple[int, int, int], list[tuple[int, Source]]] = {}
+    excel: list[Source] = []
+    for source in sources:
+        match = PTP_NAME.match(source.name)
+        if not match:
+            continue
+        if source.name.lower().endswith((".xlsx", ".xls")):
+            excel.append(source)
+        elif source.name.lower().endswith(".txt"):
+            key = (int(match["major"]), int(match["minor"]), int(match["rev"]))
+            parts.setdefault(key, []).append((int(match["part"] or 0), source))
+    if not parts:
+        notes.extend(
+            f"{source.location}: PTP Excel edition skipped (openpyxl is not a dependency); "
+            "use the TXT from the same zip"
+            for source in excel
+        )
+        return None
+    latest = max(parts)
+    version = f"v{latest[0]}{latest[1]}r{latest[2]}"
+    table = PtpTable()
+    # Parts are read in part order (f1..f4), which is code order, so no sort is needed.
+    for _part, source in sorted(parts[latest], key=lambda item: item[0]):
+        rows = table.read_part(source)
+        as_of = f"{ptp_quarter(source.name) or 'unknown quarter'} ({version})"
+        tables.append(_info("ncci-ptp", as_of, source, rows))
+    table.finish()
+    if table.skipped_rows:
+        notes.append(f"ncci-ptp: rows not in the code/date layout skipped: {table.skipped_rows}")
+    older = [
+        f"v{major}{minor}r{rev}"
+        for major, minor, rev in sorted(parts)
+        if (major, minor, rev) != latest
+    ]
+    if older:
+        notes.append(f"ncci-ptp: older versions ignored: {', '.join(older)}")
+    return table
+
+
+def _find_mue(sources: list[Source], tables: list[TableInfo], notes: list[str]) -> MueTable | None:
+    candidates = [s for s in sources if MUE_NAME.search(s.name)]
+    if not candidates:
+        for source in sources:
+            name = source.name.lower()
+            if "mue" in name and "practitioner" in name and name.endswith((".xlsx", ".xls")):
+                notes.append(f"{source.location}: MUE Excel edition not read; use the CSV")
+        return None
+
+    source = max(candidates, key=lambda s: mue_effective_date(s.name) or date.min)
+    table = load_mue(source)
+    as_of = table.effective.isoformat() if table.effective else "unknown (no Eff_ date in name)"
+    tables.append(_info("mue", as_of, source, len(table)))
+    return table
+
+
+def _find_crosswalk(sources: list[Source], tables: list[TableInfo]) -> CrosswalkTable | None:
+    def rank(source: Source) -> tuple[bool, str, date]:
+        # Prefer the ASP crosswalk, then the latest quarter named in the file name
+        # ("... October 2026 ASP NDC-HCPCS Crosswalk ..."), then the newest download.
+        period = _NAMED_QUARTER.search(source.name)
+        quarter = f"{period.group(2)}-{_QUARTER_MONTHS[period.group(1).lower()]}" if period else ""
+        return (re.search(r"\basp\b", source.name, re.I) is not None, quarter, source.modified)
+
+    candidates = [
+        s
+        for s in sources
+        if s.name.lower().endswith(".csv")
+        and "crosswalk" in s.name.lower()
+        and not re.search(r"\b(awp|opps|prep)\b", s.name, re.I)
+    ]
+    if not candidates:
+        return None
+    source = max(candidates, key=rank)
+    table = load_crosswalk(source)
+    as_of = table.quarter or "unknown quarter"
+    if table.effective:
+        as_of += f" (effective {table.effective.isoformat()})"
+    tables.append(_info("asp-crosswalk", as_of, source, table.rows))
+    return table
+
+
+def _find_hcpcs(
+    sources: list[Source], tables: list[TableInfo], notes: list[str]
+) -> HcpcsTable | None:
+    candidates = []
+    for source in sources:
+        if HCPCS_TXT_NAME.match(source.name):
+            with open_text(source) as handle:
+                first = next((line for line in handle if line.strip()), "")
+            if looks_like_hcpcs_txt(first):
+                candidates.append(source)
+    if not candidates:
+        for source in sources:
+            if HCPCS_XLSX_NAME.match(source.name):
+                notes.append(
+                    f"{source.location}: HCPCS Excel file skipped (openpyxl is not a dependency); "
+                    "use the fixed-width TXT from the same zip"
+                )
+        return None
+
+    def rank(source: Source) -> tuple[bool, str]:
+        return ("ANWEB" in source.name.upper(), hcpcs_period(source.name) or "")
+
+    source = max(candidates, key=rank)
+    table = load_hcpcs_txt(source)
+    tables.append(_info("hcpcs", hcpcs_period(source.name) or "unknown period", source, len(table)))
+    return table
+
+
+def _find_ndc(
+    sources: list[Source], tables: list[TableInfo], notes: list[str]
+) -> NdcDirectory | None:
+    packages = [s for s in sources if PACKAGE_NAME.match(s.name)]
+    products = [s for s in sources if PRODUCT_NAME.match(s.name)]
+    if not packages:
+        if products:
+            notes.append("ndc-directory: product.txt found without package.txt; not loaded")
+        return None
+    directory = NdcDirectory()
+    for source in products:
+        rows = load_products(source, directory)
+        tables.append(_info("ndc-directory", _file_date(source), source, rows))
+    for source in packages:
+        rows = load_packages(source, directory)
+        tables.append(_info("ndc-directory", _file_date(source), source, rows))
+    if directory.skipped_rows:
+        notes.append(f"ndc-directory: package codes not in an NDC layout: {directory.skipped_rows}")
+    return directory
