@@ -27,6 +27,9 @@ _WHITESPACE = " \t\r\n"
 # ISA elements are fixed-width, so 16 separators fall within the first ~110 characters; a
 # malformed ISA may be longer, but never this long.
 _ISA_SCAN = 400
+# Enough leading bytes to see a byte order mark or the NUL pattern of UTF-16 "ISA" after some
+# leading white space, however small the chunk size.
+_DETECT_BYTES = 64
 
 
 class X12SyntaxError(Exception):
@@ -69,13 +72,13 @@ def delimiters_from_isa(text: str, start: int = 0) -> tuple[Delimiters, int] | N
     if len(text) < start + 4:
         return None
     sep = text[start + 3]
-    index = start + 3
-    starts = []
-    for _ in range(16):
-        starts.append(index + 1)
+    index = start + 3  # the separator before ISA01
+    starts = [index + 1]
+    for _ in range(15):
         index = text.find(sep, index + 1, start + _ISA_SCAN)
         if index < 0:
             return None
+        starts.append(index + 1)
     # ``index`` is now the 16th separator: ISA16 follows, then the segment terminator.
     if len(text) < index + 3:
         return None
@@ -133,6 +136,11 @@ class SegmentReader:
 
     def __iter__(self) -> Iterator[Segment]:
         head = self.stream.read(self.chunk_size)
+        while head and len(head) < _DETECT_BYTES:
+            data = self.stream.read(self.chunk_size)
+            if not data:
+                break
+            head += data
         if not head:
             raise X12SyntaxError(
                 "the file is empty", hint="expected an X12 interchange starting with ISA"
@@ -171,17 +179,34 @@ class SegmentReader:
         find = str.find
         count = str.count
         whitespace = _WHITESPACE
+        start = 0  # file layout before the current segment starts here in buf
 
         def more() -> bool:
             nonlocal buf, base, pos, eof, start
             if eof:
                 return False
+            # Drop what has been consumed before reading on, so that at most the rest of one
+            # chunk, the new raw chunk and its decoded text are alive at once: memory stays
+            # bounded by about two chunks plus one segment, whatever the file size.
+            if start:
+                buf = buf[start:]
+                base += start
+                pos -= start
+                start = 0
             data = stream.read(chunk_size)
+            try:
+                decoded = decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                raise X12SyntaxError(
+                    f"cannot decode the file as {self.encoding}: {exc.reason}",
+                    segment_number=number + 1,
+                    byte_offset=self._byte_offset(base + len(buf)),
+                    hint="the file is truncated or not X12",
+                ) from None
             if not data:
                 eof = True
-                tail = decoder.decode(b"", final=True)
-                buf += tail
-                return bool(tail)
+                buf += decoded
+                return bool(decoded)
             if self.codec == "latin-1" and b"\x00" in data:
                 raise X12SyntaxError(
                     "binary data (NUL byte) inside the file",
@@ -189,14 +214,10 @@ class SegmentReader:
                     byte_offset=self._byte_offset(base + len(buf)) + data.index(b"\x00"),
                     hint="the file is corrupt or not X12",
                 )
-            # Drop what has been consumed so memory stays bounded by one chunk plus one segment.
-            buf = buf[start:] + decoder.decode(data)
-            base += start
-            pos -= start
-            start = 0
+            del data
+            buf += decoded
             return True
 
-        start = 0
         while True:
             start = pos
             # Line breaks and indentation between segments are layout, not data (ENV-003).
@@ -207,6 +228,12 @@ class SegmentReader:
                 if pos < n or not more():
                     break
             if pos >= len(buf):
+                if number == 0:
+                    raise X12SyntaxError(
+                        "the file holds only white space",
+                        byte_offset=self._byte_offset(base + pos),
+                        hint="expected an X12 interchange starting with ISA",
+                    )
                 self.tail = buf[start:]
                 return
             if buf.startswith("ISA", pos) or delims is None:
@@ -228,7 +255,7 @@ class SegmentReader:
                         byte_offset=self._byte_offset(base + pos),
                         hint="the ISA must be complete (106 characters with its terminator)",
                     )
-                delims, _ = found_delims
+                delims, isa_end = found_delims
                 if delims.segment in (delims.element, delims.component) or (
                     delims.element == delims.component
                 ):
@@ -240,10 +267,14 @@ class SegmentReader:
                     )
                 term = delims.segment
                 self.delimiters = delims
-            while True:
-                end = find(buf, term, pos)
-                if end >= 0 or not more():
-                    break
+                # The ISA ends where its fixed layout says, even if its data holds the
+                # terminator character (a delimiter clash that ENV-002 reports).
+                end = isa_end
+            else:
+                while True:
+                    end = find(buf, term, pos)
+                    if end >= 0 or not more():
+                        break
             number += 1
             line += count(buf, "\n", start, pos)
             if end < 0:
@@ -253,11 +284,11 @@ class SegmentReader:
                 text = rest.rstrip(whitespace)
                 self.tail = rest[len(text) :]
                 self.segments_read = number
-                yield Segment(text, delims, number, self._byte_offset(base + pos), line, buf[start:pos], "")
+                offset = self._byte_offset(base + pos)
+                yield Segment(text, delims, number, offset, line, buf[start:pos], "")
                 return
-            seg = Segment(
-                buf[pos:end], delims, number, self._byte_offset(base + pos), line, buf[start:pos], term
-            )
+            offset = self._byte_offset(base + pos)
+            seg = Segment(buf[pos:end], delims, number, offset, line, buf[start:pos], term)
             line += count(buf, "\n", pos, end + 1)
             pos = end + 1
             self.segments_read = number

@@ -59,7 +59,7 @@ def parse_ref(ref: str) -> ElementRef:
 
 
 class Segment:
-    """One X12 segment with its position in the file.
+    r"""One X12 segment with its position in the file.
 
     Attributes:
         id: the segment identifier (``ISA``, ``CLM``, ``SV1`` ...).
@@ -68,8 +68,9 @@ class Segment:
         byte_offset: offset of the segment id's first byte in the file.
         line: 1-based line number of the segment id in the file.
         lead: white space (line breaks, indentation) between the previous terminator and the id.
-        term: the terminator as it stands in the file (``~``, ``\\r\\n`` when a newline
-            terminates CRLF lines, or ``""`` for a last segment without one).
+        term: the terminator as it stands in the file: ``~``, ``\n`` when a newline
+            terminates segments (``\r`` for CRLF lines, whose ``\n`` starts the next lead),
+            or ``""`` for a last segment without one.
     """
 
     __slots__ = (
