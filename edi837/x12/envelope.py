@@ -311,8 +311,8 @@ class EnvelopeChecker:
         if self._newline_terminated:
             # When the terminator is itself a line break, a CR before an LF terminator is the
             # other half of a CRLF line end; a CR terminator followed by LF is a CRLF too.
-            if term == "\n":
-                breaks += "\r\n" if seg.text.endswith("\r") else "\n"
+            if term in ("\n", "\r\n"):
+                breaks += term
             self._pending = term if term == "\r" else ""
         if breaks and not self._mixed_reported:
             out += self._check_breaks(seg, breaks)

@@ -56,9 +56,9 @@ class X12SyntaxError(Exception):
             where.append(f"segment {self.segment_number}")
         if self.byte_offset is not None:
             where.append(f"(byte {self.byte_offset})")
-        place = f" {' '.join(where)}" if where else ""
+        place = f" {' '.join(where)}:" if where else ""
         hint = f"; {self.hint}" if self.hint else ""
-        return f"{name}:{place}: {self.message}{hint}"
+        return f"{name}:{place} {self.message}{hint}"
 
 
 def delimiters_from_isa(text: str, start: int = 0) -> tuple[Delimiters, int] | None:
@@ -72,6 +72,9 @@ def delimiters_from_isa(text: str, start: int = 0) -> tuple[Delimiters, int] | N
     if len(text) < start + 4:
         return None
     sep = text[start + 3]
+    fixed = _fixed_layout(text, start, sep)
+    if fixed is not None:
+        return fixed
     index = start + 3  # the separator before ISA01
     starts = [index + 1]
     for _ in range(15):
@@ -92,6 +95,26 @@ def delimiters_from_isa(text: str, start: int = 0) -> tuple[Delimiters, int] | N
     if len(isa11) == 1 and not isa11.isalnum() and isa12 >= "00501":
         repetition = isa11
     return Delimiters(sep, component, terminator, repetition), index + 2
+
+
+# Offsets of the 16 element separators of a well-formed ISA (every element has its fixed width).
+_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+
+
+def _fixed_layout(text: str, start: int, sep: str) -> tuple[Delimiters, int] | None:
+    """Delimiters read from the fixed offsets, when the ISA has exactly its fixed layout.
+
+    Reading by offset is what the guide prescribes; it also survives an ISA11 or ISA16 that
+    repeats the element separator (reported by ENV-002), where counting separators would not.
+    """
+    if len(text) < start + 106:
+        return None
+    if any(text[start + offset] != sep for offset in _ISA_SEPARATORS):
+        return None
+    isa11 = text[start + 82]
+    isa12 = text[start + 84 : start + 89]
+    repetition = isa11 if not isa11.isalnum() and isa12 >= "00501" else None
+    return Delimiters(sep, text[start + 104], text[start + 105], repetition), start + 105
 
 
 def _detect_encoding(head: bytes) -> tuple[str, str, bytes]:
@@ -288,7 +311,14 @@ class SegmentReader:
                 yield Segment(text, delims, number, offset, line, buf[start:pos], "")
                 return
             offset = self._byte_offset(base + pos)
-            seg = Segment(buf[pos:end], delims, number, offset, line, buf[start:pos], term)
+            if term == "\n" and end > pos and buf[end - 1] == "\r":
+                # A newline terminator in a file with CRLF line ends: the CR is layout, not
+                # the last character of the last element.
+                seg = Segment(
+                    buf[pos : end - 1], delims, number, offset, line, buf[start:pos], "\r\n"
+                )
+            else:
+                seg = Segment(buf[pos:end], delims, number, offset, line, buf[start:pos], term)
             line += count(buf, "\n", pos, end + 1)
             pos = end + 1
             self.segments_read = number
