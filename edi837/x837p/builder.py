@@ -1,0 +1,494 @@
+"""The loop builder: one :class:`Unit` per claim, streaming, with its context.
+
+:class:`UnitReader` runs the envelope checker (:mod:`edi837.x12.envelope`) and the loop tracker
+(:mod:`edi837.x837p.tracker`) over a stream of segments and cuts it into units:
+
+- ``claim``: a 2300 loop with its nested loops and service lines, from its CLM up to the next
+  CLM, HL or SE, with a filled :class:`~edi837.x837p.model.Claim` (billing provider 2000A,
+  subscriber 2000B and, when there is one, patient 2000C as context);
+- ``segments``: the runs between claims (envelopes, transaction header, HL context);
+- ``skipped``: a transaction set that is not an 837P (an 835, an 837I, a 4010 837), with a
+  notice; its segments are not placed with the 837P map.
+
+Concatenating the segments of all units gives back every segment of the input, in order.
+Memory is bounded by one claim and its context: a party (2000A/B/C) is kept only while it is
+the current one, and runs without claims are cut every :data:`UNIT_SEGMENT_LIMIT` segments.
+
+Every finding of the envelope checker and of the tracker goes to the unit holding the segment
+it is about when that unit is still open, otherwise to the unit being built (a loop closed by
+the next claim's CLM reports into the claim it belongs to). Findings of a claim unit carry the
+claim's CLM01 and, inside a service line, its LX01; STR-004 (CLM02 = sum of SV102) is checked
+here, when the claim is complete.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from edi837.findings import Finding, Severity
+from edi837.x12.envelope import EnvelopeChecker
+from edi837.x12.reader import SegmentReader, open_source
+from edi837.x12.segment import Segment
+from edi837.x837p.guide import Guide
+from edi837.x837p.model import (
+    Claim,
+    DrugLine,
+    Envelope,
+    Loop,
+    Party,
+    Provider,
+    ServiceLine,
+    parse_decimal,
+)
+from edi837.x837p.tracker import LoopTracker, Placement
+
+__all__ = [
+    "UNIT_SEGMENT_LIMIT",
+    "Placed",
+    "Summary",
+    "Unit",
+    "UnitKind",
+    "UnitReader",
+    "read_file",
+    "read_units",
+]
+
+UnitKind = Literal["claim", "segments", "skipped"]
+#: A segment with the place the tracker gave it; unpacks as ``seg, placement``.
+Placed = tuple[Segment, Placement]
+
+#: Runs of segments outside claims (and skipped transactions) are cut into units of at most
+#: this many segments, so that a file of anything but claims still streams.
+UNIT_SEGMENT_LIMIT = 10_000
+
+# Where a loop's segments go while a claim is built.
+_CLAIM, _LINE, _LINE_LOOP, _CLAIM_LOOP = range(4)
+_CLAIM_KINDS = {"2300": _CLAIM, "2400": _LINE}
+for _loop_id in ("2410", "2420A", "2420B", "2420C", "2420D", "2420E", "2420F", "2420G"):
+    _CLAIM_KINDS[_loop_id] = _LINE_LOOP
+for _loop_id in ("2420H", "2430", "2440"):
+    _CLAIM_KINDS[_loop_id] = _LINE_LOOP
+
+# The hierarchical levels and their name loops, by the party they describe.
+_BILLING, _SUBSCRIBER, _PATIENT = range(3)
+_LEVELS = {"2000A": _BILLING, "2000B": _SUBSCRIBER, "2000C": _PATIENT}
+_NAMES = {
+    "2010AA": _BILLING,
+    "2010AB": _BILLING,
+    "2010AC": _BILLING,
+    "2010BA": _SUBSCRIBER,
+    "2010BB": _SUBSCRIBER,
+    "2010CA": _PATIENT,
+}
+
+
+@dataclass
+class Unit:
+    """A run of consecutive segments: a claim, the segments between claims, or a skipped set.
+
+    Attributes:
+        kind: ``claim``, ``segments`` or ``skipped``.
+        segments: ``(segment, placement)`` pairs in file order.
+        claim: the claim view, for a ``claim`` unit.
+        envelope: the interchange, group and transaction the unit sits in.
+        findings: envelope and structure findings located in these segments (and any that
+            could no longer go to the unit they are about).
+        notice: for a ``skipped`` unit, why it was skipped.
+    """
+
+    kind: UnitKind
+    segments: list[Placed] = field(default_factory=list)
+    claim: Claim | None = None
+    envelope: Envelope | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notice: str | None = None
+
+    @property
+    def first_number(self) -> int | None:
+        """The ordinal of the unit's first segment in the file."""
+        return self.segments[0][0].number if self.segments else None
+
+
+@dataclass
+class Summary:
+    """What a file held, counted while its units were read.
+
+    Attributes:
+        interchanges: ISA segments.
+        transactions: 837P transaction sets.
+        claims: claims (2300 loops) of the 837P transaction sets.
+        service_lines: service lines (2400 loops) of those claims.
+        skipped: transaction sets that are not 837P and were skipped.
+        notices: the notices of the skipped transaction sets.
+    """
+
+    interchanges: int = 0
+    transactions: int = 0
+    claims: int = 0
+    service_lines: int = 0
+    skipped: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+class _ClaimBuilder:
+    """Collects the loops of one claim as its segments arrive."""
+
+    __slots__ = ("claim", "depth", "line", "loop", "line_starts")
+
+    def __init__(self, claim: Claim, depth: int, clm: Segment) -> None:
+        self.claim = claim
+        self.depth = depth  # the index of "2300" in the placement paths of this claim
+        self.line: ServiceLine | None = None
+        self.loop = claim.loop
+        self.line_starts: list[int] = []
+        claim.loop.segments.append(clm)
+
+    def add(self, seg: Segment, placement: Placement) -> None:
+        """Put a segment of the claim in its loop, opening the loop when it starts here."""
+        loop_id = placement.loop_id
+        claim = self.claim
+        kind = _CLAIM_KINDS.get(loop_id, _CLAIM_LOOP)
+        new = placement.opened < len(placement.path)
+        if kind == _CLAIM:
+            loop = claim.loop
+        elif kind == _LINE:
+            if new or self.line is None:
+                self.line = ServiceLine(Loop(loop_id))
+                claim.lines.append(self.line)
+                self.line_starts.append(seg.number)
+            loop = self.line.loop
+        elif kind == _LINE_LOOP and self.line is not None:
+            line = self.line
+            found = None if new else _last(line.loops, loop_id)
+            if found is None:
+                found = Loop(loop_id)
+                line.loops.append(found)
+                if loop_id == "2410":
+                    line.drug = DrugLine(found)
+                elif loop_id == "2420A":
+                    line.rendering = Provider(found)
+                elif loop_id == "2420D":
+                    line.supervising = Provider(found)
+            loop = found
+        else:
+            found = None if new else _last(claim.loops, loop_id)
+            if found is None:
+                found = Loop(loop_id)
+                claim.loops.append(found)
+            loop = found
+        loop.segments.append(seg)
+        self.loop = loop
+
+    def line_of(self, number: int | None) -> int | None:
+        """LX01 of the service line that holds segment ``number``, if any."""
+        if number is None or not self.line_starts:
+            return None
+        index = bisect.bisect_right(self.line_starts, number) - 1
+        return self.claim.lines[index].number if index >= 0 else None
+
+
+def _last(loops: list[Loop], loop_id: str) -> Loop | None:
+    for loop in reversed(loops):
+        if loop.loop_id == loop_id:
+            return loop
+    return None
+
+
+class UnitReader:
+    """Iterate the units of a segment stream; :attr:`summary` counts what was read.
+
+    Example::
+
+        reader = UnitReader(SegmentReader(stream, name))
+        for unit in reader:
+            ...
+        reader.summary.claims
+    """
+
+    def __init__(self, segments: Iterable[Segment], guide: Guide | None = None) -> None:
+        self.segments = segments
+        self.tracker = LoopTracker(guide)
+        self.envelope = EnvelopeChecker()
+        self.summary = Summary()
+        # Context parties: only the current ones are kept.
+        self._billing: Party | None = None
+        self._subscriber: Party | None = None
+        self._patient: Party | None = None
+        self._party_loop: Loop | None = None
+        self._last_envelope: Envelope | None = None
+
+    def __iter__(self) -> Iterator[Unit]:
+        tracker = self.tracker
+        checker = self.envelope
+        summary = self.summary
+        place = tracker.place
+        feed = checker.feed
+        unit: Unit | None = None
+        builder: _ClaimBuilder | None = None
+        depth = -1  # where "2300" stands in the paths of the open claim's segments
+        foreign = False
+        notice: str | None = None
+        limit = UNIT_SEGMENT_LIMIT
+        for seg in self.segments:
+            sid = seg.id
+            findings = feed(seg)
+            if builder is not None and sid != "ST":
+                # Inside a claim: most segments simply continue it.
+                placement = place(seg)
+                path = placement.path
+                if placement.opened > depth and len(path) > depth and path[depth] == "2300":
+                    loop = builder.loop
+                    if placement.loop_id == loop.loop_id and placement.opened == len(path):
+                        loop.segments.append(seg)
+                    else:
+                        builder.add(seg, placement)
+                    assert unit is not None
+                    unit.segments.append((seg, placement))
+                    if placement.findings:
+                        findings = [*findings, *placement.findings]
+                    if findings:
+                        unit.findings.extend(findings)
+                    continue
+            elif sid == "ST":
+                if checker.is_837p:
+                    foreign = False
+                    summary.transactions += 1
+                else:
+                    foreign = True
+                    summary.skipped += 1
+                    kind = checker.transaction_kind
+                    # "an 835", "an 837I", "a 278": the article follows how the number is read.
+                    article = "an" if kind[:1] == "8" or kind[:2] in ("11", "18") else "a"
+                    notice = (
+                        f"transaction {checker.transaction or '(no ST02)'} is {article} "
+                        f"{kind}, not an 837P; skipped"
+                    )
+                    summary.notices.append(notice)
+                placement = tracker.skip(seg) if foreign else place(seg)
+            else:
+                if sid == "ISA":
+                    summary.interchanges += 1
+                    foreign = False
+                elif foreign and sid in ("GS", "GE", "IEA"):
+                    foreign = False
+                placement = tracker.skip(seg) if foreign else place(seg)
+            if placement.findings:
+                findings = [*findings, *placement.findings]
+
+            # The segment starts a new unit, or continues a run of segments between claims.
+            closing: Unit | None = None
+            closing_builder = builder
+            if foreign:
+                if (
+                    unit is None
+                    or unit.kind != "skipped"
+                    or sid == "ST"
+                    or len(unit.segments) >= limit
+                ):
+                    closing, unit = unit, Unit("skipped", envelope=self._snapshot())
+                    unit.notice, notice = notice, None
+                builder = None
+                if sid == "SE":
+                    foreign = False
+            elif placement.loop_id == "2300" and placement.opened < len(placement.path):
+                closing, unit = unit, Unit("claim", envelope=self._snapshot())
+                builder = self._start_claim(unit, seg, placement)
+                depth = builder.depth
+            else:
+                builder = None
+                if (
+                    unit is None
+                    or unit.kind != "segments"
+                    or sid == "ST"
+                    or len(unit.segments) >= limit
+                ):
+                    closing, unit = unit, Unit("segments", envelope=self._snapshot())
+                if unit.kind == "segments":
+                    self._context(seg, placement)
+            if closing is not None:
+                if findings:
+                    findings = _route(findings, closing, seg.number)
+                claim_builder = closing_builder if closing.kind == "claim" else None
+                yield self._close(closing, claim_builder)
+            unit.segments.append((seg, placement))
+            if findings:
+                unit.findings.extend(findings)
+        end = tracker.finish() + checker.finish()
+        if unit is None:
+            if end:
+                yield self._close(Unit("segments", envelope=self._snapshot(), findings=end), None)
+            return
+        unit.findings.extend(end)
+        yield self._close(unit, builder if unit.kind == "claim" else None)
+
+    # -- units -------------------------------------------------------------------------------
+
+    def _snapshot(self) -> Envelope:
+        checker = self.envelope
+        last = self._last_envelope
+        if (
+            last is not None
+            and last.transaction == checker.transaction
+            and last.interchange == checker.interchange
+            and last.group == checker.group
+            and last.version == checker.version
+        ):
+            return last  # units of one transaction share their envelope
+        last = Envelope(checker.interchange, checker.group, checker.transaction, checker.version)
+        self._last_envelope = last
+        return last
+
+    def _start_claim(self, unit: Unit, clm: Segment, placement: Placement) -> _ClaimBuilder:
+        depth = placement.path.index("2300") if "2300" in placement.path else len(placement.path)
+        under_patient = depth > 0 and placement.path[depth - 1] == "2000C"
+        claim = Claim(
+            envelope=unit.envelope or self._snapshot(),
+            loop=Loop("2300"),
+            billing=self._billing,
+            subscriber=self._subscriber,
+            patient=self._patient if under_patient else None,
+        )
+        unit.claim = claim
+        return _ClaimBuilder(claim, depth, clm)
+
+    def _close(self, unit: Unit, builder: _ClaimBuilder | None) -> Unit:
+        """Finish a unit: the claim-end checks, and where each finding belongs."""
+        envelope = unit.envelope
+        if envelope is not None and not envelope.interchange:
+            # A run that began between envelopes takes the envelope it ended in.
+            later = self._snapshot()
+            if later.interchange:
+                unit.envelope = envelope = later
+        if builder is not None:
+            claim = builder.claim
+            self.summary.claims += 1
+            self.summary.service_lines += len(claim.lines)
+            total = _total_finding(claim)
+            if total is not None:
+                unit.findings.append(total)
+            first = unit.first_number or 0
+            claim_id = claim.id
+            for finding in unit.findings:
+                number = finding.segment_number
+                if number is not None and number >= first:
+                    if finding.claim is None:
+                        finding.claim = claim_id
+                    if finding.line is None:
+                        finding.line = builder.line_of(number)
+        if envelope is not None:
+            for finding in unit.findings:
+                if finding.interchange is None and envelope.interchange:
+                    finding.interchange = envelope.interchange
+                if finding.transaction is None and envelope.transaction:
+                    finding.transaction = envelope.transaction
+        return unit
+
+    # -- context -----------------------------------------------------------------------------
+
+    def _context(self, seg: Segment, placement: Placement) -> None:
+        """Keep the current billing provider, subscriber and patient levels."""
+        loop_id = placement.loop_id
+        new = placement.opened < len(placement.path)
+        level = _LEVELS.get(loop_id)
+        if level is not None:
+            if new:
+                party = Party(Loop(loop_id))
+                if level == _BILLING:
+                    self._billing, self._subscriber, self._patient = party, None, None
+                elif level == _SUBSCRIBER:
+                    self._subscriber, self._patient = party, None
+                else:
+                    self._patient = party
+                self._party_loop = party.hl
+            current = self._party(level)
+            if current is not None:
+                current.hl.segments.append(seg)
+            return
+        names = _NAMES.get(loop_id)
+        if names is None:
+            return
+        owner = self._party(names)
+        if owner is None:
+            return
+        if new or self._party_loop is None or self._party_loop.loop_id != loop_id:
+            self._party_loop = Loop(loop_id)
+            owner.loops.append(self._party_loop)
+        self._party_loop.segments.append(seg)
+
+    def _party(self, level: int) -> Party | None:
+        if level == _BILLING:
+            return self._billing
+        if level == _SUBSCRIBER:
+            return self._subscriber
+        return self._patient
+
+
+def _route(findings: list[Finding], closing: Unit, number: int) -> list[Finding]:
+    """Give the closing unit the findings about its own segments; return the rest."""
+    first = closing.first_number
+    if first is None:
+        return findings
+    rest: list[Finding] = []
+    for finding in findings:
+        at = finding.segment_number
+        if at is not None and first <= at < number:
+            closing.findings.append(finding)
+        else:
+            rest.append(finding)
+    return rest
+
+
+def _total_finding(claim: Claim) -> Finding | None:
+    """STR-004: CLM02 must equal the sum of SV102 over the claim's service lines."""
+    clm = claim.loop.segments[0]
+    total = parse_decimal(clm.element(2))
+    if total is None or not claim.lines:
+        return None  # an unreadable CLM02 is reported by the element checks
+    added = Decimal(0)
+    for line in claim.lines:
+        sv1 = line.loop.first("SV1")
+        charge = parse_decimal(sv1.element(2)) if sv1 is not None else None
+        if charge is None:
+            return None  # so is a missing or unreadable SV102
+        added += charge
+    if added == total:
+        return None
+    return Finding(
+        code="STR-004",
+        severity=Severity.REJECT,
+        message=(
+            f"CLM02 is {clm.element(2)} but the {len(claim.lines)} service line charges (SV102) "
+            f"add up to {added}"
+        ),
+        segment_id=clm.id,
+        segment_number=clm.number,
+        byte_offset=clm.byte_offset,
+        line_number=clm.line,
+        element="CLM02",
+        loop="2300",
+        claim=clm.element(1),
+    )
+
+
+def read_units(segments: Iterable[Segment], guide: Guide | None = None) -> Iterator[Unit]:
+    """The units of a segment stream (see :class:`UnitReader` for the summary)."""
+    return iter(UnitReader(segments, guide))
+
+
+def read_file(source: str | Path | BinaryIO, guide: Guide | None = None) -> Iterator[Unit]:
+    """The units of an 837 file given by path (``-`` for standard input) or binary stream."""
+    if isinstance(source, (str, Path)):
+        name = str(source)
+        stream = open_source(name)
+        try:
+            yield from UnitReader(SegmentReader(stream, name), guide)
+        finally:
+            if name != "-":
+                stream.close()
+    else:
+        yield from UnitReader(SegmentReader(source, getattr(source, "name", "-")), guide)

@@ -1,0 +1,1384 @@
+"""The streaming loop tracker: puts each segment of an 837P transaction in its loop.
+
+:class:`LoopTracker` is a state machine over the compiled guide (:mod:`edi837.x837p.guide`). It
+places segments the way pyx12's map walker does, so that on a valid file every segment lands
+in the loop id pyx12's ``X12ContextReader`` gives it: from the current segment's position it
+tries the rest of the current loop (its later segments, then the child loops they open), then
+moves out one loop at a time and tries again from that loop's position. Sibling slots and loops
+are told apart by their qualifier (``NM101``, ``HL03``, ``DTP01``, ``REF01`` ...).
+
+While placing, it reports the structure findings of the rules catalogue §1.2 and the element
+checks of the guide's element tables:
+
+- ``HL-001`` HL01 unique and ascending from 1; ``HL-002`` HL02 names the enclosing parent level;
+  ``HL-003`` HL04 says whether a child level follows (reported when the next HL or SE shows it,
+  with a safe fix); ``HL-004`` no patient level under a subscriber with SBR02 ``18``.
+- ``STR-001`` loop repeats and segment repeats; ``STR-002`` segment order inside a loop;
+  ``STR-003`` LX01 counts 1, 2, 3 ... in each claim; ``STR-005`` DTP*472 on every service line.
+- ``SEG-001`` unknown segment id; ``SEG-002`` segment not expected where it stands;
+  ``SEG-003`` a required segment or loop is missing from a loop instance.
+- ``ELM-001`` required element missing; ``ELM-002`` length out of bounds; ``ELM-003`` value not
+  in the element's code list; ``ELM-004`` too many elements or components, or data in an
+  element the guide marks not used.
+
+A segment that cannot be placed stays in the current loop (as pyx12 does) and the tracker
+carries on. Memory is bounded: the state is the stack of open loop instances, a few counters,
+and a size-capped memo of element-check results keyed by segment text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import sys
+from dataclasses import dataclass
+from typing import cast
+
+from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.x12.segment import Delimiters, Segment
+from edi837.x837p.guide import (
+    NUMERIC_TYPES,
+    ElementDef,
+    Guide,
+    LoopDef,
+    SegmentSlot,
+    load_guide,
+)
+from edi837.x837p.model import parse_date
+
+#: Loop id given to segments that no 837P loop can hold (inside a skipped, non-837P
+#: transaction, or before any interchange).
+UNKNOWN = "UNKNOWN"
+
+_REJECT = Severity.REJECT
+_WARNING = Severity.WARNING
+# Element results are memoised per slot by segment text; a cap keeps memory flat on files
+# where every segment is different.
+_MEMO_LIMIT = 4096
+# Envelope segments are checked by the envelope checker (ENV-*), not by the element tables.
+_ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+# The envelope checker also owns the transaction header: BHT's elements (ENV-010) and the
+# presence of 1000A with its PER and of 1000B (ENV-011).
+_ENVELOPE_CHECKED = _ENVELOPE_IDS | {"BHT"}
+_ENVELOPE_LOOPS = frozenset({"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "1000A"})
+# The child level each HL03 level code may have: billing provider 20 → subscriber 22 →
+# patient 23.
+_CHILD_LEVEL = {"20": "22", "22": "23"}
+_LEVEL_NAMES = {"20": "billing provider", "22": "subscriber", "23": "patient"}
+
+_HOOK_NONE, _HOOK_HL, _HOOK_SBR, _HOOK_LX, _HOOK_DTP472, _HOOK_ST, _HOOK_SE = range(7)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where one segment sits in the loop tree.
+
+    Attributes:
+        loop_id: the loop id pyx12 gives the segment (``2010AA``, ``2400``, ``ST_LOOP`` ...).
+        path: the loop ids from the outermost (``("ISA_LOOP", "GS_LOOP", "ST_LOOP",
+            "DETAIL", "2000A", "2000B", "2300", "2400")``).
+        opened: the depth in ``path`` from which loop instances were newly opened by this
+            segment; ``len(path)`` when the segment continues the current instance. A writer
+            closes the open nodes deeper than ``opened`` and opens ``path[opened:]``.
+        findings: structure and element findings reported at this segment (some may point at
+            an earlier segment: a loop instance closed by this one, or an HL whose HL04 this
+            one settles).
+        slot: the guide slot the segment matched, ``None`` when it matched none.
+    """
+
+    loop_id: str
+    path: tuple[str, ...]
+    opened: int
+    findings: tuple[Finding, ...] = ()
+    slot: SegmentSlot | None = None
+
+    @property
+    def opens_loop(self) -> bool:
+        """True when this segment opens a new instance of its loop."""
+        return self.opened < len(self.path)
+
+
+# --- runtime tables -------------------------------------------------------------------------
+
+# A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components)
+_Check = tuple[
+    int, str, str, str, bool, int, int, "frozenset[str] | None", "tuple[_Check, ...] | None"
+]
+
+# What a segment does to the open loops, decided once per (previous slot, segment key):
+# continue the loop at a level, open a new instance of the loop at a level, enter child loops
+# below a level, or match nothing.
+_CONTINUE, _REOPEN, _ENTER, _STRAY = range(4)
+_Move = tuple[int, int, "_SlotRT | None", "tuple[_LoopRT, ...]"]
+_STRAY_MOVE: _Move = (_STRAY, 0, None, ())
+# Moves are cached per slot; the cap only matters for files full of unexpected qualifiers.
+_MOVES_LIMIT = 512
+
+
+class _Keyed:
+    """The moves of one segment id whose placement depends on its qualifier value."""
+
+    __slots__ = ("element", "component", "more", "moves")
+
+    def __init__(self, keys: tuple[tuple[int, int], ...]) -> None:
+        self.element, self.component = keys[0]
+        self.more = keys[1:]
+        self.moves: dict[str, _Move] = {}
+
+
+def _compile_check(definition: ElementDef) -> _Check:
+    components = None
+    if definition.components is not None:
+        components = tuple(_compile_check(part) for part in definition.components)
+    return (
+        definition.component or definition.position,
+        definition.ref,
+        definition.name,
+        definition.usage,
+        definition.data_type in NUMERIC_TYPES,
+        definition.min_length,
+        definition.max_length,
+        definition.codes,
+        components,
+    )
+
+
+class _SlotRT:
+    """Runtime view of a :class:`SegmentSlot`: precompiled checks, moves and placements."""
+
+    __slots__ = (
+        "slot",
+        "uid",
+        "id",
+        "index",
+        "position",
+        "max_use",
+        "loop",
+        "checks",
+        "skip",
+        "defined",
+        "required_after",
+        "hook",
+        "placements",
+        "label",
+        "moves",
+    )
+
+    def __init__(self, slot: SegmentSlot, uid: int, loop: _LoopRT) -> None:
+        self.slot = slot
+        self.uid = uid
+        self.id = slot.segment_id
+        self.index = slot.index
+        self.position = slot.position
+        self.max_use = slot.max_use
+        self.loop = loop
+        self.label = slot.label
+        self.hook = _HOOK_NONE
+        self.moves: dict[str, _Move | _Keyed] = {}
+        # Elements that a structure rule owns are left to that rule, so one problem is
+        # reported once: HL02 (HL-002), HL04 (HL-003), DTP02/DTP03 of DTP*472 (STR-005).
+        skip: frozenset[str] = frozenset()
+        if slot.segment_id == "HL":
+            self.hook = _HOOK_HL
+            skip = frozenset({"HL02", "HL04"})
+        elif slot.segment_id == "SBR" and loop.id == "2000B":
+            self.hook = _HOOK_SBR
+        elif slot.segment_id == "LX" and loop.id == "2400":
+            self.hook = _HOOK_LX
+        elif (
+            slot.segment_id == "DTP"
+            and loop.id == "2400"
+            and slot.qualifier is not None
+            and slot.qualifier.codes == frozenset({"472"})
+        ):
+            self.hook = _HOOK_DTP472
+            skip = frozenset({"DTP02", "DTP03"})
+        elif slot.segment_id == "ST":
+            self.hook = _HOOK_ST
+        elif slot.segment_id == "SE":
+            self.hook = _HOOK_SE
+        self.skip = skip
+        checks = tuple(_compile_check(e) for e in slot.elements if e.ref not in skip)
+        self.checks: tuple[_Check, ...] | None = (
+            None if slot.segment_id in _ENVELOPE_CHECKED else checks
+        )
+        self.defined = len(slot.elements)
+        # For a segment with n elements, the required elements after the n-th.
+        self.required_after = tuple(
+            tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
+        )
+        self.placements: list[Placement | None] = [None] * (len(loop.path) + 1)
+
+    def placement(self, opened: int) -> Placement:
+        """The shared finding-free placement of a segment in this slot."""
+        cached = self.placements[opened]
+        if cached is None:
+            cached = Placement(self.loop.id, self.loop.path, opened, (), self.slot)
+            self.placements[opened] = cached
+        return cached
+
+
+# A scan entry at runtime: (position, qualifier element, qualifier component, codes,
+# slot in this loop or None, loops opened, target slot)
+_Entry = tuple[
+    int, int, int, "frozenset[str] | None", "_SlotRT | None", "tuple[_LoopRT, ...]", "_SlotRT"
+]
+
+
+class _LoopRT:
+    """Runtime view of a :class:`LoopDef`: its scan table over runtime slots."""
+
+    __slots__ = (
+        "loop",
+        "id",
+        "key",
+        "name",
+        "position",
+        "repeat",
+        "path",
+        "depth",
+        "parent",
+        "opening",
+        "opening_q",
+        "scan",
+        "slots",
+        "required_slots",
+        "required_loops",
+        "children",
+        "checks_on_close",
+        "required_indexes",
+        "required_keys",
+        "frame",
+    )
+
+    def __init__(self, loop: LoopDef, parent: _LoopRT | None) -> None:
+        self.loop = loop
+        self.id = loop.id
+        self.key = loop.key
+        self.name = loop.name
+        self.position = loop.position
+        self.repeat = loop.repeat
+        self.path = loop.path
+        self.depth = len(loop.path) - 1
+        self.parent = parent
+        self.opening: _SlotRT | None = None
+        self.opening_q: tuple[int, int, frozenset[str] | None] = (0, 0, None)
+        self.scan: dict[str, tuple[_Entry, ...]] = {}
+        self.slots: tuple[_SlotRT, ...] = ()
+        self.required_slots: tuple[_SlotRT, ...] = ()
+        self.required_loops: tuple[_LoopRT, ...] = ()
+        self.children: tuple[_LoopRT, ...] = ()
+        self.checks_on_close = False
+        self.required_indexes: frozenset[int] = frozenset()
+        self.required_keys: frozenset[str] = frozenset()
+        self.frame: type[_Frame] = _FRAME_TYPES.get(loop.id, _Frame)
+
+
+class _Tables:
+    """The guide's runtime tables, shared by every tracker over the same guide."""
+
+    def __init__(self, guide: Guide) -> None:
+        self.guide = guide
+        self.loops: dict[int, _LoopRT] = {}
+        self.slots: list[_SlotRT] = []
+        for loop in guide.root.walk():
+            parent = self.loops[id(loop.parent)] if loop.parent is not None else None
+            self.loops[id(loop)] = _LoopRT(loop, parent)
+        for loop in guide.root.walk():
+            rt = self.loops[id(loop)]
+            rt.slots = tuple(self._slot(slot, rt) for slot in loop.segments)
+            rt.children = tuple(self.loops[id(child)] for child in loop.children)
+        slot_rt = {id(s.slot): s for s in self.slots}
+        keys: dict[str, set[tuple[int, int]]] = {}
+        for loop in guide.root.walk():
+            rt = self.loops[id(loop)]
+            opening = loop.opening
+            if opening is not None:
+                rt.opening = slot_rt[id(opening)]
+                rt.opening_q = _qual(opening)
+            rt.scan = {
+                seg_id: tuple(
+                    (
+                        entry.position,
+                        *_qual(entry.target),
+                        slot_rt[id(entry.slot)] if entry.slot is not None else None,
+                        tuple(self.loops[id(chain)] for chain in entry.loops),
+                        slot_rt[id(entry.target)],
+                    )
+                    for entry in entries
+                )
+                for seg_id, entries in loop.scan.items()
+            }
+            envelope = loop.id in _ENVELOPE_LOOPS
+            rt.required_slots = tuple(
+                s
+                for s in rt.slots
+                if s.slot.usage == "R"
+                and s is not rt.opening
+                and not envelope
+                and s.hook != _HOOK_DTP472
+            )
+            rt.required_loops = tuple(
+                child for child in rt.children if child.loop.usage == "R" and not envelope
+            )
+            rt.checks_on_close = bool(rt.required_slots or rt.required_loops or rt.id == "2400")
+            rt.required_indexes = frozenset(slot.index for slot in rt.required_slots)
+            rt.required_keys = frozenset(child.key for child in rt.required_loops)
+            for slot in loop.segments:
+                found = keys.setdefault(slot.segment_id, set())
+                if slot.qualifier is not None:
+                    found.add((slot.qualifier.element, slot.qualifier.component or 0))
+        # The elements that decide where a segment goes, per segment id: every qualifier any
+        # slot with that id uses. A segment's move is cached on (previous slot, id, values).
+        self.keys: dict[str, tuple[tuple[int, int], ...]] = {
+            seg_id: tuple(sorted(found)) for seg_id, found in keys.items()
+        }
+        self.isa = self.loops[id(guide.root)]
+        self.gs = next(c for c in self.isa.children if c.id == "GS_LOOP")
+        self.st = next(c for c in self.gs.children if c.id == "ST_LOOP")
+        self.se = next(s for s in self.st.slots if s.id == "SE")
+        self.unknown: dict[tuple[tuple[str, ...], int], Placement] = {}
+
+    def _slot(self, slot: SegmentSlot, loop: _LoopRT) -> _SlotRT:
+        rt = _SlotRT(slot, len(self.slots), loop)
+        self.slots.append(rt)
+        return rt
+
+
+def _qual(slot: SegmentSlot) -> tuple[int, int, frozenset[str] | None]:
+    q = slot.qualifier
+    if q is None:
+        return (0, 0, None)
+    return (q.element, q.component or 0, q.codes)
+
+
+_TABLES: dict[int, _Tables] = {}
+
+
+def _tables(guide: Guide) -> _Tables:
+    tables = _TABLES.get(id(guide))
+    if tables is None or tables.guide is not guide:
+        tables = _Tables(guide)
+        _TABLES[id(guide)] = tables
+    return tables
+
+
+def _resolve(state: _SlotRT, seg: Segment) -> _Move:
+    """pyx12's walk from the slot of the previous segment to the one that takes ``seg``.
+
+    The walk tries the members of the current loop from the previous segment's position on
+    (segments, and the child loops whose opening segment matches), then each enclosing loop
+    from the position of the loop it leaves. The first match wins.
+    """
+    sid = seg.id
+    rt: _LoopRT | None = state.loop
+    pos = state.position
+    while rt is not None:
+        for entry in rt.scan.get(sid, ()):
+            if entry[0] < pos or not _qualifies(seg, (entry[1], entry[2], entry[3])):
+                continue
+            slot = entry[4]
+            if slot is None:
+                return (_ENTER, rt.depth, entry[6], entry[5])
+            opening = rt.opening
+            # pyx12 reads a segment that matches the loop's opening segment as a new
+            # instance of the loop, even when a later slot of the loop would take it.
+            if slot is opening or (
+                opening is not None and opening.id == sid and _qualifies(seg, rt.opening_q)
+            ):
+                return (_REOPEN, rt.depth, opening, ())
+            return (_CONTINUE, rt.depth, slot, ())
+        pos = rt.position
+        rt = rt.parent
+    return _STRAY_MOVE
+
+
+# --- the tracker ----------------------------------------------------------------------------
+
+
+class _Frame:
+    """One open loop instance: its segment counts and child loop counts."""
+
+    __slots__ = ("rt", "counts", "loops", "opener")
+
+    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
+        self.rt = rt
+        self.counts: dict[int, int] = {rt.opening.index: 1} if rt.opening is not None else {}
+        self.loops: dict[str, int] | None = None
+        self.opener = opener
+
+
+class _LevelFrame(_Frame):
+    """A hierarchical level (2000A/B/C): its HL01 and, for a subscriber, the SBR."""
+
+    __slots__ = ("hl_id", "sbr")
+
+    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
+        self.rt = rt
+        self.counts = {rt.opening.index: 1} if rt.opening is not None else {}
+        self.loops = None
+        self.opener = opener
+        self.hl_id = ""
+        self.sbr: Segment | None = None
+
+
+class _ClaimFrame(_Frame):
+    """A claim (2300): how many service lines it has so far."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
+        self.rt = rt
+        self.counts = {rt.opening.index: 1} if rt.opening is not None else {}
+        self.loops = None
+        self.opener = opener
+        self.lines = 0
+
+
+class _LineFrame(_Frame):
+    """A service line (2400): whether its DTP*472 service date was seen."""
+
+    __slots__ = ("has_472",)
+
+    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
+        self.rt = rt
+        self.counts = {rt.opening.index: 1} if rt.opening is not None else {}
+        self.loops = None
+        self.opener = opener
+        self.has_472 = False
+
+
+_FRAME_TYPES: dict[str, type[_Frame]] = {
+    "2000A": _LevelFrame,
+    "2000B": _LevelFrame,
+    "2000C": _LevelFrame,
+    "2300": _ClaimFrame,
+    "2400": _LineFrame,
+}
+
+
+class LoopTracker:
+    """Places the segments of a file, one at a time, in the 837P guide's loops.
+
+    Feed every segment in file order to :meth:`place` (or, inside a transaction that is not an
+    837P, to :meth:`skip`), then call :meth:`finish` at the end of the input.
+    """
+
+    def __init__(self, guide: Guide | None = None) -> None:
+        self.guide = guide if guide is not None else load_guide()
+        self._t = _tables(self.guide)
+        self._keys = self._t.keys
+        self._frames: list[_Frame] = []
+        self._state: _SlotRT | None = None
+        self._foreign = False
+        self._foreign_body = False
+        self._delimiters: Delimiters | None = None
+        self._memo: list[dict[str, tuple[tuple[str, str, str], ...]]] = [{} for _ in self._t.slots]
+        self._patterns: list[re.Pattern[str] | None | bool] = [False] * len(self._t.slots)
+        self._reset_transaction()
+
+    # -- public ------------------------------------------------------------------------------
+
+    @property
+    def depth(self) -> int:
+        """Number of loop instances currently open."""
+        return len(self._frames)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The loop ids of the innermost open loop instance, from the outermost."""
+        return self._frames[-1].rt.path if self._frames else ()
+
+    def place(self, seg: Segment) -> Placement:
+        """Place ``seg`` after the segments already placed; returns where it went."""
+        sid = seg.id
+        state = self._state
+        if state is None or sid == "ISA" or sid == "GS":
+            if sid == "ISA":
+                return self._open_interchange(seg)
+            if sid == "GS":
+                return self._open_group(seg)
+            return self._stray(seg)
+        known = state.moves.get(sid)
+        move: _Move | None
+        if type(known) is _Keyed:
+            # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
+            keyed = known
+            elements = seg.elements
+            element = keyed.element
+            value = elements[element] if element < len(elements) else ""
+            if keyed.component:
+                parts = value.split(seg.delimiters.component)
+                value = parts[keyed.component - 1] if keyed.component <= len(parts) else ""
+            if keyed.more:
+                value = "\x1f".join((value, *(_value(seg, e, c) for e, c in keyed.more)))
+            move = keyed.moves.get(value)
+            if move is None:
+                move = self._learn(state, seg, value)
+        elif known is None:
+            move = self._learn(state, seg, None)
+        else:
+            move = cast(_Move, known)
+        action, level, slot, loops = move
+        if slot is None:
+            return self._stray(seg)
+        self._foreign = False
+        frames = self._frames
+        found: list[Finding] | None = None
+        if action == _CONTINUE:
+            if level < len(frames) - 1:
+                found = []
+                self._close_from(level + 1, found)
+            frame = frames[level]
+            counts = frame.counts
+            index = slot.index
+            uses = counts.get(index, 0) + 1
+            counts[index] = uses
+            opened = level + 1
+            if slot.max_use is not None and uses > slot.max_use:
+                found = found if found is not None else []
+                found.append(
+                    _finding(
+                        "SEG-002",
+                        _REJECT,
+                        f"{slot.label} repeats {uses} times in loop {frame.rt.id}; the guide "
+                        f"allows {slot.max_use}",
+                        seg,
+                        None,
+                        frame.rt.id,
+                    )
+                )
+        elif action == _REOPEN:
+            found = []
+            self._close_from(level, found)
+            self._push(slot.loop, seg, found)
+            opened = level
+        else:
+            found = []
+            self._close_from(level + 1, found)
+            for loop in loops:
+                self._push(loop, seg, found)
+            opened = level + 1
+        self._state = slot
+        if slot.hook:
+            found = found if found is not None else []
+            self._hook(slot, seg, found)
+        if slot.checks is not None:
+            memo = self._memo[slot.uid]
+            text = seg.text
+            problems = memo.get(text)
+            if problems is None:
+                problems = self._element_problems(seg, slot)
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                memo[text] = problems
+            if problems:
+                found = found if found is not None else []
+                loop_id = slot.loop.id
+                for code, ref, message in problems:
+                    found.append(_finding(code, _REJECT, message, seg, ref, loop_id))
+        if found:
+            return Placement(slot.loop.id, slot.loop.path, opened, tuple(found), slot.slot)
+        placement = slot.placements[opened]
+        return placement if placement is not None else slot.placement(opened)
+
+    def _learn(self, state: _SlotRT, seg: Segment, value: str | None) -> _Move:
+        """Work out (and remember) the move for a segment id and qualifier from ``state``."""
+        sid = seg.id
+        keys = self._keys.get(sid)
+        if keys is None:
+            return _STRAY_MOVE  # an id the guide does not know
+        move = _resolve(state, seg)
+        moves = state.moves
+        if not keys:
+            moves[sid] = move
+            return move
+        known = moves.get(sid)
+        if not isinstance(known, _Keyed):
+            known = moves[sid] = _Keyed(keys)
+        if value is None:
+            value = "\x1f".join(_value(seg, e, c) for e, c in keys)
+        if len(known.moves) >= _MOVES_LIMIT:
+            known.moves.clear()
+        known.moves[value] = move
+        return move
+
+    def skip(self, seg: Segment) -> Placement:
+        """Place a segment of a transaction that is not an 837P without the 837P map.
+
+        ``ST`` and ``SE`` go to ``ST_LOOP`` like any envelope segment; the body segments get
+        the loop id :data:`UNKNOWN` under ``ST_LOOP``. An interchange or group segment ends the
+        skipped transaction and is placed normally.
+        """
+        sid = seg.id
+        if sid in ("ISA", "IEA", "GS", "GE", "TA1"):
+            self._foreign = False
+            return self.place(seg)
+        if sid == "ST":
+            placement = self._open_transaction(seg)
+            self._foreign = True
+            self._foreign_body = False
+            return placement
+        if sid == "SE":
+            self._foreign = False
+            return self._close_transaction(seg)
+        if not self._foreign:
+            # A body segment without its ST: still nothing to place it with.
+            self._foreign = True
+            self._foreign_body = False
+        base = self._frames[-1].rt.path if self._frames else ()
+        opened = len(base) if not self._foreign_body else len(base) + 1
+        self._foreign_body = True
+        return self._unknown(base + (UNKNOWN,), opened)
+
+    def finish(self) -> list[Finding]:
+        """Close every open loop at the end of the input; returns what that reveals."""
+        found: list[Finding] = []
+        self._settle_hl(None, found)
+        self._close_from(0, found)
+        self._state = None
+        return found
+
+    # -- placing -----------------------------------------------------------------------------
+
+    def _push(self, rt: _LoopRT, seg: Segment, found: list[Finding]) -> None:
+        frames = self._frames
+        if frames:
+            parent = frames[-1]
+            loops = parent.loops
+            if loops is None:
+                loops = parent.loops = {}
+            instances = loops.get(rt.key, 0) + 1
+            loops[rt.key] = instances
+            if rt.repeat is not None and instances > rt.repeat:
+                found.append(
+                    _finding(
+                        "STR-001",
+                        _REJECT,
+                        f"loop {rt.id} ({rt.name}) repeats {instances} times in loop "
+                        f"{parent.rt.id}; the guide allows {rt.repeat}",
+                        seg,
+                        None,
+                        rt.id,
+                    )
+                )
+        frames.append(rt.frame(rt, seg))
+
+    def _close_from(self, level: int, found: list[Finding]) -> None:
+        frames = self._frames
+        while len(frames) > level:
+            frame = frames.pop()
+            rt = frame.rt
+            if not rt.checks_on_close or frame.opener is None:
+                continue
+            # Most loop instances are complete: two set comparisons say so without a loop.
+            loops = frame.loops
+            if (
+                frame.counts.keys() >= rt.required_indexes
+                and (
+                    not rt.required_keys or (loops is not None and loops.keys() >= rt.required_keys)
+                )
+                and (not isinstance(frame, _LineFrame) or frame.has_472)
+            ):
+                continue
+            self._close(frame, found)
+
+    def _close(self, frame: _Frame, found: list[Finding]) -> None:
+        """Report what a loop instance lacks once it is complete."""
+        rt = frame.rt
+        opener = frame.opener
+        assert opener is not None
+        counts = frame.counts
+        for slot in rt.required_slots:
+            if slot.index not in counts:
+                found.append(
+                    _finding(
+                        "SEG-003",
+                        _REJECT,
+                        f"required segment {slot.label} ({slot.slot.name}) is missing from "
+                        f"loop {rt.id}",
+                        opener,
+                        None,
+                        rt.id,
+                    )
+                )
+        loops = frame.loops or {}
+        for child in rt.required_loops:
+            if child.key not in loops:
+                found.append(
+                    _finding(
+                        "SEG-003",
+                        _REJECT,
+                        f"required loop {child.id} ({child.name}) is missing from loop {rt.id}",
+                        opener,
+                        None,
+                        rt.id,
+                    )
+                )
+        if isinstance(frame, _LineFrame) and not frame.has_472:
+            found.append(
+                _finding(
+                    "STR-005",
+                    _REJECT,
+                    "service line has no DTP*472 service date",
+                    opener,
+                    None,
+                    rt.id,
+                )
+            )
+
+    def _open_interchange(self, seg: Segment) -> Placement:
+        found: list[Finding] = []
+        self._settle_hl(None, found)
+        self._close_from(0, found)
+        if seg.delimiters != self._delimiters:
+            # Element results depend on the separators; new ones void what was learnt.
+            self._delimiters = seg.delimiters
+            for memo in self._memo:
+                memo.clear()
+            self._patterns = [False] * len(self._t.slots)
+        self._foreign = False
+        t = self._t
+        self._push(t.isa, seg, found)
+        slot = t.isa.opening
+        assert slot is not None
+        self._state = slot
+        self._reset_transaction()
+        if found:
+            return Placement(t.isa.id, t.isa.path, 0, tuple(found), slot.slot)
+        return slot.placement(0)
+
+    def _open_group(self, seg: Segment) -> Placement:
+        found: list[Finding] = []
+        self._settle_hl(None, found)
+        t = self._t
+        if not self._frames or self._frames[0].rt is not t.isa:
+            self._close_from(0, found)
+            self._frames.append(_Frame(t.isa, None))
+        self._close_from(1, found)
+        self._foreign = False
+        self._push(t.gs, seg, found)
+        slot = t.gs.opening
+        assert slot is not None
+        self._state = slot
+        self._reset_transaction()
+        if found:
+            return Placement(t.gs.id, t.gs.path, 1, tuple(found), slot.slot)
+        return slot.placement(1)
+
+    def _open_transaction(self, seg: Segment) -> Placement:
+        """An ST whatever its ST01: a new ``ST_LOOP`` under the current group."""
+        found: list[Finding] = []
+        self._settle_hl(None, found)
+        t = self._t
+        if len(self._frames) < 2 or self._frames[1].rt is not t.gs:
+            self._open_group_frames(found)
+        self._close_from(2, found)
+        st = t.st
+        self._push(st, seg, found)
+        slot = st.opening
+        assert slot is not None
+        self._state = slot
+        self._reset_transaction()
+        if found:
+            return Placement(st.id, st.path, 2, tuple(found), slot.slot)
+        return slot.placement(2)
+
+    def _close_transaction(self, seg: Segment) -> Placement:
+        """An SE that ends a transaction set the 837P map did not place."""
+        found: list[Finding] = []
+        t = self._t
+        if len(self._frames) < 3 or self._frames[2].rt is not t.st:
+            return self.place(seg)
+        self._close_from(3, found)
+        slot = t.se
+        self._state = slot
+        self._reset_transaction()
+        if found:
+            return Placement(t.st.id, t.st.path, 3, tuple(found), slot.slot)
+        return slot.placement(3)
+
+    def _open_group_frames(self, found: list[Finding]) -> None:
+        """Frames for an interchange and a group whose ISA or GS was never seen."""
+        t = self._t
+        if not self._frames or self._frames[0].rt is not t.isa:
+            self._close_from(0, found)
+            self._frames.append(_Frame(t.isa, None))
+        self._close_from(1, found)
+        self._frames.append(_Frame(t.gs, None))
+
+    def _stray(self, seg: Segment) -> Placement:
+        """A segment no slot takes from here: report it and keep it in the current loop."""
+        frames = self._frames
+        if not frames:
+            finding = _finding(
+                "SEG-002",
+                _REJECT,
+                f"segment {seg.id} appears outside any interchange",
+                seg,
+                None,
+                UNKNOWN,
+            )
+            return Placement(UNKNOWN, (), 0, (finding,), None)
+        current = frames[-1].rt
+        sid = seg.id
+        found: list[Finding] = []
+        slot: _SlotRT | None = None
+        if sid not in self.guide.segment_ids:
+            found.append(
+                _finding(
+                    "SEG-001",
+                    _REJECT,
+                    f"unknown segment id {sid!r}: the 837P guide has no such segment",
+                    seg,
+                    None,
+                    current.id,
+                )
+            )
+        else:
+            home = self._home(seg)
+            if home is None:
+                found.append(
+                    _finding(
+                        "SEG-002",
+                        _REJECT,
+                        f"segment {_label(seg)} is not expected in loop {current.id} here",
+                        seg,
+                        None,
+                        current.id,
+                    )
+                )
+            else:
+                slot = home
+                # Count the segment where it belongs, so it is not also reported missing.
+                for frame in frames:
+                    if frame.rt is home.loop:
+                        frame.counts[home.index] = frame.counts.get(home.index, 0) + 1
+                if home.loop is current:
+                    message = (
+                        f"segment {home.label} out of order in loop {current.id}: the guide "
+                        "puts it before the segments that precede it here"
+                    )
+                else:
+                    message = (
+                        f"segment {home.label} out of order: it belongs to loop "
+                        f"{home.loop.id} but stands inside loop {current.id}"
+                    )
+                found.append(_finding("STR-002", _REJECT, message, seg, None, current.id))
+                if home.checks is not None:
+                    for code, ref, text in self._element_problems(seg, home):
+                        found.append(_finding(code, _REJECT, text, seg, ref, current.id))
+        return Placement(
+            current.id,
+            current.path,
+            len(frames),
+            tuple(found),
+            slot.slot if slot is not None and slot.loop is current else None,
+        )
+
+    def _home(self, seg: Segment) -> _SlotRT | None:
+        """The slot of an open loop that would take ``seg`` if order did not matter."""
+        for frame in reversed(self._frames):
+            for entry in frame.rt.scan.get(seg.id, ()):
+                slot = entry[4]
+                if slot is not None and _qualifies(seg, (entry[1], entry[2], entry[3])):
+                    return slot
+        return None
+
+    def _unknown(self, path: tuple[str, ...], opened: int) -> Placement:
+        key = (path, opened)
+        cached = self._t.unknown.get(key)
+        if cached is None:
+            cached = Placement(UNKNOWN, path, opened, (), None)
+            self._t.unknown[key] = cached
+        return cached
+
+    # -- structure rules ---------------------------------------------------------------------
+
+    def _reset_transaction(self) -> None:
+        self._hl_ranges: list[list[int]] = []
+        self._hl_last = 0
+        self._hl_pending: tuple[Segment, str] | None = None
+
+    def _hook(self, slot: _SlotRT, seg: Segment, found: list[Finding]) -> None:
+        hook = slot.hook
+        if hook == _HOOK_HL:
+            self._check_hl(seg, found)
+        elif hook == _HOOK_LX:
+            self._check_lx(seg, found)
+        elif hook == _HOOK_DTP472:
+            frame = self._frames[-1]
+            if isinstance(frame, _LineFrame):
+                frame.has_472 = True
+        elif hook == _HOOK_SBR:
+            frame = self._frames[-1]
+            if isinstance(frame, _LevelFrame):
+                frame.sbr = seg
+        elif hook == _HOOK_ST:
+            self._reset_transaction()
+        elif hook == _HOOK_SE:
+            self._settle_hl(None, found)
+            self._reset_transaction()
+
+    def _check_hl(self, seg: Segment, found: list[Finding]) -> None:
+        frames = self._frames
+        frame = frames[-1]
+        loop_id = frame.rt.id
+        hl_id = seg.element(1)
+        parent_id = seg.element(2)
+        level = seg.element(3)
+        if isinstance(frame, _LevelFrame):
+            frame.hl_id = hl_id
+        self._settle_hl(level, found)
+        self._hl_pending = (seg, level)
+        # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning.
+        if not hl_id.isdigit():
+            found.append(
+                _finding(
+                    "HL-001",
+                    _REJECT,
+                    f"HL01 {hl_id!r} is not a number; HL01 counts 1, 2, 3 ... in a transaction",
+                    seg,
+                    "HL01",
+                    loop_id,
+                )
+            )
+        else:
+            self._check_hl_number(int(hl_id), seg, loop_id, found)
+        # HL-002: the parent is the enclosing level: none for 20, the 2000A for 22, the 2000B
+        # for 23.
+        expected_parent = ""
+        enclosing = frames[-2] if len(frames) >= 2 else None
+        if level in ("22", "23") and isinstance(enclosing, _LevelFrame):
+            expected_parent = enclosing.hl_id
+        if level == "20":
+            if parent_id:
+                found.append(
+                    _finding(
+                        "HL-002",
+                        _REJECT,
+                        f"HL02 is {parent_id!r}, but a billing provider level (HL03 20) has "
+                        "no parent",
+                        seg,
+                        "HL02",
+                        loop_id,
+                    )
+                )
+        elif level in ("22", "23") and parent_id != expected_parent:
+            parent_name = "billing provider" if level == "22" else "subscriber"
+            shown = repr(parent_id) if parent_id else "empty"
+            found.append(
+                _finding(
+                    "HL-002",
+                    _REJECT,
+                    f"HL02 is {shown}, but the enclosing {parent_name} level is HL "
+                    f"{expected_parent or '(none)'}",
+                    seg,
+                    "HL02",
+                    loop_id,
+                )
+            )
+        # HL-004: a patient level under a subscriber who is the patient (SBR02 18).
+        if level == "23" and isinstance(enclosing, _LevelFrame):
+            sbr = enclosing.sbr
+            if sbr is not None and sbr.element(2) == "18":
+                found.append(
+                    _finding(
+                        "HL-004",
+                        _REJECT,
+                        f"SBR02 is 18 (the subscriber is the patient), but patient level HL "
+                        f"{hl_id} (2000C, segment {seg.number}) follows it; drop SBR02 or "
+                        "the patient level",
+                        sbr,
+                        "SBR02",
+                        "2000B",
+                    )
+                )
+
+    def _check_hl_number(
+        self, number: int, seg: Segment, loop_id: str, found: list[Finding]
+    ) -> None:
+        ranges = self._hl_ranges
+        index = bisect.bisect_right(ranges, [number, sys.maxsize]) - 1
+        if index >= 0 and ranges[index][0] <= number <= ranges[index][1]:
+            found.append(
+                _finding(
+                    "HL-001",
+                    _REJECT,
+                    f"HL01 {number} is used twice in this transaction",
+                    seg,
+                    "HL01",
+                    loop_id,
+                )
+            )
+            return
+        expected = self._hl_last + 1
+        if number > expected:
+            found.append(
+                _finding(
+                    "HL-001",
+                    _WARNING,
+                    f"HL01 jumps from {self._hl_last} to {number}; HL01 counts up by 1",
+                    seg,
+                    "HL01",
+                    loop_id,
+                )
+            )
+        elif number < expected:
+            found.append(
+                _finding(
+                    "HL-001",
+                    _REJECT,
+                    f"HL01 {number} comes after HL01 {self._hl_last}; HL01 must ascend",
+                    seg,
+                    "HL01",
+                    loop_id,
+                )
+            )
+        # Record the number in the list of seen ranges, merging with its neighbours.
+        if index >= 0 and ranges[index][1] == number - 1:
+            ranges[index][1] = number
+            if index + 1 < len(ranges) and ranges[index + 1][0] == number + 1:
+                ranges[index][1] = ranges[index + 1][1]
+                del ranges[index + 1]
+        elif index + 1 < len(ranges) and ranges[index + 1][0] == number + 1:
+            ranges[index + 1][0] = number
+        else:
+            ranges.insert(index + 1, [number, number])
+        self._hl_last = max(self._hl_last, number)
+
+    def _settle_hl(self, next_level: str | None, found: list[Finding]) -> None:
+        """HL-003: the next HL (or the end of the transaction) settles the pending HL04."""
+        pending = self._hl_pending
+        if pending is None:
+            return
+        self._hl_pending = None
+        seg, level = pending
+        if level == "20":
+            expected = "1"  # a billing provider level always has subscriber levels under it
+        elif level == "22":
+            expected = "1" if next_level == _CHILD_LEVEL["22"] else "0"
+        elif level == "23":
+            expected = "0"
+        else:
+            return
+        actual = seg.element(4)
+        if actual == expected:
+            return
+        name = _LEVEL_NAMES[level]
+        reason = (
+            "a patient level follows it"
+            if expected == "1" and level == "22"
+            else "no child level follows it"
+            if level == "22"
+            else "it always has subscriber levels under it"
+            if level == "20"
+            else "a patient level has no child levels"
+        )
+        shown = repr(actual) if actual else "missing"
+        found.append(
+            _finding(
+                "HL-003",
+                _REJECT,
+                f"HL04 of {name} level HL {seg.element(1)} is {shown}; it must be {expected} "
+                f"because {reason}",
+                seg,
+                "HL04",
+                {"20": "2000A", "22": "2000B", "23": "2000C"}[level],
+                Fix(
+                    Applicability.SAFE,
+                    f"set HL04 to {expected}",
+                    (Edit(EditKind.REPLACE, seg.number, "HL04", actual, expected),),
+                ),
+            )
+        )
+
+    def _check_lx(self, seg: Segment, found: list[Finding]) -> None:
+        frames = self._frames
+        claim = frames[-2] if len(frames) >= 2 else None
+        if not isinstance(claim, _ClaimFrame):
+            return
+        claim.lines += 1
+        text = seg.element(1)
+        if text != str(claim.lines):
+            found.append(
+                _finding(
+                    "STR-003",
+                    _REJECT,
+                    f"LX01 is {text or 'missing'}, but this is service line {claim.lines} of "
+                    f"the claim; LX01 counts 1, 2, 3 ...",
+                    seg,
+                    "LX01",
+                    "2400",
+                )
+            )
+
+    # -- element checks ----------------------------------------------------------------------
+
+    def _element_problems(self, seg: Segment, slot: _SlotRT) -> tuple[tuple[str, str, str], ...]:
+        """ELM-* problems of a segment; a compiled pattern accepts valid segments quickly."""
+        pattern = self._patterns[slot.uid]
+        if pattern is False:
+            pattern = _valid_pattern(slot, seg.delimiters)
+            self._patterns[slot.uid] = pattern
+        if slot.hook == _HOOK_DTP472:
+            # The service date's format is STR-005's, and like the element checks it depends on
+            # the segment text alone, so it is remembered with them.
+            dated = _service_date_problems(seg)
+            if not dated and isinstance(pattern, re.Pattern) and pattern.fullmatch(seg.text):
+                return ()
+            assert slot.checks is not None
+            return (*_check_elements(seg, slot, slot.checks), *dated)
+        if isinstance(pattern, re.Pattern) and pattern.fullmatch(seg.text) is not None:
+            return ()
+        assert slot.checks is not None
+        return _check_elements(seg, slot, slot.checks)
+
+
+def _service_date_problems(seg: Segment) -> list[tuple[str, str, str]]:
+    """STR-005: the DTP*472 service date is D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD."""
+    qualifier = seg.element(2)
+    value = seg.element(3)
+    if qualifier == "D8":
+        if parse_date(value) is None:
+            return [("STR-005", "DTP03", f"DTP03 {value!r} is not a CCYYMMDD date")]
+    elif qualifier == "RD8":
+        start, _, end = value.partition("-")
+        first, last = parse_date(start), parse_date(end)
+        if first is None or last is None:
+            return [("STR-005", "DTP03", f"DTP03 {value!r} is not a CCYYMMDD-CCYYMMDD range")]
+        if last < first:
+            return [("STR-005", "DTP03", f"DTP03 {value!r} ends before it starts")]
+    else:
+        shown = repr(qualifier) if qualifier else "missing"
+        return [("STR-005", "DTP02", f"DTP02 of the service date is {shown}; it must be D8 or RD8")]
+    return []
+
+
+def _check_elements(
+    seg: Segment, slot: _SlotRT, checks: tuple[_Check, ...]
+) -> tuple[tuple[str, str, str], ...]:
+    """ELM-001..004 for one segment against its slot's element definitions."""
+    elements = seg.elements
+    present = len(elements) - 1
+    problems: list[tuple[str, str, str]] = []
+    if present > slot.defined:
+        ref = f"{slot.id}{slot.defined + 1:02d}"
+        problems.append(
+            (
+                "ELM-004",
+                ref,
+                f"{slot.id} has {present} elements; the guide defines {slot.defined}",
+            )
+        )
+    separator = seg.delimiters.component
+    for check in checks:
+        position = check[0]
+        if position > present:
+            break
+        value = elements[position]
+        if not value:
+            if check[3] == "R":
+                problems.append(
+                    ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
+                )
+            continue
+        if check[3] == "N":
+            problems.append(
+                ("ELM-004", check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
+            )
+            continue
+        components = check[8]
+        if components is None:
+            _check_value(value, check, problems)
+            continue
+        parts = value.split(separator)
+        if len(parts) > len(components):
+            problems.append(
+                (
+                    "ELM-004",
+                    f"{check[1]}-{len(components) + 1}",
+                    f"{check[1]} has {len(parts)} components; the guide defines {len(components)}",
+                )
+            )
+        for part in components:
+            index = part[0]
+            text = parts[index - 1] if index <= len(parts) else ""
+            if not text:
+                if part[3] == "R":
+                    problems.append(
+                        ("ELM-001", part[1], f"required component {part[1]} ({part[2]}) is missing")
+                    )
+                continue
+            if part[3] == "N":
+                problems.append(
+                    ("ELM-004", part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
+                )
+                continue
+            _check_value(text, part, problems)
+    for check in slot.required_after[min(present, slot.defined)]:
+        problems.append(
+            ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
+        )
+    return tuple(problems)
+
+
+def _check_value(value: str, check: _Check, problems: list[tuple[str, str, str]]) -> None:
+    # X12 counts only digits in the length of a numeric value: no sign, no decimal point.
+    length = len(value.replace("-", "").replace(".", "")) if check[4] else len(value)
+    if length < check[5] or length > check[6]:
+        bounds = f"{check[5]}" if check[5] == check[6] else f"{check[5]}-{check[6]}"
+        problems.append(
+            (
+                "ELM-002",
+                check[1],
+                f"{check[1]} ({check[2]}) {value!r} has length {length}; the guide allows {bounds}",
+            )
+        )
+    codes = check[7]
+    if codes is not None and value not in codes:
+        shown = ", ".join(sorted(codes)[:12]) + (" ..." if len(codes) > 12 else "")
+        problems.append(
+            (
+                "ELM-003",
+                check[1],
+                f"{check[1]} ({check[2]}) {value!r} is not in the guide's code list ({shown})",
+            )
+        )
+
+
+def _qualifies(seg: Segment, qualifier: tuple[int, int, frozenset[str] | None]) -> bool:
+    element, component, codes = qualifier
+    if codes is None:
+        return True
+    value = seg.element(element)
+    if component:
+        value = seg.component(element, component)
+    return value in codes
+
+
+def _label(seg: Segment) -> str:
+    first = seg.element(1)
+    return f"{seg.id}*{first}" if first and len(first) <= 3 else seg.id
+
+
+def _finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    seg: Segment,
+    element: str | None,
+    loop: str,
+    fix: Fix | None = None,
+) -> Finding:
+    return Finding(
+        code=code,
+        severity=severity,
+        message=message,
+        segment_id=seg.id,
+        segment_number=seg.number,
+        byte_offset=seg.byte_offset,
+        line_number=seg.line,
+        element=element,
+        loop=loop,
+        fix=fix,
+    )
+
+
+def _value(seg: Segment, element: int, component: int) -> str:
+    return seg.component(element, component) if component else seg.element(element)
+
+
+# --- the fast path of the element checks ----------------------------------------------------
+
+
+def _valid_pattern(slot: _SlotRT, delimiters: Delimiters) -> re.Pattern[str] | None:
+    """A regular expression that matches only segments with no ELM-* problem in ``slot``.
+
+    It is exact for the common cases and stricter elsewhere (a decimal with a leading sign and
+    no digits, say): whatever it does not match goes through :func:`_check_elements`, which
+    decides. ``None`` when no such expression can be written for the slot.
+    """
+    element = re.escape(delimiters.element)
+    component = re.escape(delimiters.component)
+    parts: list[str] = []
+    for definition in slot.slot.elements:
+        if definition.ref in slot.skip:
+            parts.append(f"[^{element}]*")
+            continue
+        if definition.components is None:
+            pattern = _value_pattern(definition, f"[^{element}]")
+        else:
+            pattern = _composite_pattern(definition, element, component)
+        if pattern is None:
+            return None
+        parts.append(pattern)
+    required = [i for i, d in enumerate(slot.slot.elements) if d.usage == "R"]
+    last = required[-1] + 1 if required else 0
+    # Up to the last required element every separator must be there; after it, trailing
+    # elements may be left off.
+    text = re.escape(slot.id) + "".join(element + p for p in parts[:last])
+    tail = ""
+    for pattern in reversed(parts[last:]):
+        tail = f"(?:{element}{pattern}{tail})?"
+    try:
+        return re.compile(text + tail)
+    except re.error:
+        return None
+
+
+def _composite_pattern(definition: ElementDef, element: str, component: str) -> str | None:
+    if definition.usage == "N":
+        return ""
+    assert definition.components is not None
+    parts = []
+    for part in definition.components:
+        pattern = _value_pattern(part, f"[^{element}{component}]")
+        if pattern is None:
+            return None
+        parts.append(pattern)
+    required = [i for i, d in enumerate(definition.components) if d.usage == "R"]
+    last = required[-1] + 1 if required else 1
+    text = component.join(parts[:last])
+    tail = ""
+    for pattern in reversed(parts[last:]):
+        tail = f"(?:{component}{pattern}{tail})?"
+    body = text + tail
+    if definition.usage == "R":
+        # A required composite must hold something, even when its components are optional.
+        return f"(?=[^{element}]){body}"
+    return f"(?:{body})?"
+
+
+def _value_pattern(definition: ElementDef, allowed: str) -> str | None:
+    """The pattern of one simple element or component: empty when not used or absent."""
+    if definition.usage == "N":
+        return ""
+    low, high = definition.min_length, definition.max_length
+    numeric = definition.data_type in NUMERIC_TYPES
+    if definition.codes is not None:
+        fitting = [
+            code
+            for code in definition.codes
+            if low <= len(code.replace("-", "").replace(".", "") if numeric else code) <= high
+        ]
+        if not fitting:
+            return None
+        value = "(?:" + "|".join(re.escape(c) for c in sorted(fitting, key=len, reverse=True))
+        value += ")"
+        # The alternatives must not match a prefix of a longer value.
+        value += f"(?!{allowed})"
+    elif definition.data_type == "R":
+        if low > 1:
+            return None
+        value = (
+            f"-?(?:[0-9]{{1,{high}}}(?![0-9.])"
+            f"|(?=[0-9.]{{2,{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+(?![0-9.]))"
+        )
+    elif numeric:
+        value = f"-?[0-9]{{{max(low, 1)},{high}}}(?![0-9])"
+    else:
+        value = f"{allowed}{{{max(low, 1)},{high}}}(?!{allowed})"
+    if definition.usage == "R":
+        return value
+    return f"(?:{value})?"
