@@ -12,11 +12,11 @@ the rules can all report through the same type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is, as the rules catalogue defines it (§0)."""
 
     REJECT = "reject"
@@ -36,14 +36,14 @@ class Severity(str, Enum):
 _RANK = {Severity.WARNING: 1, Severity.DENY_RISK: 2, Severity.REJECT: 3}
 
 
-class Applicability(str, Enum):
+class Applicability(StrEnum):
     """Whether the fixer may apply a fix without being asked (ruff's Safe/Unsafe)."""
 
     SAFE = "safe"
     UNSAFE = "unsafe"
 
 
-class EditKind(str, Enum):
+class EditKind(StrEnum):
     """What an edit does to the segment stream."""
 
     REPLACE = "replace"  # set one element (or component) to a new value

@@ -1,0 +1,31 @@
+"""The edit rules: the model (:mod:`.base`), pairing, the registry and one module per family.
+
+Families, in catalogue order: :mod:`.structure` (envelope, HL and structure codes the parser
+reports), :mod:`.claim` (frequency, diagnosis, place of service, supervision), :mod:`.drug`
+(NDC, CTP, REF, drug units, NOC), :mod:`.injection` (96372, E/M, modifiers, JW/JZ) and
+:mod:`.encounter` (NCCI, MUE, facility POS, vaccines, chemotherapy).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from edi837.rules import claim, drug, encounter, injection, structure
+from edi837.rules.base import Rule
+from edi837.rules.registry import Registry
+
+FAMILIES = (structure, claim, drug, injection, encounter)
+
+
+def all_rule_classes() -> list[type[Rule]]:
+    """Every rule class, family by family, in catalogue order within each family."""
+    classes: list[type[Rule]] = []
+    for module in FAMILIES:
+        classes.extend(module.RULES)
+    return classes
+
+
+@cache
+def default_registry() -> Registry:
+    """The registry of every rule (built once per process)."""
+    return Registry(all_rule_classes())

@@ -1,0 +1,302 @@
+"""The rule model: :class:`Rule`, payer :class:`Profile`, :class:`Settings`, :class:`CheckContext`.
+
+A rule is a class whose name is its catalogue code without the dash (``NDC004`` is ``NDC-004``)
+and whose docstring is its documentation: the first line is the summary, then the sections
+``What it does``, ``Why it matters``, ``Fix safety``, ``Example`` and ``Sources`` (and
+``Options`` where configuration changes it). ``check`` yields findings for one claim and never
+changes it; a finding may carry a :class:`~edi837.findings.Fix`.
+
+Rules that the parser itself reports (envelope, HL and structure codes) are declared here too,
+with ``scope = "structure"`` and no ``check``, so that selection, severity overrides and the
+documentation treat every code alike.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.x12.segment import Segment
+from edi837.x837p.model import Claim, Loop, ServiceLine
+
+if TYPE_CHECKING:
+    from edi837.refdata import ReferenceData
+    from edi837.rules.pairing import Pairing
+
+
+class Profile(StrEnum):
+    """The payer profile a claim is checked under (catalogue §0)."""
+
+    MEDICARE = "medicare"
+    MEDICAID = "medicaid"
+    COMMERCIAL = "commercial"
+
+    @classmethod
+    def from_filing_indicator(cls, sbr09: str) -> Profile:
+        """``auto``: SBR09 ``MB`` is Medicare Part B, ``MC`` Medicaid, anything else commercial."""
+        if sbr09 == "MB":
+            return cls.MEDICARE
+        if sbr09 == "MC":
+            return cls.MEDICAID
+        return cls.COMMERCIAL
+
+
+class FixAvailability(StrEnum):
+    """What kind of fix a rule can offer (ruff's ``FIX_AVAILABILITY``)."""
+
+    NONE = "none"
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    SOMETIMES = "sometimes"
+
+
+# Where NDCs are required on drug lines, per profile (catalogue R-NDC-002): Medicaid on every
+# J/Q line in practice; commercial plans vary (configurable); Medicare Part B for NOC codes only.
+DEFAULT_NDC_POLICY: dict[Profile, str] = {
+    Profile.MEDICARE: "noc",
+    Profile.MEDICAID: "all",
+    Profile.COMMERCIAL: "noc",
+}
+
+
+@dataclass
+class Settings:
+    """Everything a user can configure (``edi837.toml``, command-line options).
+
+    Attributes:
+        select: codes or prefixes to run (``None``: all).
+        ignore: codes or prefixes not to run.
+        severity: per-code severity overrides.
+        profile: ``auto`` or a forced profile name.
+        payer_profiles: profile per payer id (2010BB NM109), applied under ``auto``.
+        facility_pos: the facility place-of-service codes (``None``: the shipped table).
+        extra_noc: more codes to treat as NOC/unlisted drugs.
+        ndc_policy: per profile, ``all`` (every drug line needs an NDC), ``noc`` or ``none``.
+        jwz_profiles: profiles whose payer requires JW/JZ on single-dose drugs.
+        drug_line_required: profiles whose payer requires a drug line with every 96372.
+        remove_25_safe: whether removing modifier 25 from a non-E/M line is a safe fix.
+        refdata: folder of official reference files.
+    """
+
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    profile: str = "auto"
+    payer_profiles: dict[str, Profile] = field(default_factory=dict)
+    facility_pos: frozenset[str] | None = None
+    extra_noc: frozenset[str] = frozenset()
+    ndc_policy: dict[Profile, str] = field(default_factory=lambda: dict(DEFAULT_NDC_POLICY))
+    jwz_profiles: frozenset[Profile] = frozenset({Profile.MEDICARE})
+    drug_line_required: frozenset[Profile] = frozenset()
+    remove_25_safe: bool = True
+    refdata: str | None = None
+
+
+_SECTION = re.compile(r"^(What it does|Why it matters|Fix safety|Example|Sources|Options):\s*$")
+DOC_SECTIONS = ("What it does", "Why it matters", "Fix safety", "Example", "Sources")
+
+
+def _parse_doc(doc: str) -> tuple[str, dict[str, str]]:
+    lines = textwrap.dedent(doc).strip("\n").splitlines()
+    summary = lines[0].strip() if lines else ""
+    # The first line of a class docstring carries no indentation; dedent the rest on its own.
+    body = textwrap.dedent("\n".join(lines[1:])).splitlines()
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in body:
+        match = _SECTION.match(line.strip()) if not line.startswith(" ") else None
+        if match:
+            current = match.group(1)
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return summary, {k: textwrap.dedent("\n".join(v)).strip() for k, v in sections.items()}
+
+
+_CODE = re.compile(r"^([A-Z]+)(\d{3})$")
+
+
+class Rule:
+    """Base class of every rule; subclasses are named by code and documented by docstring."""
+
+    code: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    docs: ClassVar[dict[str, str]] = {}
+    severity: ClassVar[Severity] = Severity.WARNING
+    severity_by_profile: ClassVar[dict[Profile, Severity]] = {}
+    fix: ClassVar[FixAvailability] = FixAvailability.NONE
+    scope: ClassVar[str] = "claim"
+    family: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        match = _CODE.match(cls.__name__)
+        if match is None:
+            return  # an intermediate base class, not a rule
+        cls.code = f"{match.group(1)}-{match.group(2)}"
+        cls.summary, cls.docs = _parse_doc(cls.__doc__ or "")
+
+    def default_severity(self, profile: Profile) -> Severity:
+        """The catalogue severity under ``profile``."""
+        return self.severity_by_profile.get(profile, self.severity)
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterable[Finding]:
+        """Yield the findings of this rule for one claim (structure rules yield nothing)."""
+        return ()
+
+
+@dataclass
+class CheckContext:
+    """What a rule may read while checking one claim: profile, settings, reference data, pairing."""
+
+    claim: Claim
+    profile: Profile
+    settings: Settings
+    refdata: ReferenceData
+    _pairing: Pairing | None = None
+    _loops: dict[int, tuple[str, ServiceLine | None]] | None = None
+    _drug_lines: dict[int, bool] = field(default_factory=dict)
+
+    @property
+    def pairing(self) -> Pairing:
+        """The 96372-to-drug-line pairing of this claim (computed once, shared by all rules)."""
+        if self._pairing is None:
+            from edi837.rules.pairing import pair_claim
+
+            self._pairing = pair_claim(self.claim, self)
+        return self._pairing
+
+    def _index(self) -> dict[int, tuple[str, ServiceLine | None]]:
+        if self._loops is None:
+            index: dict[int, tuple[str, ServiceLine | None]] = {}
+
+            def add(loop: Loop, line: ServiceLine | None) -> None:
+                for seg in loop.segments:
+                    index[seg.number] = (loop.loop_id, line)
+
+            add(self.claim.loop, None)
+            for loop in self.claim.loops:
+                add(loop, None)
+            for line in self.claim.lines:
+                add(line.loop, line)
+                for loop in line.loops:
+                    add(loop, line)
+            for party in (self.claim.billing, self.claim.subscriber, self.claim.patient):
+                if party is not None:
+                    add(party.hl, None)
+                    for loop in party.loops:
+                        add(loop, None)
+            self._loops = index
+        return self._loops
+
+    def loop_of(self, seg: Segment) -> str | None:
+        """The loop id a segment of this claim sits in."""
+        entry = self._index().get(seg.number)
+        return entry[0] if entry else None
+
+    def is_drug_line(self, line: ServiceLine) -> bool:
+        """A 2400 whose SV101-2 is a drug or biological (catalogue §3).
+
+        HCPCS Level II J-codes and drug Q-codes (not Q-codes for services, supplies or
+        vaccines), S-codes of the drug table for commercial payers, immune globulins
+        90281-90399, and any code in the injectable-drug table. C-codes are hospital-only.
+        """
+        known = self._drug_lines.get(id(line))
+        if known is not None:
+            return known
+        code = line.code
+        if code.startswith("S") and len(code) == 5:
+            # S-codes are drugs only for commercial payers, and only those the table knows.
+            answer = self.profile is Profile.COMMERCIAL and self.refdata.drug(code) is not None
+        else:
+            answer = bool(code) and self.refdata.is_drug_code(code)
+        self._drug_lines[id(line)] = answer
+        return answer
+
+    def is_noc(self, code: str) -> bool:
+        """A NOC/unlisted drug code, from the shipped table plus ``extra_noc``."""
+        return code in self.settings.extra_noc or self.refdata.is_noc(code)
+
+    def facility_pos(self) -> frozenset[str] | None:
+        """The configured facility POS list, or ``None`` to use the reference table."""
+        return self.settings.facility_pos
+
+    def line_pos(self, line: ServiceLine) -> str:
+        """The place of service of a line: SV105 when sent, else CLM05-1."""
+        return line.place_of_service or self.claim.place_of_service
+
+    def report(
+        self,
+        rule: Rule,
+        message: str,
+        segment: Segment | None,
+        element: str | None = None,
+        *,
+        line: ServiceLine | None = None,
+        severity: Severity | None = None,
+        fix: Fix | None = None,
+    ) -> Finding:
+        """A finding of ``rule`` located on ``segment`` and ``element`` of this claim."""
+        seg = segment if segment is not None else self.claim.clm
+        if line is None:
+            entry = self._index().get(seg.number)
+            line = entry[1] if entry else None
+        column, width = seg.column_of(element) if element else (None, None)
+        return Finding(
+            code=rule.code,
+            severity=severity or rule.default_severity(self.profile),
+            message=message,
+            segment_id=seg.id,
+            segment_number=seg.number,
+            byte_offset=seg.byte_offset,
+            line_number=seg.line,
+            element=element,
+            loop=self.loop_of(seg),
+            interchange=self.claim.envelope.interchange,
+            transaction=self.claim.envelope.transaction,
+            claim=self.claim.id,
+            line=line.number if line is not None else None,
+            fix=fix,
+            segment_text=seg.text,
+            column=column,
+            width=width,
+        )
+
+
+def replace_fix(
+    segment: Segment,
+    element: str,
+    new: str,
+    description: str,
+    applicability: Applicability = Applicability.SAFE,
+) -> Fix:
+    """A fix that sets one element (or component) of ``segment`` to ``new``."""
+    edit = Edit(EditKind.REPLACE, segment.number, element, segment.value(element), new)
+    return Fix(applicability, description, (edit,))
+
+
+def delete_fix(
+    segments: Iterable[Segment],
+    description: str,
+    applicability: Applicability = Applicability.SAFE,
+) -> Fix:
+    """A fix that removes whole segments (a redundant 2420D loop, say)."""
+    edits = tuple(Edit(EditKind.DELETE, s.number, None, s.text, None) for s in segments)
+    return Fix(applicability, description, edits)
+
+
+def suggestion(description: str) -> Fix:
+    """A fix in words only: shown to the user, never applied (catalogue class SUGGEST)."""
+    return Fix(Applicability.UNSAFE, description, ())
+
+
+def iter_lines(claim: Claim, code: str | None = None) -> Iterator[ServiceLine]:
+    """The service lines of ``claim``, or only those whose SV101-2 is ``code``."""
+    for line in claim.lines:
+        if code is None or line.code == code:
+            yield line

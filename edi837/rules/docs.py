@@ -1,0 +1,91 @@
+"""Rule documentation: one rule as text or JSON, and ``docs/rules.md`` for every rule.
+
+The documentation is the rule classes' docstrings (see :mod:`edi837.rules.base`), so the
+command line, the generated page and the code cannot drift apart; a test regenerates the page
+and fails when the checked-in copy differs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edi837.rules.base import DOC_SECTIONS, Rule
+from edi837.rules.registry import Registry
+
+
+def _severity_text(rule: Rule) -> str:
+    if not rule.severity_by_profile:
+        return rule.severity.value
+    parts = [f"{p.value}: {s.value}" for p, s in rule.severity_by_profile.items()]
+    return f"{rule.severity.value} ({'; '.join(parts)})"
+
+
+def rule_json(rule: Rule, full: bool = False) -> dict[str, Any]:
+    """``code``, ``severity``, ``summary``, ``fix`` (and the documentation when ``full``)."""
+    data: dict[str, Any] = {
+        "code": rule.code,
+        "severity": rule.severity.value,
+        "severity_by_profile": {p.value: s.value for p, s in rule.severity_by_profile.items()},
+        "summary": rule.summary,
+        "fix": rule.fix.value,
+        "scope": rule.scope,
+    }
+    if full:
+        data["docs"] = dict(rule.docs)
+    return data
+
+
+def rule_text(rule: Rule) -> str:
+    """What ``edi837 rules CODE`` prints."""
+    lines = [
+        f"{rule.code}: {rule.summary}",
+        "",
+        f"Severity: {_severity_text(rule)}",
+        f"Fix: {rule.fix.value}",
+    ]
+    for section in (*DOC_SECTIONS, "Options"):
+        body = rule.docs.get(section)
+        if body:
+            lines += [
+                "",
+                f"{section}:",
+                *("  " + line if line else "" for line in body.splitlines()),
+            ]
+    return "\n".join(lines)
+
+
+def rules_markdown(registry: Registry) -> str:
+    """The whole ``docs/rules.md`` page."""
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule classes by `make docs`; do not edit by hand.",
+        "`edi837 rules CODE` prints the same text. Severities are `reject`, `deny-risk` and",
+        "`warning`; fixes are `safe` (applied by `edi837 fix`), `unsafe` (only with",
+        "`--unsafe-fixes`, and only where the edit is concrete), `sometimes` (safe when a",
+        "reference table gives one answer) or `none`.",
+        "",
+        "| Code | Severity | Fix | Summary |",
+        "|---|---|---|---|",
+    ]
+    rules = registry.all()
+    for rule in rules:
+        anchor = rule.code.lower()
+        out.append(
+            f"| [{rule.code}](#{anchor}) | {_severity_text(rule)} | {rule.fix.value} "
+            f"| {rule.summary} |"
+        )
+    for rule in rules:
+        out += ["", f"## {rule.code}", "", f"**{rule.summary}**", ""]
+        out += [f"- Severity: {_severity_text(rule)}", f"- Fix: {rule.fix.value}"]
+        for section in (*DOC_SECTIONS, "Options"):
+            body = rule.docs.get(section)
+            if body:
+                out += ["", f"### {section}", "", body]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    from edi837.rules import default_registry
+
+    print(rules_markdown(default_registry()), end="")

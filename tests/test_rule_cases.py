@@ -1,0 +1,119 @@
+"""Every rule against its data cases (``tests/rule_cases/CODE.toml``): findings and fixed output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from edi837.config import settings_from_mapping
+from edi837.engine import Engine
+from edi837.findings import Finding
+from edi837.fixer import apply_fixes
+from edi837.rules import default_registry
+from edi837.x12.reader import SegmentReader
+from edi837.x12.segment import Segment
+from edi837.x837p.builder import UnitReader
+from tests.rulecases import CASES, RuleCase, all_cases, as_bytes, claim_part, segment_lines
+
+CASE_LIST = all_cases()
+
+
+def run(case: RuleCase, document: str) -> tuple[list[Segment], list[Finding]]:
+    settings = settings_from_mapping({"select": case.select, **case.settings})
+    engine = Engine(settings)
+    segments: list[Segment] = []
+    findings: list[Finding] = []
+    for unit, found in engine.iter_checked(UnitReader(SegmentReader(as_bytes(document)))):
+        segments.extend(seg for seg, _ in unit.segments)
+        findings.extend(found)
+    return segments, findings
+
+
+def fix_until_stable(case: RuleCase, unsafe: bool) -> list[str]:
+    document = case.document
+    for _ in range(5):
+        segments, findings = run(case, document)
+        result = apply_fixes(segments, findings, unsafe=unsafe)
+        if not result.changed:
+            break
+        document = "".join(seg.raw for seg in result.segments)
+    segments, _ = run(case, document)
+    return [seg.text for seg in segments]
+
+
+def matches(expected: dict[str, Any], finding: Finding) -> bool:
+    actual = {
+        "code": finding.code,
+        "line": finding.line,
+        "element": finding.element,
+        "severity": finding.severity.value,
+        "segment": finding.segment_id,
+        "fix": finding.fix.applicability.value if finding.fix else "none",
+    }
+    return all(actual[key] == value for key, value in expected.items())
+
+
+def safe(finding: Finding) -> bool:
+    return finding.fix is not None and finding.fix.applicability.value == "safe"
+
+
+def describe(finding: Finding) -> str:
+    fix = finding.fix.applicability.value if finding.fix else "none"
+    return (
+        f"{finding.code} line={finding.line} element={finding.element} "
+        f"severity={finding.severity.value} segment={finding.segment_id} fix={fix}: "
+        f"{finding.message}"
+    )
+
+
+@pytest.mark.parametrize("case", CASE_LIST, ids=[c.id for c in CASE_LIST])
+def test_findings(case: RuleCase) -> None:
+    _, findings = run(case, case.document)
+    got = [describe(f) for f in findings]
+    assert len(findings) == len(case.findings), f"expected {case.findings}, got {got}"
+    for expected, finding in zip(case.findings, findings, strict=True):
+        assert matches(expected, finding), f"expected {expected}, got {describe(finding)}"
+
+
+@pytest.mark.parametrize("case", CASE_LIST, ids=[c.id for c in CASE_LIST])
+def test_fixed_output(case: RuleCase) -> None:
+    original = [seg.text for seg in run(case, case.document)[0]]
+    fixed = fix_until_stable(case, unsafe=False)
+    if case.fixed is None:
+        assert fixed == original, "no safe fix was expected to change this case"
+        return
+    expected = [line.rstrip("~") for line in segment_lines(case.fixed)]
+    got = claim_part(fixed) if case.from_claim else fixed
+    assert got == expected
+    # The fixed output no longer carries the findings the safe fixes addressed.
+    _, after = run(case, "".join(text + "~\n" for text in fixed))
+    assert not [f for f in after if f.fix is not None and f.fix.concrete and safe(f)]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASE_LIST if c.unsafe_fixed],
+    ids=[c.id for c in CASE_LIST if c.unsafe_fixed],
+)
+def test_unsafe_fixed_output(case: RuleCase) -> None:
+    assert case.unsafe_fixed is not None
+    fixed = fix_until_stable(case, unsafe=True)
+    expected = [line.rstrip("~") for line in segment_lines(case.unsafe_fixed)]
+    assert (claim_part(fixed) if case.from_claim else fixed) == expected
+
+
+def test_every_rule_has_cases() -> None:
+    codes = {rule.code for rule in default_registry().all()}
+    files = {path.stem for path in CASES.glob("*.toml")}
+    assert sorted(codes - files) == [], "rules without a case file"
+    assert sorted(files - codes) == [], "case files without a rule"
+
+
+def test_every_rule_case_file_has_a_positive_and_a_negative_case() -> None:
+    by_code: dict[str, list[RuleCase]] = {}
+    for case in CASE_LIST:
+        by_code.setdefault(case.code, []).append(case)
+    for code, cases in by_code.items():
+        assert any(c.findings for c in cases), f"{code}: no case that must produce it"
+        assert any(not c.findings for c in cases), f"{code}: no case that must not produce it"
