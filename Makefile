@@ -1,0 +1,50 @@
+# edi837 — every target sets up .venv first, so a fresh clone needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test lint format typecheck pytest bench docs docs-check check clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP) ## Set up, then check every file in samples/ (exit 1 = findings, as intended)
+	$(BIN)/edi837 check samples/*.837 || [ $$? -eq 1 ]
+
+test: $(STAMP) lint typecheck pytest ## Set up, then ruff, mypy --strict and the whole test suite
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP) ## mypy --strict over the package, tests and bench
+	$(BIN)/mypy
+
+pytest: $(STAMP) ## The test suite
+	$(BIN)/pytest -q
+
+bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory
+	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
+	$(BIN)/python bench/run.py
+
+docs: $(STAMP) ## Regenerate docs/rules.md from the rule classes
+	$(BIN)/python -m edi837.rules.docs > docs/rules.md
+
+docs-check: $(STAMP) ## Fail when docs/rules.md is out of date
+	$(BIN)/python -m edi837.rules.docs | diff -u docs/rules.md -
+
+check: test ## Alias of test
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench/out

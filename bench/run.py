@@ -1,0 +1,183 @@
+"""``make bench``: edi837's speed and memory against baselines measured in the same run.
+
+Generates 10k- and 100k-claim files with ``bench/gen837.py``, then times, each in a fresh
+process so that start-up and peak RSS are real:
+
+- a plain ``str.split`` pass over the same bytes (split on ``~``, then on ``*``): the floor;
+- ``edi837 parse --no-output`` (tokenize, place every segment in its loop, build claims);
+- ``edi837 check`` with every rule on;
+- pyx12's ``X12Reader`` and ``x12valid``, and x12sdk's model parse, on the 10k file (they are
+  much slower), compared by throughput (claims per second).
+
+Prints ratios, not verdicts: the targets are in ``architecture.md`` §5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+
+SPLIT = (
+    "import sys\n"
+    "data = open(sys.argv[1], 'rb').read().decode('latin-1')\n"
+    "n = 0\n"
+    "for seg in data.split('~'):\n"
+    "    n += len(seg.split('*'))\n"
+)
+PYX12_READER = (
+    "import sys\n"
+    "from pyx12.x12file import X12Reader\n"
+    "n = 0\n"
+    "with open(sys.argv[1]) as fd:\n"
+    "    for seg in X12Reader(fd):\n"
+    "        n += 1\n"
+)
+X12SDK = (
+    "import sys\n"
+    "from x12sdk.io import X12ModelReader\n"
+    "with X12ModelReader(sys.argv[1]) as r:\n"
+    "    for model in r.models():\n"
+    "        pass\n"
+)
+
+
+@dataclass
+class Run:
+    """One timed process: wall seconds (best of the repeats) and peak RSS in MiB."""
+
+    seconds: float
+    rss_mib: float
+    ok: bool = True
+
+
+def timed(argv: list[str], repeat: int = 1, ok_codes: tuple[int, ...] = (0, 1)) -> Run:
+    """Run ``argv`` ``repeat`` times; keep the fastest time and the largest peak RSS."""
+    best = float("inf")
+    rss = 0.0
+    ok = True
+    for _ in range(repeat):
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok_codes:
+            ok = False
+            print(f"  ! {' '.join(argv[:3])} exited {code}: {err.strip()[:300]}")
+        best = min(best, elapsed)
+        rss = max(rss, usage.ru_maxrss / 1024)  # Linux reports KiB
+    return Run(best, rss, ok)
+
+
+def generate(claims: int) -> Path:
+    """The generated file with ``claims`` claims (made once, reused by later runs)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"claims-{claims}.837"
+    if not path.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "gen837.py"),
+                "--claims",
+                str(claims),
+                "--out",
+                str(path),
+                "--seed",
+                "837",
+            ],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+    return path
+
+
+def main() -> int:
+    """Run every measurement and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000, help="claims in the small file")
+    parser.add_argument("--large", type=int, default=100_000, help="claims in the large file")
+    parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best is kept)")
+    parser.add_argument("--skip-slow", action="store_true", help="skip pyx12 and x12sdk")
+    args = parser.parse_args()
+
+    edi837 = str(BIN / "edi837")
+    py = sys.executable
+    small, large = generate(args.small), generate(args.large)
+    sample = ROOT / "samples" / "clean-injection.837"
+    print(
+        f"files: {small.name} {small.stat().st_size / 1e6:.1f} MB, "
+        f"{large.name} {large.stat().st_size / 1e6:.1f} MB"
+    )
+
+    results: dict[str, dict[str, Run]] = {}
+    for label, path in (("10k", small), ("100k", large)):
+        r = results.setdefault(label, {})
+        r["split"] = timed([py, "-c", SPLIT, str(path)], args.repeat)
+        r["parse"] = timed([edi837, "parse", "--no-output", str(path)], args.repeat)
+        r["check"] = timed([edi837, "check", "-f", "json", str(path)], args.repeat)
+
+    print()
+    print(
+        f"{'file':<6} {'split s':>8} {'parse s':>8} {'parse/split':>11} "
+        f"{'check s':>8} {'check/split':>11} {'parse RSS':>10} {'check RSS':>10}"
+    )
+    for label, r in results.items():
+        print(
+            f"{label:<6} {r['split'].seconds:8.2f} {r['parse'].seconds:8.2f} "
+            f"{r['parse'].seconds / r['split'].seconds:10.2f}x "
+            f"{r['check'].seconds:8.2f} {r['check'].seconds / r['split'].seconds:10.2f}x "
+            f"{r['parse'].rss_mib:8.1f}Mi {r['check'].rss_mib:8.1f}Mi"
+        )
+    small_r, large_r = results["10k"], results["100k"]
+    print()
+    print(
+        f"peak RSS 100k/10k: parse {large_r['parse'].rss_mib / small_r['parse'].rss_mib:.2f}x, "
+        f"check {large_r['check'].rss_mib / small_r['check'].rss_mib:.2f}x (target <= 1.20x)"
+    )
+    startup = timed([edi837, "check", str(sample)], args.repeat)
+    print(f"start-up: edi837 check on a one-claim file {startup.seconds:.2f} s (target < 0.5 s)")
+
+    if args.skip_slow:
+        return 0
+    print()
+    ours_parse = args.large / large_r["parse"].seconds
+    ours_check = args.large / large_r["check"].seconds
+    print(f"throughput on 100k: parse {ours_parse:,.0f} claims/s, check {ours_check:,.0f} claims/s")
+    others: list[tuple[str, list[str], float]] = [
+        ("pyx12 X12Reader", [py, "-c", PYX12_READER, str(small)], ours_parse),
+    ]
+    x12valid = shutil.which("x12valid", path=str(BIN))
+    if x12valid:
+        others.append(("pyx12 x12valid", [x12valid, "-q", str(small)], ours_check))
+    try:
+        import x12sdk  # noqa: F401
+
+        others.append(("x12sdk model parse", [py, "-c", X12SDK, str(small)], ours_check))
+    except ImportError:
+        print("x12sdk is not installed: its comparison is skipped")
+    for name, argv, ours in others:
+        run = timed(argv, 1, ok_codes=(0, 1, 2, 3, 4, 5))
+        theirs = args.small / run.seconds
+        compared = "parse" if "Reader" in name else "check"
+        print(
+            f"{name:<20} {run.seconds:8.2f} s on 10k = {theirs:10,.0f} claims/s; "
+            f"edi837 {compared} is {ours / theirs:,.0f}x faster"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,486 @@
+"""``edi837 annotate``: the input listed one segment per line, findings written under them.
+
+The listing is for people reading a file with its problems in place. Every segment is written
+exactly as it stands in the input (its leading white space, text and terminator) and starts a
+line; after a segment that has findings come annotation lines, each starting with ``#``: a
+caret line under the offending element with the code, severity and message, then the fix. A
+header of ``#`` lines gives the file's totals.
+
+How to get the input back (a line break is a LF; a CRLF counts as one, ending in its LF):
+
+- Where the input follows a segment's terminator with a line break (``~`` + LF, ``~`` + CRLF,
+  or a terminator that is itself LF), that break is the input's own and ends the segment's
+  line. Where it does not (a file on one line, a last segment with nothing after it), the
+  listing adds one LF right after the terminator. Nothing else is added to the input's text.
+- So: when every segment is followed by a line break, dropping the ``#`` lines gives back the
+  input byte for byte; when none is, dropping the ``#`` lines and the LF after every segment
+  does. The header's last line says which case a listing is in (``AnnotateSummary.restore``),
+  including a one-line file that ends with a line break, and a file whose last segment is not
+  followed by one.
+- Annotation lines end like the segment line they follow (CRLF in a CRLF file), so that
+  dropping them keeps the input's line breaks as they were.
+- No input line can start with ``#``: a segment id is letters and digits, and white space is
+  all that stands between segments. A file where a line would start with ``#`` is not X12 and
+  is refused (:class:`~edi837.x12.reader.X12SyntaxError`) before anything is written.
+
+The file is read twice: a first pass counts segments, claims and findings for the header (and
+finds bad input before any output), the second writes the listing as the claim units arrive.
+Memory is bounded by two claim units, whatever the file size; standard input that cannot seek
+is spooled to a temporary file first.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
+
+from edi837 import __version__
+from edi837.engine import Engine
+from edi837.findings import Finding, Severity
+from edi837.x12.reader import SegmentReader, X12SyntaxError
+from edi837.x12.segment import Segment
+from edi837.x837p.builder import UnitReader
+
+#: The first character of every annotation line.
+MARK = "#"
+
+# Typographic characters that rule texts use, written as ASCII so that annotation lines stay
+# ASCII in a listing whose data keeps the input's own bytes.
+_ASCII = str.maketrans(
+    {
+        "\u2026": "...",
+        "\u2013": "-",
+        "\u2014": "--",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2192": "->",
+        "\u2264": "<=",
+        "\u2265": ">=",
+        "\u00a7": "sec. ",
+        "\u00d7": "x",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+
+
+def _ascii(text: str) -> str:
+    """Annotation text on one line and in ASCII (anything else as a backslash escape)."""
+    return text.translate(_ASCII).encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class AnnotateSummary:
+    """What a listing holds: the file's totals and how its line breaks were laid out.
+
+    Attributes:
+        name: the input's name as given (``-`` for standard input).
+        encoding: the input's encoding as the reader recognised it.
+        segments: segments in the file.
+        breaks_added: segments after which the listing added a LF because the input has no
+            line break there.
+        last_break_added: whether the last segment is one of them.
+        newline: the input's first line break after a segment (CRLF or LF), which
+            the header's lines end with.
+        file_findings: findings that point at no segment (shown in the header).
+    """
+
+    name: str
+    encoding: str = "ascii"
+    segments: int = 0
+    interchanges: int = 0
+    transactions: int = 0
+    claims: int = 0
+    service_lines: int = 0
+    by_severity: Counter[Severity] = field(default_factory=Counter)
+    by_code: Counter[str] = field(default_factory=Counter)
+    breaks_added: int = 0
+    last_break_added: bool = False
+    newline: str = "\n"
+    notices: list[str] = field(default_factory=list)
+    file_findings: list[Finding] = field(default_factory=list)
+    missing_tables: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> int:
+        """All findings in the file."""
+        return sum(self.by_severity.values())
+
+    @property
+    def restore(self) -> str:
+        """How to get the input back from the listing, in one sentence."""
+        drop = f"drop the lines that start with '{MARK}'"
+        if self.breaks_added == 0:
+            return f"{drop} to get the input back byte for byte."
+        if self.breaks_added == self.segments:
+            return f"{drop} and the line break after every segment to get the input back."
+        if self.breaks_added == 1 and self.last_break_added:
+            return f"{drop} and the line break after the last segment to get the input back."
+        if self.breaks_added == self.segments - 1 and not self.last_break_added:
+            return (
+                f"{drop} and the line break after every segment but the last to get the input back."
+            )
+        return (
+            f"{drop} and the LF added after {self.breaks_added} of the {self.segments} "
+            "segments (those the input does not follow with a line break) to get the input back."
+        )
+
+    def header(self) -> list[str]:
+        """The header lines of the listing (without line breaks)."""
+        lines = [
+            f"edi837 {__version__} annotated listing of {self.name}",
+            f"{_plural(self.segments, 'segment')}, {_plural(self.interchanges, 'interchange')}, "
+            f"{_plural(self.transactions, 'transaction')}, {_plural(self.claims, 'claim')}, "
+            f"{_plural(self.service_lines, 'service line')}",
+        ]
+        counts = ", ".join(f"{self.by_severity.get(s, 0)} {s.value}" for s in Severity)
+        lines.append(f"{_plural(self.findings, 'finding')}: {counts}")
+        if self.by_code:
+            ranked = sorted(self.by_code.items(), key=lambda item: (-item[1], item[0]))
+            lines.append("by code: " + ", ".join(f"{code} {n}" for code, n in ranked))
+        if self.missing_tables:
+            lines.append(
+                "reference tables not loaded: "
+                + ", ".join(self.missing_tables)
+                + " (rules that need them stay silent)"
+            )
+        lines += [f"note: {notice}" for notice in self.notices]
+        for finding in self.file_findings:
+            lines.append(f"file: {finding.code} {finding.severity.value}: {finding.message}")
+        lines.append(self.restore[0].upper() + self.restore[1:])
+        return [f"{MARK} {_ascii(line)}" for line in lines]
+
+
+def _line_start(segment: Segment) -> str:
+    """The segment's text as its line begins: indentation after the last line break included."""
+    return segment.lead.rsplit("\n", 1)[-1] + segment.text + segment.term
+
+
+def _starts_hash_line(segment: Segment) -> bool:
+    """True when writing ``segment`` would start a line with the annotation mark."""
+    body = segment.text + segment.term
+    return _line_start(segment).startswith(MARK) or f"\n{MARK}" in body
+
+
+def _hash_error(segment: Segment) -> X12SyntaxError:
+    return X12SyntaxError(
+        f"a line starts with '{MARK}', which the annotated listing keeps for its annotations",
+        segment_number=segment.number,
+        byte_offset=segment.byte_offset,
+        hint="a segment id is letters and digits; check that this is an X12 file",
+    )
+
+
+def _line_end(segment: Segment, following: str) -> str | None:
+    """The input's own end of the segment's line, from ``following`` (the white space after it).
+
+    That is the terminator when it is a line break, else the white space after the terminator
+    up to and including its first LF; ``None`` when the input does not end the line there.
+    """
+    if segment.term.endswith("\n"):
+        return ""
+    index = following.find("\n")
+    return following[: index + 1] if index >= 0 else None
+
+
+def _seekable(stream: BinaryIO) -> BinaryIO:
+    """``stream`` itself when it can be read twice, else a temporary copy on disk."""
+    try:
+        if stream.seekable():
+            stream.tell()
+            return stream
+    except (OSError, ValueError):
+        pass
+    spool = tempfile.TemporaryFile()  # closed by the caller once both passes are done
+    shutil.copyfileobj(stream, spool, 1 << 20)
+    spool.seek(0)
+    return spool
+
+
+def _survey(stream: BinaryIO, name: str, engine: Engine) -> tuple[AnnotateSummary, str, bytes]:
+    """First pass: the header's totals, the line-break layout, and the codec and byte order mark.
+
+    Raises:
+        X12SyntaxError: bad input, a line that would start with ``#``, or no 837P
+            transaction at all (nothing to annotate).
+    """
+    reader = SegmentReader(stream, name)
+    summary = AnnotateSummary(name)
+
+    def counted() -> Iterator[Segment]:
+        previous: Segment | None = None
+        first_break = True
+        for segment in reader:
+            if _starts_hash_line(segment):
+                raise _hash_error(segment)
+            if previous is not None:
+                end = _line_end(previous, segment.lead)
+                if end is None:
+                    summary.breaks_added += 1
+                elif first_break:
+                    first_break = False
+                    if (previous.term + end).endswith("\r\n"):
+                        summary.newline = "\r\n"
+            previous = segment
+            yield segment
+        if previous is not None and _line_end(previous, reader.tail) is None:
+            summary.breaks_added += 1
+            summary.last_break_added = True
+
+    units = UnitReader(counted())
+    for unit, findings in engine.iter_checked(units):
+        if unit.notice:
+            summary.notices.append(unit.notice)
+        for finding in findings:
+            summary.by_severity[finding.severity] += 1
+            summary.by_code[finding.code] += 1
+            if finding.segment_number is None:
+                summary.file_findings.append(finding)
+    summary.encoding = reader.encoding
+    summary.segments = reader.segments_read
+    counts = units.summary
+    summary.interchanges = counts.interchanges
+    summary.transactions = counts.transactions
+    summary.claims = counts.claims
+    summary.service_lines = counts.service_lines
+    summary.missing_tables = list(engine.refdata.missing())
+    if counts.transactions == 0 and counts.skipped:
+        raise X12SyntaxError(
+            "no 837P transaction in the file"
+            + (f" ({'; '.join(summary.notices)})" if summary.notices else ""),
+            hint="edi837 annotates 837P (005010X222A1) files",
+        )
+    return summary, reader.codec, reader.bom
+
+
+class _Listing:
+    """Writes segments with their annotations, ending each segment's line as late as needed.
+
+    A segment's line is ended only when what follows it is known (the next segment's leading
+    white space, or the file's tail), so that the input's own line break is used where there
+    is one; annotation lines go right after that break.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.open: Segment | None = None
+        self.indent = ""
+        self.notes: list[str] = []
+        self.written = 0  # number of the last segment written
+
+    def lines(self, lines: Iterable[str], eol: str = "\n") -> None:
+        for line in lines:
+            self.out.write(line + eol)
+
+    def _end_line(self, following: str) -> str:
+        """End the open segment's line, write its notes; return the rest of ``following``.
+
+        The notes end as the segment's line does, so a CRLF file stays CRLF throughout.
+        """
+        if self.open is None:
+            return following
+        end = _line_end(self.open, following)
+        if end is None:
+            end = "\n"  # the one thing the listing adds to the input's text
+            rest = following
+        else:
+            rest = following[len(end) :]
+        self.out.write(end)
+        ended = self.open.term + end
+        self.lines(self.notes, "\r\n" if ended.endswith("\r\n") else "\n")
+        self.open = None
+        self.notes = []
+        return rest
+
+    def segment(self, segment: Segment, findings: list[Finding]) -> None:
+        if _starts_hash_line(segment):
+            raise _hash_error(segment)
+        lead = self._end_line(segment.lead)
+        self.out.write(lead + segment.text + segment.term)
+        self.open = segment
+        self.indent = lead.rsplit("\n", 1)[-1]
+        self.written = segment.number
+        for finding in findings:
+            self.notes.extend(_notes(finding, segment, self.indent))
+
+    def attach(self, finding: Finding) -> None:
+        """A finding on the open segment, or on one already written (noted as earlier)."""
+        if self.open is not None and finding.segment_number == self.open.number:
+            self.notes.extend(_notes(finding, self.open, self.indent))
+        else:
+            self.notes.extend(_earlier_notes(finding))
+
+    def close(self, tail: str) -> None:
+        self.out.write(self._end_line(tail))
+
+
+def _column(finding: Finding, segment: Segment) -> tuple[int, int] | None:
+    """Where the finding's element sits in the segment text (``None``: the whole segment)."""
+    if finding.column is not None:
+        return finding.column, max(finding.width or 1, 1)
+    if finding.element:
+        try:
+            return segment.column_of(finding.element)
+        except (KeyError, ValueError):
+            return None
+    return None
+
+
+def _label(finding: Finding) -> str:
+    where = finding.element or finding.segment_id or ""
+    context = []
+    if finding.claim is not None:
+        context.append(f"claim {finding.claim}")
+    if finding.line is not None:
+        context.append(f"line {finding.line}")
+    suffix = f" ({', '.join(context)})" if context else ""
+    return f"{finding.code} {finding.severity.value} {where}{suffix}".replace("  ", " ")
+
+
+def _fix_line(finding: Finding) -> str | None:
+    fix = finding.fix
+    if fix is None:
+        return None
+    kind = "fix" if fix.concrete else "suggestion"
+    return f"{kind} ({fix.applicability.value}): {fix.description}"
+
+
+def _notes(finding: Finding, segment: Segment, indent: str) -> list[str]:
+    """Caret line under the element with code, severity and message, then the fix."""
+    place = _column(finding, segment)
+    fix = _fix_line(finding)
+    if place is None:
+        notes = [f"{MARK} {_ascii(_label(finding))}: {_ascii(finding.message)}"]
+        if fix is not None:
+            notes.append(f"{MARK}   {_ascii(fix)}")
+        return notes
+    column, width = place
+    # The caret lines up with the element on screen: the same indentation (tabs kept), and
+    # the text before the element on the element's own line of the segment.
+    before = (indent + segment.text[:column]).rsplit("\n", 1)[-1]
+    pad = "".join("\t" if c == "\t" else " " for c in before)
+    width = min(width, max(len(segment.text) - column, 1))
+    # The mark takes the first column; a tab after it still reaches the same tab stop.
+    lead = MARK + (pad[1:] if pad.startswith(" ") else pad)
+    notes = [f"{lead}{'^' * width} {_ascii(_label(finding))}: {_ascii(finding.message)}"]
+    if fix is not None:
+        notes.append(f"{lead}{' ' * width} {_ascii(fix)}")
+    return notes
+
+
+def _earlier_notes(finding: Finding) -> list[str]:
+    """A finding on a segment already written: named by its number instead of a caret."""
+    text = finding.segment_text or finding.segment_id or "?"
+    if len(text) > 60:
+        text = text[:57] + "..."
+    where = f"segment {finding.segment_number} ({text}), above"
+    notes = [f"{MARK} {_ascii(_label(finding))} at {where}: {_ascii(finding.message)}"]
+    fix = _fix_line(finding)
+    if fix is not None:
+        notes.append(f"{MARK}   {_ascii(fix)}")
+    return notes
+
+
+def _write(
+    stream: BinaryIO, name: str, engine: Engine, summary: AnnotateSummary, out: TextIO
+) -> None:
+    """Second pass: the header, then the segments with their annotations as units arrive."""
+    reader = SegmentReader(stream, name)
+    pending: deque[Segment] = deque()
+
+    def tee() -> Iterator[Segment]:
+        for segment in reader:
+            pending.append(segment)
+            yield segment
+
+    listing = _Listing(out)
+    listing.lines(summary.header(), summary.newline)
+    waiting: dict[int, list[Finding]] = {}
+
+    def flush(upto: int | None) -> None:
+        while pending and (upto is None or pending[0].number <= upto):
+            segment = pending.popleft()
+            listing.segment(segment, waiting.pop(segment.number, []))
+
+    # Segments are written one unit late: a finding may point back into the unit before (a
+    # loop instance that this unit closes), and holding one unit lets it still stand under
+    # its own segment. Findings that point further back (HL04, settled only at the next HL)
+    # are written where they arrive, naming the segment they are about.
+    previous_end = 0
+    for unit, findings in engine.iter_checked(UnitReader(tee())):
+        for finding in findings:
+            number = finding.segment_number
+            if number is None:
+                continue  # in the header
+            if number > listing.written:
+                waiting.setdefault(number, []).append(finding)
+            else:
+                listing.attach(finding)
+        flush(previous_end)
+        previous_end = max((s.number for s, _ in unit.segments), default=previous_end)
+    flush(None)
+    # Findings on segments that no unit wrote out (none in a well-formed stream).
+    for number in sorted(waiting):
+        for finding in waiting[number]:
+            listing.attach(finding)
+    listing.close(reader.tail)
+
+
+def annotate(stream: BinaryIO, name: str, engine: Engine, out: TextIO) -> AnnotateSummary:
+    """Write the annotated listing of one X12 byte stream to ``out``.
+
+    ``out`` receives the input's characters as the reader decoded them (Latin-1 for 8-bit
+    files, so that encoding ``out`` as Latin-1 restores the input's bytes), plus ASCII
+    annotation lines; open it with ``newline=""`` so that line breaks are written as given.
+    :func:`write_listing` does that for a binary target.
+
+    Raises:
+        X12SyntaxError: the input is not X12, has a line that would start with ``#``, or holds
+            no 837P transaction; nothing has been written then.
+    """
+    source = _seekable(stream)
+    try:
+        start = source.tell()
+        summary, _, _ = _survey(source, name, engine)
+        source.seek(start)
+        _write(source, name, engine, summary, out)
+    finally:
+        if source is not stream:
+            source.close()
+    return summary
+
+
+def write_listing(stream: BinaryIO, name: str, engine: Engine, out: BinaryIO) -> AnnotateSummary:
+    """Write the listing to a binary target in the input's own encoding (and byte order mark).
+
+    Segment bytes are the input's bytes, so the round trip of the module docstring holds byte
+    for byte whatever the encoding. Nothing is written when the input is refused.
+    """
+    source = _seekable(stream)
+    try:
+        start = source.tell()
+        summary, codec, bom = _survey(source, name, engine)
+        source.seek(start)
+        if bom:
+            out.write(bom)
+        text = io.TextIOWrapper(out, encoding=codec, errors="strict", newline="")
+        try:
+            _write(source, name, engine, summary, text)
+            text.flush()
+        finally:
+            text.detach()
+    finally:
+        if source is not stream:
+            source.close()
+    return summary
