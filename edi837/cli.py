@@ -437,7 +437,7 @@ def refdata(refdata: Path | None, fmt: str) -> None:
         for t in reference.tables
     ]
     if fmt == "json":
-        click.echo(json.dumps({"tables": rows, "missing": reference.missing()}, indent=2))
+        click.echo(json.dumps({"tables": rows, "missing": reference.missing(medicaid=True)}, indent=2))
         return
     for row in rows:
         kind = "official" if row["full"] else "shipped"
@@ -445,7 +445,7 @@ def refdata(refdata: Path | None, fmt: str) -> None:
         click.echo(f"{'':<18} from {row['path']}")
         source = str(row["source"])
         click.echo(f"{'':<18} {source if len(source) <= 78 else source[:75] + '...'}")
-    for name in reference.missing():
+    for name in reference.missing(medicaid=True):
         click.echo(f"{name:<18} missing  (put the official file in a folder; pass --refdata)")
 
 
@@ -688,6 +688,8 @@ def split(
     except X12SyntaxError as exc:
         click.echo(exc.describe(file), err=True)
         sys.exit(EXIT_ERROR)
+    except OSError as exc:
+        raise Failure(f"{folder}: cannot write the outputs: {exc.strerror or exc}") from None
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)

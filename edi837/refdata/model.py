@@ -16,6 +16,10 @@ from typing import Literal
 #: Official (complete, quarterly or daily) tables, in the order ``missing()`` reports them.
 OFFICIAL_TABLES: tuple[str, ...] = ("ncci-ptp", "mue", "asp-crosswalk", "hcpcs", "ndc-directory")
 
+#: Official tables only Medicaid claims need (the MDRP rebate labelers), reported by
+#: ``missing(medicaid=True)`` after :data:`OFFICIAL_TABLES`.
+MEDICAID_TABLES: tuple[str, ...] = ("mdrp",)
+
 VaccineKind = Literal["flu", "pneumococcal", "hepatitis B", "covid", "other"]
 AntineoplasticKind = Literal["hormonal", "non-hormonal"]
 FixSafety = Literal["safe", "unsafe"]

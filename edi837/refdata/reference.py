@@ -3,10 +3,12 @@
 :func:`load_reference` always has the shipped tables (cached per process) and adds the official
 CMS/FDA files it finds in a folder, by their published names: NCCI practitioner PTP parts
 (``ccipra-*.TXT``), the practitioner MUE CSV (``*MUE*Practitioner*.csv``), the ASP NDC-HCPCS
-crosswalk 508 CSV (``*crosswalk*.csv``), the HCPCS alpha-numeric TXT (``HCPC*.txt``) and the FDA
-NDC Directory (``product.txt`` + ``package.txt``), plain or inside the zip archives as
-downloaded. :class:`ReferenceData` answers the questions the rules ask and says which official
-tables are missing, so a rule can tell "no edit" from "no data".
+crosswalk 508 CSV (``*crosswalk*.csv``), the HCPCS alpha-numeric TXT (``HCPC*.txt``), the FDA
+NDC Directory (``product.txt`` + ``package.txt``) and the CMS Medicaid Drug Rebate Program drug
+product CSV (``drugproducts*.csv``, ``drug-products-in-the-medicaid-drug-rebate-program.csv``),
+plain or inside the zip archives as downloaded. :class:`ReferenceData` answers the questions the
+rules ask and says which official tables are missing, so a rule can tell "no edit" from "no
+data".
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from .hcpcs import (
     load_hcpcs_txt,
     looks_like_hcpcs_txt,
 )
+from .mdrp import (
+    MDRP_EXCEL_NAME,
+    MDRP_NAME,
+    RebateTable,
+    load_mdrp,
+    mdrp_quarter,
+    mdrp_updated,
+)
 from .model import (
+    MEDICAID_TABLES,
     OFFICIAL_TABLES,
     AntineoplasticKind,
     CrosswalkRow,
@@ -88,6 +99,7 @@ _SOURCES = {
     "asp-crosswalk": "CMS ASP Pricing Files, ASP NDC-HCPCS crosswalk (section 508 CSV)",
     "hcpcs": "CMS HCPCS Quarterly Update, alpha-numeric HCPCS file (fixed-width TXT)",
     "ndc-directory": "FDA National Drug Code Directory (ndctext: product.txt, package.txt)",
+    "mdrp": "CMS Drug Products in the Medicaid Drug Rebate Program (data.medicaid.gov CSV)",
 }
 
 
@@ -117,6 +129,7 @@ class ReferenceData:
         crosswalk: ASP NDC-HCPCS crosswalk, when loaded.
         hcpcs: HCPCS Level II codes, when loaded.
         ndc_directory: FDA NDC Directory packages, when loaded.
+        mdrp: Medicaid Drug Rebate Program labelers, when loaded.
     """
 
     tables: list[TableInfo]
@@ -128,6 +141,7 @@ class ReferenceData:
     crosswalk: CrosswalkTable | None = field(default=None, repr=False)
     hcpcs: HcpcsTable | None = field(default=None, repr=False)
     ndc_directory: NdcDirectory | None = field(default=None, repr=False)
+    mdrp: RebateTable | None = field(default=None, repr=False)
 
     # -- what is loaded ------------------------------------------------------------------
 
@@ -135,12 +149,17 @@ class ReferenceData:
         """True when a table of that name (official or shipped) was loaded."""
         return any(info.name == name for info in self.tables)
 
-    def missing(self) -> list[str]:
+    def missing(self, *, medicaid: bool = False) -> list[str]:
         """Official tables not loaded, in the order of :data:`OFFICIAL_TABLES`.
 
         The names are ``ncci-ptp``, ``mue``, ``asp-crosswalk``, ``hcpcs`` and ``ndc-directory``.
+
+        Args:
+            medicaid: Also report the tables only Medicaid claims need
+                (:data:`MEDICAID_TABLES`: ``mdrp``), after the others.
         """
-        return [name for name in OFFICIAL_TABLES if not self.loaded(name)]
+        names = OFFICIAL_TABLES + (MEDICAID_TABLES if medicaid else ())
+        return [name for name in names if not self.loaded(name)]
 
     def with_extra_noc(self, codes: Iterable[str]) -> ReferenceData:
         """A copy that also treats ``codes`` as NOC drug codes (payer configuration)."""
@@ -365,6 +384,20 @@ class ReferenceData:
         directory = self.ndc_directory
         return [ndc for ndc in paddings_of_10(digits10.strip()) if ndc in directory]
 
+    def medicaid_rebate_labeler(self, labeler: str, dos: date | None) -> bool | None:
+        """Whether a labeler took part in the Medicaid Drug Rebate Program on ``dos``.
+
+        True when the MDRP drug product file lists a product of the 5-digit labeler code that
+        was not terminated before ``dos`` (any listed product when ``dos`` is None); False when
+        the file is loaded and lists none; None when no MDRP file is loaded.
+        """
+        if self.mdrp is None:
+            return None
+        code = labeler.strip()
+        if code.isascii() and code.isdigit() and len(code) < 5:
+            code = code.zfill(5)
+        return self.mdrp.labeler_on(code, dos)
+
     def is_ndc_known(self, ndc11: str) -> bool | None:
         """True when the 11-digit NDC is in the loaded directory; None without a directory."""
         if self.ndc_directory is None:
@@ -425,6 +458,7 @@ def load_reference(folder: Path | None = None) -> ReferenceData:
         crosswalk=_find_crosswalk(sources, tables),
         hcpcs=_find_hcpcs(sources, tables, notes),
         ndc_directory=_find_ndc(sources, tables, notes),
+        mdrp=_find_mdrp(sources, tables, notes),
     )
 
 
@@ -557,3 +591,43 @@ def _find_ndc(
     if directory.skipped_rows:
         notes.append(f"ndc-directory: package codes not in an NDC layout: {directory.skipped_rows}")
     return directory
+
+
+def _find_mdrp(
+    sources: list[Source], tables: list[TableInfo], notes: list[str]
+) -> RebateTable | None:
+    candidates = [s for s in sources if MDRP_NAME.match(s.name)]
+    if not candidates:
+        notes.extend(
+            f"{source.location}: MDRP Excel edition not read; use the CSV"
+            for source in sources
+            if MDRP_EXCEL_NAME.match(source.name)
+        )
+        return None
+
+    def rank(source: Source) -> tuple[str, date, date]:
+        # The quarter in the name ("drugproducts4q_2025..."), then a re-publication
+        # ("...Updated02122026"), then the newest download.
+        updated = mdrp_updated(source.name) or date.min
+        return (mdrp_quarter(source.name) or "", updated, source.modified)
+
+    source = max(candidates, key=rank)
+    table = load_mdrp(source)
+    as_of = table.quarter or mdrp_quarter(source.name) or "unknown quarter"
+    if table.first_quarter and table.first_quarter != table.quarter:
+        as_of += f" (snapshots from {table.first_quarter})"
+    updated = mdrp_updated(source.name)
+    if updated:
+        as_of += f" (updated {updated.isoformat()})"
+    tables.append(_info("mdrp", as_of, source, table.rows))
+    ignored = sorted(s.name for s in candidates if s is not source)
+    if ignored:
+        notes.append(f"mdrp: older files ignored: {', '.join(ignored)}")
+    if table.skipped_rows:
+        notes.append(f"mdrp: rows without a readable NDC skipped: {table.skipped_rows}")
+    if table.unreadable_dates:
+        notes.append(
+            f"mdrp: rows with an unreadable termination or reactivation date kept as listed: "
+            f"{table.unreadable_dates}"
+        )
+    return table
