@@ -437,7 +437,9 @@ def refdata(refdata: Path | None, fmt: str) -> None:
         for t in reference.tables
     ]
     if fmt == "json":
-        click.echo(json.dumps({"tables": rows, "missing": reference.missing(medicaid=True)}, indent=2))
+        click.echo(
+            json.dumps({"tables": rows, "missing": reference.missing(medicaid=True)}, indent=2)
+        )
         return
     for row in rows:
         kind = "official" if row["full"] else "shipped"
