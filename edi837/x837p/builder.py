@@ -68,11 +68,12 @@ UNIT_SEGMENT_LIMIT = 10_000
 
 # Where a loop's segments go while a claim is built.
 _CLAIM, _LINE, _LINE_LOOP, _CLAIM_LOOP = range(4)
-_CLAIM_KINDS = {"2300": _CLAIM, "2400": _LINE}
-for _loop_id in ("2410", "2420A", "2420B", "2420C", "2420D", "2420E", "2420F", "2420G"):
-    _CLAIM_KINDS[_loop_id] = _LINE_LOOP
-for _loop_id in ("2420H", "2430", "2440"):
-    _CLAIM_KINDS[_loop_id] = _LINE_LOOP
+_LINE_LOOPS = ("2410", "2420A", "2420B", "2420C", "2420D", "2420E", "2420F", "2420G", "2420H")
+_CLAIM_KINDS = {
+    "2300": _CLAIM,
+    "2400": _LINE,
+    **dict.fromkeys((*_LINE_LOOPS, "2430", "2440"), _LINE_LOOP),
+}
 
 # The hierarchical levels and their name loops, by the party they describe.
 _BILLING, _SUBSCRIBER, _PATIENT = range(3)
@@ -98,7 +99,8 @@ class Unit:
         envelope: the interchange, group and transaction the unit sits in.
         findings: envelope and structure findings located in these segments (and any that
             could no longer go to the unit they are about).
-        notice: for a ``skipped`` unit, why it was skipped.
+        notice: for a ``skipped`` unit, what the transaction set is and that it was skipped
+            (only on the first unit of a set longer than :data:`UNIT_SEGMENT_LIMIT`).
     """
 
     kind: UnitKind
@@ -123,8 +125,8 @@ class Summary:
         transactions: 837P transaction sets.
         claims: claims (2300 loops) of the 837P transaction sets.
         service_lines: service lines (2400 loops) of those claims.
-        skipped: transaction sets that are not 837P and were skipped.
-        notices: the notices of the skipped transaction sets.
+        skipped: transaction sets that are not 837P and were skipped (each one's unit
+            carries a notice saying what it was).
     """
 
     interchanges: int = 0
@@ -132,7 +134,6 @@ class Summary:
     claims: int = 0
     service_lines: int = 0
     skipped: int = 0
-    notices: list[str] = field(default_factory=list)
 
 
 class _ClaimBuilder:
@@ -268,7 +269,6 @@ class UnitReader:
                         f"transaction {checker.transaction or '(no ST02)'} is {article} "
                         f"{kind}, not an 837P; skipped"
                     )
-                    summary.notices.append(notice)
                 placement = tracker.skip(seg) if foreign else place(seg)
             else:
                 if sid == "ISA":

@@ -3,9 +3,11 @@
 pyx12 ships the guide as an XML map (``837.5010.X222.A1.xml``): loops with their usage and
 repeat, segments with their position, usage and maximum use, elements with usage, length, data
 type and code lists. This module reads that map once per process through pyx12's own map API
-(:func:`pyx12.map_if.load_map_file`) and turns it into frozen tables: a :class:`LoopDef` per loop
+(:func:`pyx12.map_if.load_map_file`) and turns it into plain tables: a :class:`LoopDef` per loop
 of the map, a :class:`SegmentSlot` per segment position, an :class:`ElementDef` per element.
-Nothing of the guide is retyped here.
+Nothing of the guide is retyped here. Loading the map is most of the cost (about a quarter of a
+second); the tables themselves compile in a few hundredths, and :func:`load_guide` does it once
+per process.
 
 The tables also carry what the loop tracker needs to place a segment the way pyx12 does: for
 every loop, per segment id, the ordered list of :class:`ScanEntry` (a segment of the loop, or
@@ -27,8 +29,6 @@ from functools import cache
 from typing import Any
 
 MAP_FILE = "837.5010.X222.A1.xml"
-#: Versions (GS08 / ST03) that this guide describes.
-VERSIONS = ("005010X222A1", "005010X222")
 
 #: Data types whose length pyx12 measures without sign and decimal point (X12.6 numeric rule).
 NUMERIC_TYPES = frozenset({"R", "N", "N0", "N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9"})

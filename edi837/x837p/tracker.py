@@ -13,13 +13,16 @@ checks of the guide's element tables:
 - ``HL-001`` HL01 unique and ascending from 1; ``HL-002`` HL02 names the enclosing parent level;
   ``HL-003`` HL04 says whether a child level follows (reported when the next HL or SE shows it,
   with a safe fix); ``HL-004`` no patient level under a subscriber with SBR02 ``18``.
-- ``STR-001`` loop repeats and segment repeats; ``STR-002`` segment order inside a loop;
-  ``STR-003`` LX01 counts 1, 2, 3 ... in each claim; ``STR-005`` DTP*472 on every service line.
-- ``SEG-001`` unknown segment id; ``SEG-002`` segment not expected where it stands;
-  ``SEG-003`` a required segment or loop is missing from a loop instance.
+- ``STR-001`` loop repeats; ``STR-002`` segment order inside a loop; ``STR-003`` LX01 counts
+  1, 2, 3 ... in each claim; ``STR-005`` DTP*472 (D8 or RD8) on every service line.
+  (``STR-004``, CLM02 against the line charges, is checked by the builder at claim end.)
+- ``SEG-001`` unknown segment id; ``SEG-002`` segment not expected where it stands, or
+  repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
+  from a loop instance (reported when the instance closes, on its opening segment).
 - ``ELM-001`` required element missing; ``ELM-002`` length out of bounds; ``ELM-003`` value not
   in the element's code list; ``ELM-004`` too many elements or components, or data in an
-  element the guide marks not used.
+  element the guide marks not used; ``ENV-002`` a component or repetition separator inside a
+  simple element of a body segment (the envelope checker covers the envelope and header).
 
 A segment that cannot be placed stays in the current loop (as pyx12 does) and the tracker
 carries on. Memory is bounded: the state is the stack of open loop instances, a few counters,
@@ -54,7 +57,7 @@ _REJECT = Severity.REJECT
 _WARNING = Severity.WARNING
 # Element results are memoised per slot by segment text; a cap keeps memory flat on files
 # where every segment is different.
-_MEMO_LIMIT = 4096
+_MEMO_LIMIT = 1024
 # Envelope segments are checked by the envelope checker (ENV-*), not by the element tables.
 _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 # The envelope checker also owns the transaction header: BHT's elements (ENV-010) and the
@@ -162,6 +165,7 @@ class _SlotRT:
         "placements",
         "label",
         "moves",
+        "delimiters_checked",
     )
 
     def __init__(self, slot: SegmentSlot, uid: int, loop: _LoopRT) -> None:
@@ -202,6 +206,9 @@ class _SlotRT:
         self.checks: tuple[_Check, ...] | None = (
             None if slot.segment_id in _ENVELOPE_CHECKED else checks
         )
+        # A separator inside an element is data the receiver will split (ENV-002); the
+        # envelope checker looks for that in the envelope and header segments itself.
+        self.delimiters_checked = self.checks is not None and loop.id not in ("1000A", "1000B")
         self.defined = len(slot.elements)
         # For a segment with n elements, the required elements after the n-th.
         self.required_after = tuple(
@@ -408,20 +415,6 @@ class _Frame:
         self.opener = opener
 
 
-class _LevelFrame(_Frame):
-    """A hierarchical level (2000A/B/C): its HL01 and, for a subscriber, the SBR."""
-
-    __slots__ = ("hl_id", "sbr")
-
-    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
-        self.rt = rt
-        self.counts = {rt.opening.index: 1} if rt.opening is not None else {}
-        self.loops = None
-        self.opener = opener
-        self.hl_id = ""
-        self.sbr: Segment | None = None
-
-
 class _ClaimFrame(_Frame):
     """A claim (2300): how many service lines it has so far."""
 
@@ -449,9 +442,6 @@ class _LineFrame(_Frame):
 
 
 _FRAME_TYPES: dict[str, type[_Frame]] = {
-    "2000A": _LevelFrame,
-    "2000B": _LevelFrame,
-    "2000C": _LevelFrame,
     "2300": _ClaimFrame,
     "2400": _LineFrame,
 }
@@ -463,6 +453,15 @@ class LoopTracker:
     Feed every segment in file order to :meth:`place` (or, inside a transaction that is not an
     837P, to :meth:`skip`), then call :meth:`finish` at the end of the input.
     """
+
+    # The hierarchy of the current transaction: HL01 values seen (as ranges), the last one,
+    # the HL whose HL04 the next HL settles, the HL01 of the current billing provider (20)
+    # and subscriber (22) levels that HL02 must name, and that subscriber's SBR (HL-004).
+    _hl_ranges: list[list[int]]
+    _hl_last: int
+    _hl_pending: tuple[Segment, str] | None
+    _hl_parents: dict[str, str]
+    _sbr: Segment | None
 
     def __init__(self, guide: Guide | None = None) -> None:
         self.guide = guide if guide is not None else load_guide()
@@ -822,8 +821,15 @@ class LoopTracker:
             return Placement(UNKNOWN, (), 0, (finding,), None)
         current = frames[-1].rt
         sid = seg.id
+        if sid == "ST":
+            # A transaction set outside a group (no GS): the envelope checker reports the
+            # missing GS; the transaction is still read.
+            return self._open_transaction(seg)
         found: list[Finding] = []
         slot: _SlotRT | None = None
+        if sid == "HL":
+            # The hierarchy is checked whatever loop the HL could or could not open.
+            self._check_hl(seg, current.id, found)
         if sid not in self.guide.segment_ids:
             found.append(
                 _finding(
@@ -850,10 +856,15 @@ class LoopTracker:
                 )
             else:
                 slot = home
-                # Count the segment where it belongs, so it is not also reported missing.
+                # Count the segment where it belongs, so it is not also reported missing: an
+                # out-of-order DTP*472 is still the line's service date.
                 for frame in frames:
                     if frame.rt is home.loop:
                         frame.counts[home.index] = frame.counts.get(home.index, 0) + 1
+                        if isinstance(frame, _LineFrame) and home.hook == _HOOK_DTP472:
+                            frame.has_472 = True
+                if home.hook == _HOOK_SBR:
+                    self._sbr = seg
                 if home.loop is current:
                     message = (
                         f"segment {home.label} out of order in loop {current.id}: the guide "
@@ -896,14 +907,16 @@ class LoopTracker:
     # -- structure rules ---------------------------------------------------------------------
 
     def _reset_transaction(self) -> None:
-        self._hl_ranges: list[list[int]] = []
+        self._hl_ranges = []
         self._hl_last = 0
-        self._hl_pending: tuple[Segment, str] | None = None
+        self._hl_pending = None
+        self._hl_parents = {}
+        self._sbr = None
 
     def _hook(self, slot: _SlotRT, seg: Segment, found: list[Finding]) -> None:
         hook = slot.hook
         if hook == _HOOK_HL:
-            self._check_hl(seg, found)
+            self._check_hl(seg, slot.loop.id, found)
         elif hook == _HOOK_LX:
             self._check_lx(seg, found)
         elif hook == _HOOK_DTP472:
@@ -911,24 +924,18 @@ class LoopTracker:
             if isinstance(frame, _LineFrame):
                 frame.has_472 = True
         elif hook == _HOOK_SBR:
-            frame = self._frames[-1]
-            if isinstance(frame, _LevelFrame):
-                frame.sbr = seg
+            self._sbr = seg
         elif hook == _HOOK_ST:
             self._reset_transaction()
         elif hook == _HOOK_SE:
             self._settle_hl(None, found)
             self._reset_transaction()
 
-    def _check_hl(self, seg: Segment, found: list[Finding]) -> None:
-        frames = self._frames
-        frame = frames[-1]
-        loop_id = frame.rt.id
+    def _check_hl(self, seg: Segment, loop_id: str, found: list[Finding]) -> None:
+        """HL-001, HL-002 and HL-004 for an HL, wherever it was placed; HL-003 of the last."""
         hl_id = seg.element(1)
         parent_id = seg.element(2)
         level = seg.element(3)
-        if isinstance(frame, _LevelFrame):
-            frame.hl_id = hl_id
         self._settle_hl(level, found)
         self._hl_pending = (seg, level)
         # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning.
@@ -945,12 +952,9 @@ class LoopTracker:
             )
         else:
             self._check_hl_number(int(hl_id), seg, loop_id, found)
-        # HL-002: the parent is the enclosing level: none for 20, the 2000A for 22, the 2000B
-        # for 23.
-        expected_parent = ""
-        enclosing = frames[-2] if len(frames) >= 2 else None
-        if level in ("22", "23") and isinstance(enclosing, _LevelFrame):
-            expected_parent = enclosing.hl_id
+        # HL-002: a billing provider level has no parent; a subscriber level's parent is the
+        # current billing provider level, a patient level's the current subscriber level.
+        parents = self._hl_parents
         if level == "20":
             if parent_id:
                 found.append(
@@ -964,36 +968,49 @@ class LoopTracker:
                         loop_id,
                     )
                 )
-        elif level in ("22", "23") and parent_id != expected_parent:
-            parent_name = "billing provider" if level == "22" else "subscriber"
-            shown = repr(parent_id) if parent_id else "empty"
-            found.append(
-                _finding(
-                    "HL-002",
-                    _REJECT,
-                    f"HL02 is {shown}, but the enclosing {parent_name} level is HL "
-                    f"{expected_parent or '(none)'}",
-                    seg,
-                    "HL02",
-                    loop_id,
+        elif level in ("22", "23"):
+            above = "20" if level == "22" else "22"
+            expected = parents.get(above)
+            if parent_id != expected:
+                shown = repr(parent_id) if parent_id else "empty"
+                name = _LEVEL_NAMES[above]
+                where = (
+                    f"the enclosing {name} level is HL {expected}"
+                    if expected
+                    else f"there is no {name} level (HL03 {above}) above it"
                 )
-            )
-        # HL-004: a patient level under a subscriber who is the patient (SBR02 18).
-        if level == "23" and isinstance(enclosing, _LevelFrame):
-            sbr = enclosing.sbr
-            if sbr is not None and sbr.element(2) == "18":
                 found.append(
                     _finding(
-                        "HL-004",
+                        "HL-002",
                         _REJECT,
-                        f"SBR02 is 18 (the subscriber is the patient), but patient level HL "
-                        f"{hl_id} (2000C, segment {seg.number}) follows it; drop SBR02 or "
-                        "the patient level",
-                        sbr,
-                        "SBR02",
-                        "2000B",
+                        f"HL02 is {shown}, but {where}",
+                        seg,
+                        "HL02",
+                        loop_id,
                     )
                 )
+        # HL-004: a patient level under a subscriber who is the patient (SBR02 18).
+        sbr = self._sbr
+        if level == "23" and sbr is not None and sbr.element(2) == "18":
+            found.append(
+                _finding(
+                    "HL-004",
+                    _REJECT,
+                    f"SBR02 is 18 (the subscriber is the patient), but patient level HL "
+                    f"{hl_id} (2000C, segment {seg.number}) follows it; drop SBR02 or "
+                    "the patient level",
+                    sbr,
+                    "SBR02",
+                    "2000B",
+                )
+            )
+        if level == "20":
+            parents.clear()
+            parents["20"] = hl_id
+            self._sbr = None
+        elif level == "22":
+            parents["22"] = hl_id
+            self._sbr = None
 
     def _check_hl_number(
         self, number: int, seg: Segment, loop_id: str, found: list[Finding]
@@ -1158,7 +1175,7 @@ def _service_date_problems(seg: Segment) -> list[tuple[str, str, str]]:
 def _check_elements(
     seg: Segment, slot: _SlotRT, checks: tuple[_Check, ...]
 ) -> tuple[tuple[str, str, str], ...]:
-    """ELM-001..004 for one segment against its slot's element definitions."""
+    """ELM-001..004 (and ENV-002 for separators in data) for one segment against its slot."""
     elements = seg.elements
     present = len(elements) - 1
     problems: list[tuple[str, str, str]] = []
@@ -1172,6 +1189,8 @@ def _check_elements(
             )
         )
     separator = seg.delimiters.component
+    repetition = seg.delimiters.repetition
+    guarded = slot.delimiters_checked
     for check in checks:
         position = check[0]
         if position > present:
@@ -1190,6 +1209,8 @@ def _check_elements(
             continue
         components = check[8]
         if components is None:
+            if guarded and (separator in value or (repetition and repetition in value)):
+                _delimiter_in_data(value, check[1], seg.delimiters, problems)
             _check_value(value, check, problems)
             continue
         parts = value.split(separator)
@@ -1215,12 +1236,33 @@ def _check_elements(
                     ("ELM-004", part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
                 )
                 continue
+            if guarded and repetition and repetition in text:
+                _delimiter_in_data(text, part[1], seg.delimiters, problems)
             _check_value(text, part, problems)
     for check in slot.required_after[min(present, slot.defined)]:
         problems.append(
             ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
         )
     return tuple(problems)
+
+
+def _delimiter_in_data(
+    value: str, ref: str, delimiters: Delimiters, problems: list[tuple[str, str, str]]
+) -> None:
+    """ENV-002: a component or repetition separator inside a simple element's value."""
+    for name, char in (
+        ("component separator (ISA16)", delimiters.component),
+        ("repetition separator (ISA11)", delimiters.repetition),
+    ):
+        if char and char in value:
+            problems.append(
+                (
+                    "ENV-002",
+                    ref,
+                    f"{ref} {value!r} contains the {name} {char!r}; a delimiter may not occur "
+                    "in data",
+                )
+            )
 
 
 def _check_value(value: str, check: _Check, problems: list[tuple[str, str, str]]) -> None:
@@ -1301,15 +1343,19 @@ def _valid_pattern(slot: _SlotRT, delimiters: Delimiters) -> re.Pattern[str] | N
     """
     element = re.escape(delimiters.element)
     component = re.escape(delimiters.component)
+    # Where separators inside data are reported, a simple element may hold neither the
+    # component nor the repetition separator.
+    repetition = re.escape(delimiters.repetition or "")
+    simple = f"[^{element}{component}{repetition}]" if slot.delimiters_checked else f"[^{element}]"
     parts: list[str] = []
     for definition in slot.slot.elements:
         if definition.ref in slot.skip:
             parts.append(f"[^{element}]*")
             continue
         if definition.components is None:
-            pattern = _value_pattern(definition, f"[^{element}]")
+            pattern = _value_pattern(definition, simple)
         else:
-            pattern = _composite_pattern(definition, element, component)
+            pattern = _composite_pattern(definition, element, component, repetition)
         if pattern is None:
             return None
         parts.append(pattern)
@@ -1327,13 +1373,16 @@ def _valid_pattern(slot: _SlotRT, delimiters: Delimiters) -> re.Pattern[str] | N
         return None
 
 
-def _composite_pattern(definition: ElementDef, element: str, component: str) -> str | None:
+def _composite_pattern(
+    definition: ElementDef, element: str, component: str, repetition: str
+) -> str | None:
+    """The pattern of a composite; the separators come escaped for a regular expression."""
     if definition.usage == "N":
         return ""
     assert definition.components is not None
     parts = []
     for part in definition.components:
-        pattern = _value_pattern(part, f"[^{element}{component}]")
+        pattern = _value_pattern(part, f"[^{element}{component}{repetition}]")
         if pattern is None:
             return None
         parts.append(pattern)

@@ -1,0 +1,24 @@
+"""Shared pytest fixtures: where the hand-written fixtures and the shared corpus live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture
+def x837p_fixtures() -> Path:
+    """The folder of small 837P snippets written for the 837P layer's tests."""
+    return FIXTURES / "x837p"
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """The shared corpus of real-world 837 files; the test is skipped where it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS
