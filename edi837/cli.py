@@ -492,7 +492,7 @@ def fix(
     """
     import tempfile
 
-    from edi837.correction import correct_file, segment_diff, spool
+    from edi837.correction import NothingToFixError, correct_file, segment_diff, spool
     from edi837.x12.reader import X12SyntaxError, open_source
     from edi837.x12.writer import atomic_output
 
@@ -518,6 +518,12 @@ def fix(
     except X12SyntaxError as exc:
         click.echo(exc.describe(file), err=True)
         sys.exit(EXIT_ERROR)
+    except NothingToFixError as exc:
+        click.echo(f"{file}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    finally:
+        if spooled is not None and "correction" not in locals():
+            spooled.unlink(missing_ok=True)
     try:
         if diff:
             for line in segment_diff(source, correction.result, file):

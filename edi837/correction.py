@@ -82,11 +82,21 @@ class Correction:
         )
 
 
+class NothingToFixError(ValueError):
+    """The file holds no 837P transaction, so there is nothing this tool may correct."""
+
+
 def _check(engine: Engine, path: Path) -> list[Finding]:
     with open(path, "rb") as stream:
         found: list[Finding] = []
-        for _, findings in engine.iter_checked(UnitReader(SegmentReader(stream, str(path)))):
+        units = UnitReader(SegmentReader(stream, str(path)))
+        notices: list[str] = []
+        for unit, findings in engine.iter_checked(units):
             found.extend(findings)
+            if unit.notice:
+                notices.append(unit.notice)
+        if units.summary.transactions == 0 and units.summary.skipped:
+            raise NothingToFixError(f"no 837P transaction in the file ({'; '.join(notices)})")
         return found
 
 

@@ -9,7 +9,6 @@ provider, subscriber and patient levels. pyx12's ``x12valid`` is the outside jud
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from edi837.cli import main
 from edi837.x12.reader import SegmentReader, read_segments
 from edi837.x837p.builder import UnitReader
 from edi837.x837p.model import Party
+from tests.x12valid import X12VALID, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -29,7 +29,6 @@ MULTI = SAMPLES / "multi.837"
 CLEAN = SAMPLES / "clean-injection.837"
 MIXED = ROOT / "tests" / "fixtures" / "split" / "mixed.837"
 GENERATOR = ROOT / "bench" / "gen837.py"
-X12VALID = ROOT / ".venv" / "bin" / "x12valid"
 
 
 def invoke(*args: str, input: bytes | None = None) -> tuple[int, str, str]:
@@ -195,15 +194,8 @@ def rejected_by_check(source: Path, fail_on: str, *options: str) -> set[str]:
 
 
 def x12valid(path: Path, workdir: Path) -> str:
-    """pyx12's verdict on a copy of ``path`` (it writes a .997 next to what it checks)."""
-    copy = workdir / path.name
-    shutil.copyfile(path, copy)
-    proc = subprocess.run(
-        [str(X12VALID), copy.name], cwd=workdir, capture_output=True, text=True, check=False
-    )
-    # x12valid prints "FILE: OK" or "FILE: Failure"; its exit status does not tell them apart.
-    verdicts = [line for line in proc.stderr.splitlines() if line.startswith(f"{copy.name}: ")]
-    return verdicts[-1].split(": ", 1)[1] if verdicts else proc.stderr
+    """pyx12's verdict on a copy of ``path``."""
+    return verdict(path, workdir)
 
 
 # -- the samples -----------------------------------------------------------------------------

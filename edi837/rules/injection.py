@@ -868,6 +868,12 @@ class MOD003(Rule):
             mods, tail = _modifier_layout(sv1)
             if not mods:
                 continue
+            if (
+                len(mods) <= 4
+                and all(v and _MODIFIER.match(v) for v in mods)
+                and len(set(mods)) == len(mods)
+            ):
+                continue  # the usual case: nothing to report, no fix to build
             cleaned: list[str] = []
             for value in mods:
                 if value and value not in cleaned:
