@@ -138,11 +138,14 @@ def parse(file: str, fmt: str, output: str | None, no_output: bool) -> None:
         sys.exit(EXIT_ERROR)
     units = UnitReader(SegmentReader(stream, file))
     notices: list[str] = []
+    problems: dict[str, int] = {}
 
     def placed() -> Iterator[tree.Placed]:
         for unit in units:
             if unit.notice:
                 notices.append(unit.notice)
+            for finding in unit.findings:
+                problems[finding.code] = problems.get(finding.code, 0) + 1
             yield from unit.segments
 
     try:
@@ -174,6 +177,15 @@ def parse(file: str, fmt: str, output: str | None, no_output: bool) -> None:
             stream.close()
     for notice in notices:
         click.echo(f"{file}: {notice}", err=True)
+    if problems:
+        # The tree is still printed: parse shows structure, check judges it.
+        codes = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(problems.items()))
+        total = sum(problems.values())
+        click.echo(
+            f"{file}: {total} envelope/structure finding{'s' if total != 1 else ''} "
+            f"({codes}); run `edi837 check` for details",
+            err=True,
+        )
     if units.summary.transactions == 0 and units.summary.skipped:
         click.echo(f"{file}: no 837P transaction in the file", err=True)
         sys.exit(EXIT_ERROR)

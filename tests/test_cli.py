@@ -241,3 +241,12 @@ def test_non_837p_transactions_are_named_and_skipped(tmp_path: Path) -> None:
     path.write_text(other)
     code, _, err = invoke("check", str(path))
     assert code == 2 and "835" in err
+
+
+def test_parse_names_structure_problems_but_still_prints_the_tree(tmp_path: Path) -> None:
+    text = Path(CLEAN).read_text().replace("SE*34*0001~", "SE*33*0001~")
+    path = tmp_path / "count.837"
+    path.write_text(text)
+    code, out, err = invoke("parse", str(path), "-f", "tsv")
+    assert code == 0 and out.startswith("1\tISA_LOOP")
+    assert "1 envelope/structure finding (ENV-008)" in err and "edi837 check" in err
