@@ -30,6 +30,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def format_option(
+    choices: list[str], default: str, help: str = "Output format."
+) -> Callable[[F], F]:
+    """The ``-f/--format`` option of a command."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 class Failure(Exception):
     """An error the user can act on: printed as one line, exit code 2."""
 
@@ -105,14 +120,10 @@ def _text_target(output: str | None) -> tuple[TextIO, Callable[[], None]]:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("file", metavar="FILE")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "xml", "tsv"]),
-    default="json",
-    show_default=True,
-    help="Loop tree as JSON, as XML, or one line per segment (number, loop id, text).",
+@format_option(
+    ["json", "xml", "tsv"],
+    "json",
+    "Loop tree as JSON, as XML, or one line per segment (number, loop id, text).",
 )
 @click.option("-o", "--output", metavar="OUT", help="Write to OUT instead of standard output.")
 @click.option(
@@ -275,15 +286,7 @@ SEVERITIES = click.Choice(["reject", "deny-risk", "warning"])
 
 @main.command(context_settings=CONTEXT)
 @click.argument("files", metavar="FILE...", nargs=-1, required=True)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "csv", "html"]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
+@format_option(["text", "json", "csv", "html"], "text", "Report format.")
 @click.option("-o", "--output", metavar="OUT", help="Write the report to OUT.")
 @click.option(
     "--fail-on",
@@ -371,15 +374,7 @@ def _progress(files: tuple[str, ...]) -> Iterator[str]:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("code", required=False)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="List format.",
-)
+@format_option(["text", "json"], "text", "List format.")
 @guarded
 def rules(code: str | None, fmt: str) -> None:
     """List every rule, or print the documentation of rule CODE (e.g. NDC-004)."""
@@ -414,14 +409,7 @@ def rules(code: str | None, fmt: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of official CMS/FDA files to load besides the shipped tables.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "json"], "text")
 @guarded
 def refdata(refdata: Path | None, fmt: str) -> None:
     """Show which reference tables are loaded, from where, and as of which quarter or date."""
