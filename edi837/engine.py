@@ -146,9 +146,11 @@ class Engine:
         """The payer profile of a claim: forced, per payer id, or from SBR09 (``auto``)."""
         if self.settings.profile != "auto":
             return Profile(self.settings.profile)
-        by_payer = self.settings.payer_profiles.get(claim.payer_id)
-        if by_payer is not None:
-            return by_payer
+        payer_profiles = self.settings.payer_profiles
+        if payer_profiles:
+            by_payer = payer_profiles.get(claim.payer_id)
+            if by_payer is not None:
+                return by_payer
         return Profile.from_filing_indicator(claim.claim_filing_indicator)
 
     def _keep(self, finding: Finding) -> Finding | None:
@@ -163,21 +165,25 @@ class Engine:
         """Every selected claim rule's findings for one claim, in file order."""
         ctx = CheckContext(claim, self.profile_for(claim), self.settings, self.refdata)
         found: list[Finding] = []
+        keep = self._keep
         for rule in self.claim_rules:
             for finding in rule.check(claim, ctx):
-                kept = self._keep(finding)
+                kept = keep(finding)
                 if kept is not None:
                     found.append(kept)
         return found
 
     def check_unit(self, unit: Unit) -> list[Finding]:
         """The parser's findings for a unit that the selection keeps, plus the claim rules'."""
-        found = [f for f in (self._keep(f) for f in unit.findings) if f is not None]
-        if found:
-            _locate(found, unit)
+        found: list[Finding] = []
+        if unit.findings:
+            found = [f for f in (self._keep(f) for f in unit.findings) if f is not None]
+            if found:
+                _locate(found, unit)
         if unit.claim is not None:
             found.extend(self.check_claim(unit.claim))
-        found.sort(key=lambda f: f.sort_key)
+        if len(found) > 1:
+            found.sort(key=_sort_key)
         return found
 
     def iter_checked(self, units: Iterable[Unit]) -> Iterator[tuple[Unit, list[Finding]]]:
@@ -235,6 +241,10 @@ class Engine:
         finally:
             if name != "-":
                 stream.close()
+
+
+def _sort_key(finding: Finding) -> tuple[int, int, str]:
+    return finding.sort_key
 
 
 def _locate(findings: list[Finding], unit: Unit) -> None:

@@ -112,6 +112,34 @@ def _in_range(code: str, low: int, high: int) -> bool:
     return len(code) == 5 and code.isascii() and code.isdigit() and low <= int(code) <= high
 
 
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    """What the shipped tables (and ``extra_noc``) say about one SV101-2 code.
+
+    A file bills a few hundred distinct codes on many thousands of lines, so the answers of
+    the code-family lookups are worked out once per code as sent and kept
+    (:meth:`ReferenceData.code_facts`). Each field is the answer of the
+    :class:`ReferenceData` method of the same name: ``drug`` of :meth:`~ReferenceData.drug`,
+    ``drug_code`` of :meth:`~ReferenceData.is_drug_code`, ``noc`` of
+    :meth:`~ReferenceData.is_noc`, and so on.
+    """
+
+    drug: DrugCode | None
+    drug_code: bool
+    immune_globulin: bool
+    vaccine_product: bool
+    vaccine_kind: str | None
+    vaccine_admin: bool
+    em_family: str | None
+    noc: bool
+    noc_hospital_only: bool
+    antineoplastic: AntineoplasticKind | None
+
+
+# Bound of the per-code memo: more distinct codes than this in one run start it afresh.
+_MEMO_LIMIT = 8192
+
+
 @dataclass(frozen=True, eq=False)
 class ReferenceData:
     """Reference tables and the lookups the edit rules use.
@@ -142,6 +170,9 @@ class ReferenceData:
     hcpcs: HcpcsTable | None = field(default=None, repr=False)
     ndc_directory: NdcDirectory | None = field(default=None, repr=False)
     mdrp: RebateTable | None = field(default=None, repr=False)
+    _codes: dict[str, CodeFacts] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- what is loaded ------------------------------------------------------------------
 
@@ -168,37 +199,77 @@ class ReferenceData:
 
     # -- code families (shipped tables) ----------------------------------------------------
 
-    def em_family(self, code: str) -> str | None:
-        """E/M family of a visit code (``office-outpatient``, ``emergency-department``...)."""
-        return self.shipped.em.get(_norm(code))
+    def code_facts(self, code: str) -> CodeFacts:
+        """Every code-family answer below for ``code`` as sent, worked out on first use."""
+        facts = self._codes.get(code)
+        if facts is None:
+            if len(self._codes) >= _MEMO_LIMIT:
+                self._codes.clear()
+            facts = self._codes[code] = self._classify(_norm(code))
+        return facts
 
-    def is_vaccine_product(self, code: str) -> bool:
-        """True for vaccine/toxoid product codes: 90476-90759, 913xx and the listed Q codes."""
-        code = _norm(code)
-        return (
-            code in self.shipped.vaccine_products
+    def _classify(self, code: str) -> CodeFacts:
+        """The code-family answers for a normalised code, from the shipped tables."""
+        shipped = self.shipped
+        immune_globulin = _in_range(code, 90281, 90399)
+        vaccine_product = (
+            code in shipped.vaccine_products
             or _in_range(code, 90476, 90759)
             or _in_range(code, 91300, 91399)
         )
+        vaccine_kind = shipped.vaccine_products.get(code)
+        if vaccine_kind is None:
+            if _in_range(code, 91300, 91399):
+                vaccine_kind = "covid"
+            elif _in_range(code, 90476, 90759):
+                vaccine_kind = "other"
+        if code in shipped.drugs or immune_globulin or _J_CODE.match(code):
+            drug_code = True
+        elif _Q_CODE.match(code):
+            drug_code = not vaccine_product and not any(
+                low <= code <= high for low, high in _Q_NON_DRUG
+            )
+        else:
+            drug_code = False
+        kind = shipped.antineoplastic.get(code)
+        antineoplastic: AntineoplasticKind | None = None
+        if kind == "hormonal":
+            antineoplastic = "hormonal"
+        elif kind == "non-hormonal":
+            antineoplastic = "non-hormonal"
+        elif kind is None and _J_CODE.match(code) and code >= "J9000":
+            antineoplastic = "non-hormonal"
+        return CodeFacts(
+            drug=shipped.drugs.get(code),
+            drug_code=drug_code,
+            immune_globulin=immune_globulin,
+            vaccine_product=vaccine_product,
+            vaccine_kind=vaccine_kind,
+            vaccine_admin=code in shipped.vaccine_admin,
+            em_family=shipped.em.get(code),
+            noc=code in shipped.noc or code in self.extra_noc,
+            noc_hospital_only=shipped.noc.get(code, False),
+            antineoplastic=antineoplastic,
+        )
+
+    def em_family(self, code: str) -> str | None:
+        """E/M family of a visit code (``office-outpatient``, ``emergency-department``...)."""
+        return self.code_facts(code).em_family
+
+    def is_vaccine_product(self, code: str) -> bool:
+        """True for vaccine/toxoid product codes: 90476-90759, 913xx and the listed Q codes."""
+        return self.code_facts(code).vaccine_product
 
     def vaccine_kind(self, code: str) -> str | None:
         """Vaccine kind: ``flu``, ``pneumococcal``, ``hepatitis B``, ``covid`` or ``other``.
 
         None when the code is not a vaccine product.
         """
-        code = _norm(code)
-        kind = self.shipped.vaccine_products.get(code)
-        if kind is not None:
-            return kind
-        if _in_range(code, 91300, 91399):
-            return "covid"
-        if _in_range(code, 90476, 90759):
-            return "other"
-        return None
+        return self.code_facts(code).vaccine_kind
 
     def is_vaccine_admin(self, code: str) -> bool:
         """True for immunization administration codes (90460-90474, 90480, G0008-G0010)."""
-        return _norm(code) in self.shipped.vaccine_admin
+        return self.code_facts(code).vaccine_admin
 
     def vaccine_admin_codes(self, kind: str) -> list[str]:
         """Administration codes listed for a vaccine kind (``any`` for the generic CPT codes)."""
@@ -206,7 +277,7 @@ class ReferenceData:
 
     def is_immune_globulin(self, code: str) -> bool:
         """True for immune globulin / antitoxin / monoclonal product codes 90281-90399."""
-        return _in_range(_norm(code), 90281, 90399)
+        return self.code_facts(code).immune_globulin
 
     def facility_pos_risk(self, pos: str) -> str | None:
         """``high``, ``medium`` or ``low`` for a facility place of service; None otherwise."""
@@ -229,27 +300,18 @@ class ReferenceData:
 
     def is_noc(self, code: str) -> bool:
         """True for not-otherwise-classified / unlisted drug codes, including configured ones."""
-        code = _norm(code)
-        return code in self.shipped.noc or code in self.extra_noc
+        return self.code_facts(code).noc
 
     def noc_hospital_only(self, code: str) -> bool:
         """True for NOC codes meant for hospital outpatient claims only (C9399)."""
-        return self.shipped.noc.get(_norm(code), False)
+        return self.code_facts(code).noc_hospital_only
 
     def antineoplastic(self, code: str) -> AntineoplasticKind | None:
         """``hormonal`` or ``non-hormonal`` for antineoplastic drug codes, else None.
 
         Listed codes use their table entry; any other J9000-J9999 code is non-hormonal.
         """
-        code = _norm(code)
-        kind = self.shipped.antineoplastic.get(code)
-        if kind == "hormonal":
-            return "hormonal"
-        if kind == "non-hormonal":
-            return "non-hormonal"
-        if kind is None and _J_CODE.match(code) and code >= "J9000":
-            return "non-hormonal"
-        return None
+        return self.code_facts(code).antineoplastic
 
     def is_ndc_unit(self, unit: str) -> bool:
         """True for a CTP05-1 unit the 837P accepts: F2, GR, ME, ML, UN."""
@@ -274,7 +336,7 @@ class ReferenceData:
 
     def drug(self, code: str) -> DrugCode | None:
         """Billing unit and package facts of a common injectable drug code."""
-        return self.shipped.drugs.get(_norm(code))
+        return self.code_facts(code).drug
 
     def is_drug_code(self, code: str) -> bool:
         """True for a drug/biological line code: J codes, drug Q codes, immune globulins.
@@ -282,16 +344,7 @@ class ReferenceData:
         Q codes for services, supplies and vaccines are excluded. S codes (commercial payers)
         and C codes (hospital only) are left to the caller.
         """
-        code = _norm(code)
-        if code in self.shipped.drugs or self.is_immune_globulin(code):
-            return True
-        if _J_CODE.match(code):
-            return True
-        if _Q_CODE.match(code):
-            if self.is_vaccine_product(code):
-                return False
-            return not any(low <= code <= high for low, high in _Q_NON_DRUG)
-        return False
+        return self.code_facts(code).drug_code
 
     # -- NCCI (official) ---------------------------------------------------------------------
 

@@ -21,12 +21,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.rules.pairing import INJECTION, Pairing, pair_claim
 from edi837.x12.segment import Segment
-from edi837.x837p.model import Claim, Loop, ServiceLine
+from edi837.x837p.model import Claim, Loop, ServiceLine, cached_value
 
 if TYPE_CHECKING:
     from edi837.refdata import ReferenceData
-    from edi837.rules.pairing import Pairing
 
 
 class Profile(StrEnum):
@@ -152,7 +152,12 @@ class Rule:
 
 @dataclass
 class CheckContext:
-    """What a rule may read while checking one claim: profile, settings, reference data, pairing."""
+    """What a rule may read while checking one claim: profile, settings, reference data, pairing.
+
+    It also holds what several rules derive from the same claim, worked out on first use and
+    shared: which lines are drug lines and which are 96372 lines, the encounters (lines of the
+    same DTP*472 date and rendering NPI) and the 96372-to-drug-line pairing.
+    """
 
     claim: Claim
     profile: Profile
@@ -161,15 +166,135 @@ class CheckContext:
     _pairing: Pairing | None = None
     _loops: dict[int, tuple[str, ServiceLine | None]] | None = None
     _drug_lines: dict[int, bool] = field(default_factory=dict)
+    _encounter_of: dict[int, list[ServiceLine]] = field(default_factory=dict)
 
     @property
     def pairing(self) -> Pairing:
         """The 96372-to-drug-line pairing of this claim (computed once, shared by all rules)."""
         if self._pairing is None:
-            from edi837.rules.pairing import pair_claim
-
             self._pairing = pair_claim(self.claim, self)
         return self._pairing
+
+    def _sort_lines(self) -> None:
+        """Sort the lines once into 96372, drug, NOC drug, E/M, vaccine and provider lines.
+
+        The lists are stored in the instance dictionary, where the properties that call this
+        method find them from then on.
+        """
+        injections: list[ServiceLine] = []
+        drugs: list[ServiceLine] = []
+        nocs: list[ServiceLine] = []
+        visits: list[ServiceLine] = []
+        vaccines: list[ServiceLine] = []
+        providers: list[ServiceLine] = []
+        known = self._drug_lines
+        code_facts = self.refdata.code_facts
+        extra_noc = self.settings.extra_noc
+        commercial = self.profile is Profile.COMMERCIAL
+        for line in self.claim.lines:
+            code = line.code
+            facts = code_facts(code)
+            if len(code) == 5 and code[0] == "S":
+                # S-codes are drugs only for commercial payers, and only those the table knows.
+                is_drug = commercial and facts.drug is not None
+            else:
+                is_drug = bool(code) and facts.drug_code
+            known[id(line)] = is_drug
+            if code == INJECTION:
+                injections.append(line)
+            if is_drug:
+                drugs.append(line)
+            if code and line.sv1 is not None and (code in extra_noc or facts.noc):
+                nocs.append(line)
+            if code and facts.em_family:
+                visits.append(line)
+            if facts.vaccine_product:
+                vaccines.append(line)
+            if line.rendering is not None or line.supervising is not None:
+                providers.append(line)
+        values = self.__dict__
+        values["injections"] = injections
+        values["drug_lines"] = drugs
+        values["noc_lines"] = nocs
+        values["em_lines"] = visits
+        values["vaccine_lines"] = vaccines
+        values["provider_lines"] = providers
+
+    @cached_value
+    def injections(self) -> list[ServiceLine]:
+        """The 96372 lines of the claim, in line order."""
+        self._sort_lines()
+        return self.injections
+
+    @cached_value
+    def drug_lines(self) -> list[ServiceLine]:
+        """The drug lines of the claim (see :meth:`is_drug_line`), in line order."""
+        self._sort_lines()
+        return self.drug_lines
+
+    @cached_value
+    def noc_lines(self) -> list[ServiceLine]:
+        """The lines with an SV1 billed with a NOC/unlisted drug code (see :meth:`is_noc`)."""
+        self._sort_lines()
+        return self.noc_lines
+
+    @cached_value
+    def em_lines(self) -> list[ServiceLine]:
+        """The E/M lines: codes the reference data places in an E/M family, in line order."""
+        self._sort_lines()
+        return self.em_lines
+
+    @cached_value
+    def vaccine_lines(self) -> list[ServiceLine]:
+        """The lines billed with a vaccine or toxoid product code, in line order."""
+        self._sort_lines()
+        return self.vaccine_lines
+
+    @cached_value
+    def provider_lines(self) -> list[ServiceLine]:
+        """The lines with their own rendering (2420A) or supervising (2420D) provider."""
+        self._sort_lines()
+        return self.provider_lines
+
+    @cached_value
+    def encounters(self) -> list[list[ServiceLine]]:
+        """The lines grouped by encounter: same DTP*472 date as sent and same rendering NPI.
+
+        Groups come in the order of their first line, and lines in line order (catalogue §0,
+        "same encounter"; the rendering NPI is :meth:`~edi837.x837p.model.Claim.rendering_npi`).
+        """
+        claim = self.claim
+        groups: dict[tuple[str, str], list[ServiceLine]] = {}
+        of = self._encounter_of
+        # Without a line-level 2420A every line has the claim's rendering NPI: the date decides.
+        same_npi = all(line.rendering is None for line in self.provider_lines)
+        for line in claim.lines:
+            key = (line.service_date_text, "" if same_npi else claim.rendering_npi(line))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = []
+            group.append(line)
+            of[id(line)] = group
+        return list(groups.values())
+
+    def encounter_of(self, line: ServiceLine) -> list[ServiceLine]:
+        """The lines in the same encounter as ``line`` (itself included), in line order."""
+        if not self._encounter_of:
+            self.encounters  # noqa: B018 - fills the line-to-encounter map
+        group = self._encounter_of.get(id(line))
+        if group is None:
+            claim = self.claim
+            key = (line.service_date_text, claim.rendering_npi(line))
+            return [
+                other
+                for other in claim.lines
+                if (other.service_date_text, claim.rendering_npi(other)) == key
+            ]
+        return group
+
+    def same_encounter(self, a: ServiceLine, b: ServiceLine) -> bool:
+        """Same date of service as sent and same rendering NPI (catalogue §0)."""
+        return self.encounter_of(a) is self.encounter_of(b)
 
     def _index(self) -> dict[int, tuple[str, ServiceLine | None]]:
         if self._loops is None:
@@ -210,11 +335,12 @@ class CheckContext:
         if known is not None:
             return known
         code = line.code
-        if code.startswith("S") and len(code) == 5:
+        refdata = self.refdata
+        if len(code) == 5 and code[0] == "S":
             # S-codes are drugs only for commercial payers, and only those the table knows.
-            answer = self.profile is Profile.COMMERCIAL and self.refdata.drug(code) is not None
+            answer = self.profile is Profile.COMMERCIAL and refdata.drug(code) is not None
         else:
-            answer = bool(code) and self.refdata.is_drug_code(code)
+            answer = bool(code) and refdata.is_drug_code(code)
         self._drug_lines[id(line)] = answer
         return answer
 

@@ -21,7 +21,7 @@ from edi837.rules.base import (
     replace_fix,
     suggestion,
 )
-from edi837.rules.pairing import INJECTION, pointed_diagnoses
+from edi837.rules.pairing import pointed_diagnoses
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, Provider, ServiceLine
 
@@ -67,6 +67,10 @@ def _hi_ref(position: int, component: int | None = None) -> str:
 
 def _pointer_ref(index: int) -> str:
     return f"SV107-{index}"
+
+
+# The pointers as usually written, "1" to "12", with the diagnosis position they name.
+_POINTERS = {str(position): position for position in range(1, MAX_DIAGNOSES + 1)}
 
 
 class FRQ001(Rule):
@@ -290,6 +294,13 @@ class DX001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report ICD-9 qualifiers on ICD-10 dates and qualifiers out of their position."""
+        # ``claim.diagnoses`` lists exactly the HI entries read below, in order: ABK first and
+        # ABF after it (or no diagnosis at all) is the usual claim, with nothing to report.
+        diagnoses = claim.diagnoses
+        if not diagnoses or (
+            diagnoses[0][0] == "ABK" and all(q == "ABF" for q, _ in diagnoses[1:])
+        ):
+            return
         dates = [d for d in _service_dates(claim) if d >= ICD10_EFFECTIVE]
         icd10_dos = max(dates) if dates else None
         principal_seen = False
@@ -362,6 +373,8 @@ class DX002(Rule):
             if sv1 is None:
                 continue
             pointers = line.pointers
+            if len(pointers) == 1 and 0 < _POINTERS.get(pointers[0], 0) <= count:
+                continue  # the usual line: one pointer at a diagnosis of HI
             if not pointers or not pointers[0]:
                 yield ctx.report(
                     self,
@@ -375,9 +388,13 @@ class DX002(Rule):
             for index, pointer in enumerate(pointers, start=1):
                 if not pointer:
                     continue
-                ref = _pointer_ref(index)
+                value = _POINTERS.get(pointer)
+                if value is not None and value <= count and value not in seen:
+                    seen.add(value)  # a position of a diagnosis, first use on the line
+                    continue
                 message = self._problem(pointer, count, seen)
                 if message:
+                    ref = _pointer_ref(index)
                     yield ctx.report(self, f"{ref} {message}", sv1, ref, line=line)
 
     @staticmethod
@@ -438,11 +455,17 @@ class DX003(Rule):
         """Report each 96372/drug-line pair whose pointers share no diagnosis."""
         for pair in ctx.pairing.pairs:
             injection = pair.injection
+            pointers = injection.pointers
+            # Lines with the same SV107 point at the same diagnoses: the usual pair.
+            if all(drug.pointers == pointers for drug in pair.drugs):
+                continue
             sv1 = injection.sv1
             injected_for = pointed_diagnoses(claim, injection)
             if sv1 is None or not injected_for:
                 continue
             for drug in pair.drugs:
+                if drug.pointers == pointers:
+                    continue  # the same diagnoses as the injection's
                 drug_for = pointed_diagnoses(claim, drug)
                 if not drug_for or injected_for & drug_for:
                     continue
@@ -585,6 +608,10 @@ class SUP001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every 2310D/2420D NM1 that is not a person identified by a valid NPI."""
+        if claim.supervising is None and not any(
+            line.supervising is not None for line in ctx.provider_lines
+        ):
+            return
         for loop_id, provider, line in _supervisors(claim):
             nm1 = provider.nm1
             if nm1 is None:
@@ -683,6 +710,8 @@ class SUP002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 2420D/2420A loop identical to its 2310D/2310B loop."""
+        if not ctx.provider_lines or (claim.supervising is None and claim.rendering is None):
+            return  # no line-level provider, or no claim-level one to repeat
         pairs = (
             ("2420D", "2310D", "supervising", claim.supervising),
             ("2420A", "2310B", "rendering", claim.rendering),
@@ -771,9 +800,7 @@ class SUP003(Rule):
         """Report Medicare 96372 lines supervised by one NPI and rendered under another."""
         if ctx.profile is not Profile.MEDICARE:
             return
-        for line in claim.lines:
-            if line.code != INJECTION:
-                continue
+        for line in ctx.injections:
             supervisor = line.supervising or claim.supervising
             nm1 = supervisor.nm1 if supervisor is not None else None
             if supervisor is None or nm1 is None or not supervisor.npi:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeAlias, cast
+from weakref import WeakKeyDictionary
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
 from edi837.refdata.model import CrosswalkRow, NdcPackage
@@ -132,6 +134,8 @@ _NO_CHARGE = (Decimal("0"), Decimal("0.01"))
 
 def intends_n4(qualifier: str) -> bool:
     """True when LIN02 is ``N4`` or a spelling that can only mean it (``n4``, ``N 4``, ``NDC``)."""
+    if qualifier == "N4":
+        return True
     return _N4_NOISE.sub("", qualifier).upper() in _N4_SPELLINGS
 
 
@@ -254,8 +258,8 @@ class NDC001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372 line that carries a 2410, with the move when it is determined."""
-        for line in claim.lines:
-            if line.code != INJECTION or line.drug is None:
+        for line in ctx.injections:
+            if line.drug is None:
                 continue
             lin = line.drug.lin
             anchor = lin if lin is not None else line.drug.loop.segments[0]
@@ -333,8 +337,8 @@ class NDC002(Rule):
         policy = ctx.settings.ndc_policy.get(ctx.profile, "none")
         if policy == "none":
             return
-        for line in claim.lines:
-            if line.drug is not None or line.sv1 is None or not ctx.is_drug_line(line):
+        for line in ctx.drug_lines:
+            if line.drug is not None or line.sv1 is None:
                 continue
             noc = ctx.is_noc(line.code)
             if policy == "noc" and not noc:
@@ -452,13 +456,12 @@ class NDC004(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an N4 LIN03 that is not 11 digits, with the R-NDC-005 conversion."""
         for line in claim.lines:
-            if line.drug is None or line.drug.lin is None:
+            drug = line.drug
+            if drug is None or drug.lin is None:
                 continue
-            lin = line.drug.lin
-            if not intends_n4(lin.element(2)):
-                continue
-            text = lin.element(3)
-            if is_ndc11(text):
+            lin = drug.lin
+            text = drug.ndc
+            if is_ndc11(text) or not intends_n4(drug.qualifier):
                 continue
             ndc, how = normalize_ndc(text, ctx.refdata)
             digits = text.strip()
@@ -524,12 +527,13 @@ class NDC006(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an N4 NDC that is a filler value."""
         for line in claim.lines:
-            if line.drug is None or line.drug.lin is None:
+            drug = line.drug
+            if drug is None or drug.lin is None:
                 continue
-            lin = line.drug.lin
-            if not intends_n4(lin.element(2)):
+            lin = drug.lin
+            if not intends_n4(drug.qualifier):
                 continue
-            ndc = normalize_hyphenated(lin.element(3))
+            ndc = normalize_hyphenated(drug.ndc)
             if ndc is not None and is_placeholder(ndc):
                 yield ctx.report(
                     self,
@@ -576,6 +580,8 @@ class NDC007(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC the loaded FDA directory does not show as marketed on the date."""
+        if ctx.refdata.ndc_directory is None:
+            return  # nothing is known about any NDC
         for line in claim.lines:
             ndc = line_ndc(line, ctx)
             dos = line.service_date
@@ -644,6 +650,8 @@ class NDC008(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC the loaded crosswalk maps to other codes than SV101-2."""
+        if ctx.refdata.crosswalk is None:
+            return  # no NDC is in a crosswalk
         for line in claim.lines:
             if line.code == INJECTION or ctx.is_noc(line.code) or line.drug is None:
                 continue
@@ -754,6 +762,12 @@ class NDC009(Rule):
 # --- CTP ---------------------------------------------------------------------------------------
 
 
+# CTP04 values already found to be positive, canonical X12 decimals ("1", "0.5", "10"): most
+# files repeat a handful of quantities, and each is checked once. Emptied past a bound.
+_CLEAN_QUANTITIES: set[str] = set()
+_MEMO_LIMIT = 4096
+
+
 def canonical_decimal(text: str) -> str | None:
     """``text`` written as X12.6 wants an R value: no ``+``, no needless zeros or point.
 
@@ -816,6 +830,8 @@ class CTP001(Rule):
 
     def _check_quantity(self, ctp: Segment, line: ServiceLine, ctx: CheckContext) -> Finding | None:
         text = ctp.element(4)
+        if text in _CLEAN_QUANTITIES:
+            return None
         if not text:
             return ctx.report(
                 self,
@@ -860,6 +876,9 @@ class CTP001(Rule):
                 line=line,
             )
         if canonical == text:
+            if len(_CLEAN_QUANTITIES) >= _MEMO_LIMIT:
+                _CLEAN_QUANTITIES.clear()
+            _CLEAN_QUANTITIES.add(text)
             return None
         fix = replace_fix(ctp, "CTP04", canonical, f"Write CTP04 as {canonical}")
         if text.startswith("+"):
@@ -916,7 +935,7 @@ class CTP002(Rule):
             if line.drug is None or line.drug.ctp is None:
                 continue
             ctp = line.drug.ctp
-            unit = ctp.component(5, 1)
+            unit = line.drug.unit
             if unit in NDC_UNITS:
                 continue
             if not unit:
@@ -1028,6 +1047,61 @@ def billing_units_per_ndc_unit(
     return [r for r in dict.fromkeys(ratios) if r > 0]
 
 
+@dataclass(frozen=True, slots=True)
+class _UnitReading:
+    """How CTP-003 reads one NDC unit of a line's product in the HCPCS code's billing units.
+
+    Attributes:
+        row: The crosswalk row of the NDC under the line's code, if any.
+        dose: The dose one billing unit covers (:func:`billing_unit`).
+        ratios: The billing units one NDC unit can stand for
+            (:func:`billing_units_per_ndc_unit`), never empty.
+        near_one: One of the ratios is close enough to 1 that CTP04 = SV104 is plausible.
+    """
+
+    row: CrosswalkRow | None
+    dose: tuple[Decimal, str]
+    ratios: tuple[Decimal, ...]
+    near_one: bool
+
+
+# The reading depends only on the line's code, its LIN (present, LIN02, LIN03), CTP05-1 and
+# the reference data, and a file repeats a few hundred such combinations on thousands of drug
+# lines, so each is worked out once per reference data (emptied past a bound).
+_ReadingKey: TypeAlias = tuple[str, bool, str, str, str]
+_READINGS: WeakKeyDictionary[ReferenceData, dict[_ReadingKey, _UnitReading | None]] = (
+    WeakKeyDictionary()
+)
+
+
+def _unit_reading(line: ServiceLine, ctx: CheckContext) -> _UnitReading | None:
+    """The unit reading of a drug line with a 2410, or None when the data cannot tell."""
+    drug = line.drug
+    assert drug is not None
+    key = (line.code, drug.lin is None, drug.qualifier, drug.ndc, drug.unit)
+    memo = _READINGS.get(ctx.refdata)
+    if memo is None:
+        memo = _READINGS[ctx.refdata] = {}
+    elif key in memo:
+        return memo[key]
+    ndc = line_ndc(line, ctx)
+    rows = [r for r in _crosswalk_rows(ndc, ctx) if r.hcpcs == line.code] if ndc else []
+    row = rows[0] if rows else None
+    reading = None
+    dose = billing_unit(line.code, row, ctx)
+    if dose is not None:
+        package = _package(ndc, ctx)
+        form = _form_kind(line, package, ctx)
+        ratios = billing_units_per_ndc_unit(drug.unit, dose, row, package, form)
+        if ratios:
+            near_one = any(max(r, 1 / r) < _NEAR_ONE for r in ratios)
+            reading = _UnitReading(row, dose, tuple(ratios), near_one)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = reading
+    return reading
+
+
 class CTP003(Rule):
     """CTP04 counts NDC units in CTP05-1, not HCPCS billing units.
 
@@ -1081,22 +1155,19 @@ class CTP003(Rule):
         quantity, units = line.drug.quantity, line.units
         if quantity is None or units is None or quantity <= 0 or units <= 0:
             return None
-        ndc = line_ndc(line, ctx)
-        ndc_unit = line.drug.unit
-        rows = [r for r in _crosswalk_rows(ndc, ctx) if r.hcpcs == line.code] if ndc else []
-        row = rows[0] if rows else None
-        dose = billing_unit(line.code, row, ctx)
-        if dose is None:
-            return None
-        package = _package(ndc, ctx)
-        form = _form_kind(line, package, ctx)
-        ratios = billing_units_per_ndc_unit(ndc_unit, dose, row, package, form)
-        if not ratios:
-            return None
         copied = quantity == units
+        if not copied and ctx.refdata.crosswalk is None:
+            return None  # only a copied SV104 can be judged without a crosswalk row
+        reading = _unit_reading(line, ctx)
+        if reading is None:
+            return None
+        row, dose, ratios = reading.row, reading.dose, reading.ratios
+        if not copied and (row is None or row.billable_units is None):
+            return None  # only a copied SV104 can be judged without the crosswalk row
+        ndc_unit = line.drug.unit
         if copied:
             # Copying SV104 is right when one NDC unit is about one billing unit.
-            if any(max(r, 1 / r) < _NEAR_ONE for r in ratios):
+            if reading.near_one:
                 return None
             if any(abs(quantity * r - units) < _ONE_UNIT for r in ratios):
                 return None
@@ -1172,8 +1243,11 @@ class CTP004(Rule):
             unit = line.drug.unit
             if unit not in NDC_UNITS:
                 continue  # R-CTP-002
-            ndc = line_ndc(line, ctx)
-            package = _package(ndc, ctx)
+            package = (
+                _package(line_ndc(line, ctx), ctx)
+                if ctx.refdata.ndc_directory is not None
+                else None
+            )
             form = _form_kind(line, package, ctx)
             wanted: str | None = None
             reason = ""
@@ -1253,8 +1327,8 @@ class REF001(Rule):
         """Report bad 2410 REF qualifiers and values, and VY numbers on one line only."""
         links: dict[str, list[tuple[ServiceLine, Segment]]] = {}
         for line in claim.lines:
-            if line.drug is None:
-                continue
+            if line.drug is None or line.drug.ref is None:
+                continue  # no REF in this 2410
             for ref in line.drug.loop.all("REF"):
                 qualifier, value = ref.element(1), ref.element(2)
                 if qualifier not in DRUG_REF_QUALIFIERS:
@@ -1327,9 +1401,9 @@ class DRG001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug-line unit counts that are not positive whole HCPCS units."""
-        for line in claim.lines:
+        for line in ctx.drug_lines:
             sv1 = line.sv1
-            if sv1 is None or not ctx.is_drug_line(line):
+            if sv1 is None:
                 continue
             units = line.units
             if units is None or units <= 0:
@@ -1392,9 +1466,9 @@ class DRG002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines charged $0.00 or $0.01."""
-        for line in claim.lines:
+        for line in ctx.drug_lines:
             charge = line.charge
-            if line.sv1 is None or charge is None or not ctx.is_drug_line(line):
+            if line.sv1 is None or charge is None:
                 continue
             if charge in _NO_CHARGE:
                 yield ctx.report(
@@ -1408,12 +1482,6 @@ class DRG002(Rule):
 
 
 # --- NOC drugs ---------------------------------------------------------------------------------
-
-
-def _noc_lines(claim: Claim, ctx: CheckContext) -> Iterator[ServiceLine]:
-    for line in claim.lines:
-        if line.sv1 is not None and line.code and ctx.is_noc(line.code):
-            yield line
 
 
 class NOC001(Rule):
@@ -1452,7 +1520,7 @@ class NOC001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report NOC drug lines without an SV101-7 description or without a 2410."""
-        for line in _noc_lines(claim, ctx):
+        for line in ctx.noc_lines:
             assert line.sv1 is not None
             if not line.description.strip():
                 yield ctx.report(
@@ -1527,7 +1595,7 @@ class NOC002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report NOC drug lines whose NDC has a specific code in the crosswalk."""
-        for line in _noc_lines(claim, ctx):
+        for line in ctx.noc_lines:
             ndc = line_ndc(line, ctx)
             if ndc is None:
                 continue
@@ -1584,7 +1652,7 @@ class NOC003(Rule):
         """Report, under Medicare, NOC drug lines billed with more than one unit."""
         if ctx.profile is not Profile.MEDICARE:
             return
-        for line in _noc_lines(claim, ctx):
+        for line in ctx.noc_lines:
             assert line.sv1 is not None
             units = line.units
             if units is None or units <= 0 or units == 1:

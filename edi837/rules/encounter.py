@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from edi837.findings import Applicability, Finding, Fix, Severity
 from edi837.refdata import Mue, PtpEdit
@@ -75,17 +76,8 @@ def _line_numbers(lines: list[ServiceLine]) -> str:
     return ", ".join(str(line.number) for line in lines if line.number is not None)
 
 
-def _modifiers(line: ServiceLine) -> set[str]:
-    return {m for m in line.modifiers if m}
-
-
-def _encounters(claim: Claim) -> list[list[ServiceLine]]:
-    """The lines of a claim grouped by encounter (same DTP*472 text and rendering NPI)."""
-    groups: dict[tuple[str, str], list[ServiceLine]] = {}
-    for line in claim.lines:
-        key = (line.service_date_text, claim.rendering_npi(line))
-        groups.setdefault(key, []).append(line)
-    return list(groups.values())
+def _modifiers(line: ServiceLine) -> frozenset[str]:
+    return line.modifier_codes
 
 
 def _in_ranges(code: str, ranges: tuple[tuple[int, int], ...]) -> bool:
@@ -93,6 +85,12 @@ def _in_ranges(code: str, ranges: tuple[tuple[int, int], ...]) -> bool:
         return False
     number = int(code)
     return any(low <= number <= high for low, high in ranges)
+
+
+@lru_cache(maxsize=4096)
+def _facility_sensitive(code: str) -> bool:
+    """An administration code of R-POS-001 (:data:`FACILITY_SENSITIVE_RANGES`)."""
+    return _in_ranges(code, FACILITY_SENSITIVE_RANGES)
 
 
 def _format_units(units: Decimal) -> str:
@@ -238,7 +236,7 @@ class NCCI001(Rule):
         """Report the column 2 line of every PTP edit that applies within an encounter."""
         if ctx.refdata.ptp_table is None:
             return
-        for lines in _encounters(claim):
+        for lines in ctx.encounters:
             reported: set[tuple[int, str]] = set()
             for i, first in enumerate(lines):
                 for second in lines[i + 1 :]:
@@ -446,7 +444,7 @@ class POS001(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report administration lines whose place of service is a facility."""
         for line in claim.lines:
-            if line.sv1 is None or not _in_ranges(line.code, FACILITY_SENSITIVE_RANGES):
+            if line.sv1 is None or not _facility_sensitive(line.code):
                 continue
             pos = ctx.line_pos(line)
             risk = _facility_risk(ctx, pos)
@@ -497,8 +495,8 @@ class POS002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report J-code drug lines whose place of service is a facility."""
-        for line in claim.lines:
-            if line.sv1 is None or not line.code.startswith("J") or not ctx.is_drug_line(line):
+        for line in ctx.drug_lines:
+            if line.sv1 is None or not line.code.startswith("J"):
                 continue
             pos = ctx.line_pos(line)
             if _facility_risk(ctx, pos) is None:
@@ -560,7 +558,9 @@ class VAC001(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines of encounters with a vaccine product and no administration code."""
         refdata = ctx.refdata
-        for lines in _encounters(claim):
+        if not ctx.injections or not ctx.vaccine_lines:
+            return  # no encounter has both a 96372 and a vaccine product
+        for lines in ctx.encounters:
             injections = [line for line in lines if line.code == INJECTION]
             if not injections or any(refdata.is_vaccine_admin(line.code) for line in lines):
                 continue
@@ -636,8 +636,12 @@ class VAC003(Rule):
         if ctx.profile is not Profile.MEDICARE:
             return
         refdata = ctx.refdata
+        if not any(
+            refdata.vaccine_kind(line.code) in MEDICARE_VACCINE_KINDS for line in ctx.vaccine_lines
+        ):
+            return  # no Medicare preventive vaccine on the claim
         generic = set(refdata.vaccine_admin_codes("any"))
-        for lines in _encounters(claim):
+        for lines in ctx.encounters:
             codes = {line.code for line in lines}
             missing: dict[str, str] = {}  # kind -> its administration code
             products: dict[str, list[str]] = {}  # kind -> its product codes

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
 from edi837.refdata import normalize_hyphenated
@@ -25,7 +26,6 @@ from edi837.rules.base import (
     FixAvailability,
     Profile,
     Rule,
-    iter_lines,
     suggestion,
 )
 from edi837.rules.pairing import INJECTION
@@ -45,7 +45,14 @@ JZ_EDITS_FROM = date(2023, 10, 1)
 # FQHC (50) and RHC (72) services are exempt from the JW/JZ requirement (catalogue R-JWZ-005).
 JWZ_EXEMPT_POS = frozenset({"50", "72"})
 MODIFIER_POSITIONS = (3, 4, 5, 6)
+JW_JZ = frozenset({"JW", "JZ"})
 _MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
+# Every value _MODIFIER accepts but a trailing newline, for a set lookup instead of a match.
+_MODIFIER_CODES = frozenset(
+    a + b
+    for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+)
 _CPT = re.compile(r"^\d{4}[0-9FMTU]$")
 
 
@@ -58,9 +65,14 @@ def _positions(line: ServiceLine) -> list[str]:
     return sv1.components(1)[2:6] if sv1 is not None else []
 
 
-def _modifiers(line: ServiceLine) -> set[str]:
+def _modifiers(line: ServiceLine) -> frozenset[str]:
     """The modifiers of a line as a set (empty positions dropped)."""
-    return {m for m in _positions(line) if m}
+    return line.modifier_codes
+
+
+def _is_modifier(value: str) -> bool:
+    """A modifier code: two upper-case letters or digits."""
+    return value in _MODIFIER_CODES or _MODIFIER.match(value) is not None
 
 
 def _modifier_ref(line: ServiceLine, wanted: set[str] | frozenset[str]) -> str:
@@ -85,18 +97,6 @@ def _label(line: ServiceLine) -> str:
     return f"{line.code} (line {line.number})" if line.number is not None else line.code
 
 
-def _same_encounter(claim: Claim, a: ServiceLine, b: ServiceLine) -> bool:
-    """Same date of service as sent and same rendering NPI (catalogue §0, "same encounter")."""
-    return a.service_date_text == b.service_date_text and (
-        claim.rendering_npi(a) == claim.rendering_npi(b)
-    )
-
-
-def _encounter_of(claim: Claim, anchor: ServiceLine) -> list[ServiceLine]:
-    """The lines of the claim in the same encounter as ``anchor`` (itself included)."""
-    return [line for line in claim.lines if _same_encounter(claim, anchor, line)]
-
-
 def _is_em(ctx: CheckContext, line: ServiceLine) -> bool:
     return bool(line.code) and bool(ctx.refdata.em_family(line.code))
 
@@ -105,6 +105,7 @@ def _in_range(code: str, low: int, high: int) -> bool:
     return code.isdigit() and len(code) == 5 and low <= int(code) <= high
 
 
+@lru_cache(maxsize=4096)
 def _is_iv_or_chemo_admin(code: str) -> bool:
     """IV hydration/infusion/push 96360-96379 (not 96372) or chemotherapy admin 96401-96549."""
     if code == INJECTION:
@@ -125,7 +126,7 @@ def _modifier_layout(sv1: Segment) -> tuple[list[str], list[str]]:
     parts = sv1.components(1)
     mods = [parts[i] if i < len(parts) else "" for i in range(2, 6)]
     tail = parts[6:]
-    if tail and all(mods) and _MODIFIER.match(tail[0]):
+    if tail and all(mods) and _is_modifier(tail[0]):
         mods.append(tail[0])
         tail = tail[1:]
     while mods and not mods[-1]:
@@ -194,7 +195,7 @@ class INJ001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the 96372 lines with a wrong qualifier, unit basis or unit count."""
-        for line in iter_lines(claim, INJECTION):
+        for line in ctx.injections:
             sv1 = line.sv1
             if sv1 is None:
                 continue
@@ -272,9 +273,12 @@ class INJ002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372 line left without a drug line by the pairing."""
+        unpaired = ctx.pairing.unpaired_injections
+        if not unpaired:
+            return
         required = ctx.profile in ctx.settings.drug_line_required
         severity = Severity.DENY_RISK if required else Severity.WARNING
-        for line in ctx.pairing.unpaired_injections:
+        for line in unpaired:
             if line.drug is not None and line.drug.ndc:
                 tail = (
                     f"; the NDC {line.drug.ndc} sits on the 96372 line itself, so bill the drug"
@@ -383,9 +387,11 @@ class INJ004(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report repeated 96372 lines of one encounter without 59/X{EPSU}/76."""
-        injections = list(iter_lines(claim, INJECTION))
+        injections = ctx.injections
+        if len(injections) < 2:
+            return
         for index, line in enumerate(injections):
-            earlier = [i for i in injections[:index] if _same_encounter(claim, i, line)]
+            earlier = [i for i in injections[:index] if ctx.same_encounter(i, line)]
             if not earlier or _modifiers(line) & REPEAT_OR_DISTINCT:
                 continue
             first = earlier[0]
@@ -442,10 +448,10 @@ class INJ005(Rule):
         administrations = [line for line in claim.lines if _is_iv_or_chemo_admin(line.code)]
         if not administrations:
             return
-        for line in iter_lines(claim, INJECTION):
+        for line in ctx.injections:
             if _modifiers(line) & DISTINCT:
                 continue
-            others = [a for a in administrations if _same_encounter(claim, a, line)]
+            others = [a for a in administrations if ctx.same_encounter(a, line)]
             if not others:
                 continue
             codes = ", ".join(sorted({a.code for a in others}))
@@ -495,8 +501,12 @@ class INJ006(Rule):
         """Report drug lines whose rendering NPI differs from their 96372 line's."""
         for pair in ctx.pairing.pairs:
             injection = pair.injection
-            injection_npi = claim.rendering_npi(injection)
+            injection_npi: str | None = None
             for drug in pair.drugs:
+                if injection.rendering is None and drug.rendering is None:
+                    continue  # both lines fall back to the same claim-level provider
+                if injection_npi is None:
+                    injection_npi = claim.rendering_npi(injection)
                 drug_npi = claim.rendering_npi(drug)
                 if not injection_npi or not drug_npi or drug_npi == injection_npi:
                     continue
@@ -551,13 +561,13 @@ class EM001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report E/M lines without 25 in an encounter with a 96372 line."""
-        injections = list(iter_lines(claim, INJECTION))
+        injections = ctx.injections
         if not injections:
             return
-        for line in claim.lines:
-            if line.code == "99211" or not _is_em(ctx, line) or "25" in _modifiers(line):
+        for line in ctx.em_lines:
+            if line.code == "99211" or "25" in _modifiers(line):
                 continue
-            injection = next((i for i in injections if _same_encounter(claim, i, line)), None)
+            injection = next((i for i in injections if ctx.same_encounter(i, line)), None)
             if injection is None:
                 continue
             yield ctx.report(
@@ -607,11 +617,13 @@ class EM002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 99211 lines in an encounter with a 96372 line."""
-        injections = list(iter_lines(claim, INJECTION))
+        injections = ctx.injections
         if not injections:
             return
-        for line in iter_lines(claim, "99211"):
-            injection = next((i for i in injections if _same_encounter(claim, i, line)), None)
+        for line in claim.lines:
+            if line.code != "99211":
+                continue
+            injection = next((i for i in injections if ctx.same_encounter(i, line)), None)
             if injection is None:
                 continue
             if ctx.profile is Profile.MEDICARE:
@@ -735,7 +747,6 @@ class MOD002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report misused 59/X{EPSU} modifiers line by line."""
-        ptp_loaded = _ptp_loaded(ctx)
         for line in claim.lines:
             mods = _modifiers(line)
             used = mods & DISTINCT
@@ -782,11 +793,11 @@ class MOD002(Rule):
                     fix=suggestion(f"Replace {'/'.join(x_used)} with 59."),
                 )
                 continue
-            if not ptp_loaded or dos is None:
+            if dos is None or not _ptp_loaded(ctx):
                 continue
             others = [
                 o.code
-                for o in _encounter_of(claim, line)
+                for o in ctx.encounter_of(line)
                 if o is not line and o.code and o.code != line.code
             ]
             if any(_ptp_allows_bypass(ctx, line.code, code, dos) for code in others):
@@ -865,12 +876,23 @@ class MOD003(Rule):
             sv1 = line.sv1
             if sv1 is None:
                 continue
+            # Fewer than four modifiers leave no fifth in SV101-7: the usual lines pass here.
+            sent = line.modifiers
+            count = len(sent)
+            if count == 0 or (count == 1 and sent[0] in _MODIFIER_CODES):
+                continue
+            if (
+                count < 4
+                and all(value in _MODIFIER_CODES for value in sent)
+                and len(set(sent)) == count
+            ):
+                continue
             mods, tail = _modifier_layout(sv1)
             if not mods:
                 continue
             if (
                 len(mods) <= 4
-                and all(v and _MODIFIER.match(v) for v in mods)
+                and all(v and _is_modifier(v) for v in mods)
                 and len(set(mods)) == len(mods)
             ):
                 continue  # the usual case: nothing to report, no fix to build
@@ -884,7 +906,7 @@ class MOD003(Rule):
             )
             refs = [f"SV101-{p}" for p in (*MODIFIER_POSITIONS, 7)]
             for index, value in enumerate(mods):
-                if value and not _MODIFIER.match(value):
+                if value and not _is_modifier(value):
                     yield ctx.report(
                         self,
                         f"Modifier '{value}' on {line.code} is not a two-character modifier code.",
@@ -1023,11 +1045,11 @@ class JWZ001(Rule):
         """Report single-dose drug lines without JZ or a JW line."""
         if ctx.profile not in ctx.settings.jwz_profiles:
             return
-        for line in claim.lines:
-            if _modifiers(line) & {"JW", "JZ"}:
+        for line in ctx.drug_lines:
+            if not _modifiers(line).isdisjoint(JW_JZ):
                 continue
             dos = line.service_date
-            if dos is None or dos < JZ_REQUIRED_FROM or not ctx.is_drug_line(line):
+            if dos is None or dos < JZ_REQUIRED_FROM:
                 continue
             if ctx.line_pos(line) in JWZ_EXEMPT_POS:
                 continue
@@ -1090,7 +1112,7 @@ class JWZ002(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines with both JW and JZ."""
         for line in claim.lines:
-            if {"JW", "JZ"} <= _modifiers(line):
+            if JW_JZ <= _modifiers(line):
                 yield ctx.report(
                     self,
                     f"{line.code} carries both JW and JZ; JZ says nothing was discarded, JW bills "
@@ -1132,7 +1154,7 @@ class JWZ003(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW/JZ on procedure lines."""
         for line in claim.lines:
-            found = _modifiers(line) & {"JW", "JZ"}
+            found = _modifiers(line) & JW_JZ
             if not found or not _CPT.match(line.code) or ctx.is_drug_line(line):
                 continue
             if ctx.refdata.is_vaccine_product(line.code):

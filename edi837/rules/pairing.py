@@ -57,16 +57,33 @@ class Pairing:
 def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
     """The ICD-10 codes a line's SV107 pointers resolve to (bad pointers are ignored here)."""
     diagnoses = claim.diagnoses
+    count = len(diagnoses)
     codes: set[str] = set()
     for pointer in line.pointers:
-        if pointer.isdigit() and 1 <= int(pointer) <= len(diagnoses):
-            codes.add(diagnoses[int(pointer) - 1][1])
+        if pointer.isdigit():
+            position = int(pointer)
+            if 1 <= position <= count:
+                codes.add(diagnoses[position - 1][1])
     return codes
 
 
 def pair_claim(claim: Claim, ctx: CheckContext) -> Pairing:
     """Pair the 96372 lines of ``claim`` with its drug lines, encounter by encounter."""
     result = Pairing()
+    injections = ctx.injections
+    if len(injections) == 1:
+        # The usual claim: one 96372, and every drug line (if any) on its date.
+        injection = injections[0]
+        when = injection.service_date_text
+        drugs = [line for line in ctx.drug_lines if line.code != INJECTION]
+        if all(line.service_date_text == when for line in drugs):
+            result.injections.append(injection)
+            result.drugs.extend(drugs)
+            if drugs:
+                result.pairs.append(Pair(injection, drugs, "date"))
+            else:
+                result.unpaired_injections.append(injection)
+            return result
     by_date: dict[str, tuple[list[ServiceLine], list[ServiceLine]]] = {}
     for line in claim.lines:
         if line.code == INJECTION:

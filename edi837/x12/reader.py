@@ -204,6 +204,7 @@ class SegmentReader:
         term = ""
         find = str.find
         count = str.count
+        new_segment = object.__new__
         whitespace = _WHITESPACE
         start = 0  # file layout before the current segment starts here in buf
         batch = max(chunk_size // _BATCH_SHARE, 4096)
@@ -331,34 +332,116 @@ class SegmentReader:
                 continue
             # Fast path: every complete segment left in the buffer in one C-level split. It
             # stops before an ISA (whose delimiters may differ) and before anything unusual
-            # (an empty segment); the loop above then takes over for that segment.
-            parts = buf[pos : pos + batch].split(term)
-            parts.pop()  # not terminated yet: more data will complete it
+            # (an empty segment); the loop above then takes over for that segment. The batch
+            # ends before the first "ISA" in it, wherever that is: a segment that starts with
+            # it cannot be in the batch, and one that merely contains it is read by the loop.
+            isa = find(buf, "ISA", pos, pos + batch)
+            stop = pos + batch if isa < 0 else isa
             bytes_per_char = self._bytes_per_char
             origin = len(self.bom) + base * bytes_per_char
-            newline_term = term == "\n"
+            separator = delims.element
+            if buf[pos] == "\n" and term != "\n":
+                # One segment a line, the usual layout: when every terminator up to the last
+                # one in the batch has a line feed right after it, splitting on both leaves
+                # each segment's line feed out of its part, and most parts have nothing to
+                # strip. Each part's lead starts with the line feed before it, at ``pos``.
+                ending = term + "\n"
+                cut = buf.rfind(ending, pos, stop)
+                lines = buf[pos + 1 : cut].split(ending) if cut > pos else []
+                # Every terminator but the last is in a split: none stands alone.
+                if lines and count(buf, term, pos, cut) == len(lines) - 1:
+                    for part in lines:
+                        text = part.lstrip(whitespace)
+                        if text is part:
+                            if not text:
+                                break
+                            lead = "\n"
+                            line += 1
+                        elif not text:
+                            break
+                        else:
+                            lead = "\n" + part[: len(part) - len(text)]
+                            line += count(lead, "\n")
+                        number += 1
+                        seg = new_segment(Segment)
+                        seg.text = text
+                        seg.elements = elements = text.split(separator)
+                        seg.id = elements[0]
+                        seg.delimiters = delims
+                        seg.number = number
+                        seg.byte_offset = origin + (pos + len(lead)) * bytes_per_char
+                        seg.line = line
+                        seg.lead = lead
+                        seg.term = term
+                        if "\n" in text:
+                            line += count(text, "\n")
+                        pos += len(part) + 2
+                        self.segments_read = number
+                        yield seg
+                    continue
+                del lines
+            parts = buf[pos:stop].split(term)
+            parts.pop()  # not terminated yet: more data will complete it
+            if term == "\n":
+                # Segments end at line ends: a CR before one belongs to the terminator, and
+                # every segment ends its line.
+                for part in parts:
+                    text = part.lstrip(whitespace)
+                    if text is part:
+                        if not text:
+                            break
+                        lead = ""
+                    elif not text:
+                        break
+                    else:
+                        lead = part[: len(part) - len(text)]
+                    number += 1
+                    seg = new_segment(Segment)
+                    if text[-1] == "\r":
+                        text = text[:-1]
+                        seg.term = "\r\n"
+                    else:
+                        seg.term = term
+                    seg.text = text
+                    seg.elements = elements = text.split(separator)
+                    seg.id = elements[0]
+                    seg.delimiters = delims
+                    seg.number = number
+                    seg.byte_offset = origin + (pos + len(lead)) * bytes_per_char
+                    seg.line = line
+                    seg.lead = lead
+                    line += 1
+                    pos += len(part) + 1
+                    self.segments_read = number
+                    yield seg
+                continue
             for part in parts:
                 text = part.lstrip(whitespace)
-                if not text or text[:3] == "ISA":
-                    break
-                number += 1
-                lead_len = len(part) - len(text)
-                if lead_len:
-                    lead = part[:lead_len]
-                    line += lead.count("\n")
-                else:
+                if text is part:
+                    if not text:
+                        break
                     lead = ""
-                offset = origin + (pos + lead_len) * bytes_per_char
-                if newline_term:
-                    if text[-1] == "\r":
-                        seg = Segment(text[:-1], delims, number, offset, line, lead, "\r\n")
-                    else:
-                        seg = Segment(text, delims, number, offset, line, lead, term)
-                    line += 1
+                elif not text:
+                    break
                 else:
-                    seg = Segment(text, delims, number, offset, line, lead, term)
-                    if "\n" in text:
-                        line += text.count("\n")
+                    lead = part[: len(part) - len(text)]
+                    # Most often the lead is the one line break after each terminator.
+                    line += 1 if lead == "\n" else count(lead, "\n")
+                number += 1
+                # Built without ``Segment.__init__``: this is the loop that makes almost every
+                # segment of a file, and setting the slots here is markedly cheaper.
+                seg = new_segment(Segment)
+                seg.text = text
+                seg.elements = elements = text.split(separator)
+                seg.id = elements[0]
+                seg.delimiters = delims
+                seg.number = number
+                seg.byte_offset = origin + (pos + len(lead)) * bytes_per_char
+                seg.line = line
+                seg.lead = lead
+                seg.term = term
+                if "\n" in text:
+                    line += count(text, "\n")
                 pos += len(part) + 1
                 self.segments_read = number
                 yield seg

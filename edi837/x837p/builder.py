@@ -86,6 +86,7 @@ _NAMES = {
     "2010BB": _SUBSCRIBER,
     "2010CA": _PATIENT,
 }
+_PARTY_LOOPS = frozenset(_LEVELS) | frozenset(_NAMES)
 
 
 @dataclass
@@ -232,6 +233,12 @@ class UnitReader:
         unit: Unit | None = None
         builder: _ClaimBuilder | None = None
         depth = -1  # where "2300" stands in the paths of the open claim's segments
+        # The loop of the open claim that its last segment went to, which most continue.
+        loop_id = ""
+        loop_segments: list[Segment] = []
+        # Likewise the party loop (2000x, 2010xx) the last context segment went to.
+        party_loop_id = ""
+        party_segments: list[Segment] | None = None
         foreign = False
         notice: str | None = None
         limit = UNIT_SEGMENT_LIMIT
@@ -242,18 +249,20 @@ class UnitReader:
                 # Inside a claim: most segments simply continue it.
                 placement = place(seg)
                 path = placement.path
-                if placement.opened > depth and len(path) > depth and path[depth] == "2300":
-                    loop = builder.loop
-                    if placement.loop_id == loop.loop_id and placement.opened == len(path):
-                        loop.segments.append(seg)
+                opened = placement.opened
+                if opened > depth and len(path) > depth and path[depth] == "2300":
+                    if opened == len(path) and placement.loop_id == loop_id:
+                        loop_segments.append(seg)
                     else:
                         builder.add(seg, placement)
+                        loop_id = builder.loop.loop_id
+                        loop_segments = builder.loop.segments
                     assert unit is not None
                     unit.segments.append((seg, placement))
-                    if placement.findings:
-                        findings = [*findings, *placement.findings]
                     if findings:
                         unit.findings.extend(findings)
+                    if placement.findings:
+                        unit.findings.extend(placement.findings)
                     continue
             elif sid == "ST":
                 if checker.is_837p:
@@ -299,6 +308,8 @@ class UnitReader:
                 closing, unit = unit, Unit("claim", envelope=self._snapshot())
                 builder = self._start_claim(unit, seg, placement)
                 depth = builder.depth
+                loop_id = builder.loop.loop_id
+                loop_segments = builder.loop.segments
             else:
                 builder = None
                 if (
@@ -308,8 +319,17 @@ class UnitReader:
                     or len(unit.segments) >= limit
                 ):
                     closing, unit = unit, Unit("segments", envelope=self._snapshot())
-                if unit.kind == "segments":
-                    self._context(seg, placement)
+                # Only the party levels and their names are kept as claim context.
+                party_id = placement.loop_id
+                if (
+                    party_id == party_loop_id
+                    and party_segments is not None
+                    and placement.opened == len(placement.path)
+                ):
+                    party_segments.append(seg)
+                elif party_id in _PARTY_LOOPS:
+                    party_segments = self._context(seg, placement)
+                    party_loop_id = party_id
             if closing is not None:
                 if findings:
                     findings = _route(findings, closing, seg.number)
@@ -390,8 +410,12 @@ class UnitReader:
 
     # -- context -----------------------------------------------------------------------------
 
-    def _context(self, seg: Segment, placement: Placement) -> None:
-        """Keep the current billing provider, subscriber and patient levels."""
+    def _context(self, seg: Segment, placement: Placement) -> list[Segment] | None:
+        """Keep the current billing provider, subscriber and patient levels.
+
+        Returns the segment list ``seg`` went to, which the next segments of the same loop
+        instance go to as well (``None`` when it belongs to no current party).
+        """
         loop_id = placement.loop_id
         new = placement.opened < len(placement.path)
         level = _LEVELS.get(loop_id)
@@ -406,19 +430,21 @@ class UnitReader:
                     self._patient = party
                 self._party_loop = party.hl
             current = self._party(level)
-            if current is not None:
-                current.hl.segments.append(seg)
-            return
+            if current is None:
+                return None
+            current.hl.segments.append(seg)
+            return current.hl.segments
         names = _NAMES.get(loop_id)
         if names is None:
-            return
+            return None
         owner = self._party(names)
         if owner is None:
-            return
+            return None
         if new or self._party_loop is None or self._party_loop.loop_id != loop_id:
             self._party_loop = Loop(loop_id)
             owner.loops.append(self._party_loop)
         self._party_loop.segments.append(seg)
+        return self._party_loop.segments
 
     def _party(self, level: int) -> Party | None:
         if level == _BILLING:

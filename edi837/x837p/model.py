@@ -10,33 +10,92 @@ rule reads the same SV1 and DTP*472 many times per claim.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 from edi837.x12.segment import Segment
+
+_T = TypeVar("_T")
+
+
+class cached_value(Generic[_T]):
+    """A value computed on first read and then kept in the instance dictionary.
+
+    :class:`functools.cached_property` without its lock: Python 3.11 takes a lock on every
+    first read, which costs more than most values here take to compute, and the views are
+    read by one thread. Once stored, the value is found in the instance dictionary before
+    this descriptor is consulted, so later reads cost a plain attribute lookup.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_value[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+# Memo tables for the two value parsers: a file repeats the same amounts, unit counts and
+# dates on thousands of lines, and Decimal and date values are immutable, so one parse each
+# serves them all. The tables are emptied when they grow past a bound.
+_MEMO_LIMIT = 4096
+_DECIMALS: dict[str, Decimal | None] = {}
+_DATES: dict[str, date | None] = {}
 
 
 def parse_decimal(text: str) -> Decimal | None:
     """An X12 ``R`` (decimal) value as a :class:`Decimal`, or ``None`` when it is not one."""
-    if not text:
-        return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+        return _DECIMALS[text]
+    except KeyError:
+        pass
+    value: Decimal | None = None
+    if text:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is not None and not value.is_finite():
+            value = None
+    if len(_DECIMALS) >= _MEMO_LIMIT:
+        _DECIMALS.clear()
+    _DECIMALS[text] = value
+    return value
 
 
 def parse_date(text: str) -> date | None:
     """A ``CCYYMMDD`` date, or ``None`` when it is not a real calendar date."""
-    if len(text) != 8 or not text.isdigit():
-        return None
     try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
+        return _DATES[text]
+    except KeyError:
+        pass
+    value: date | None = None
+    if len(text) == 8 and text.isdigit():
+        try:
+            value = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            value = None
+    if len(_DATES) >= _MEMO_LIMIT:
+        _DATES.clear()
+    _DATES[text] = value
+    return value
 
 
 @dataclass
@@ -68,18 +127,18 @@ class Provider:
 
     loop: Loop
 
-    @property
+    @cached_value
     def nm1(self) -> Segment | None:
         """The NM1 that opens the loop."""
         return self.loop.first("NM1")
 
-    @property
+    @cached_value
     def npi(self) -> str:
         """NM109 when NM108 is ``XX`` (the NPI qualifier), else ``""``."""
         nm1 = self.nm1
         return nm1.element(9) if nm1 is not None and nm1.element(8) == "XX" else ""
 
-    @property
+    @cached_value
     def identity(self) -> tuple[str, ...]:
         """NM1 elements 01-09, for comparing a line-level provider with the claim-level one."""
         nm1 = self.nm1
@@ -88,54 +147,103 @@ class Provider:
 
 @dataclass
 class DrugLine:
-    """Loop 2410 drug identification: LIN (NDC), CTP (quantity and unit), REF (Rx or link)."""
+    """Loop 2410 drug identification: LIN (NDC), CTP (quantity and unit), REF (Rx or link).
+
+    LIN, CTP and REF are found in one pass over the loop, together with every value the
+    properties below derive from them; each property then reads a stored value.
+    """
 
     loop: Loop
 
-    @cached_property
+    def _read(self) -> None:
+        """Find LIN, CTP and REF and store every derived value in the instance dictionary.
+
+        The properties of this class find their values there from then on, so reading
+        one of them reads them all, once.
+        """
+        lin = ctp = ref = None
+        for seg in self.loop.segments:
+            sid = seg.id
+            if sid == "LIN":
+                if lin is None:
+                    lin = seg
+            elif sid == "CTP":
+                if ctp is None:
+                    ctp = seg
+            elif sid == "REF" and ref is None:
+                ref = seg
+        values = self.__dict__
+        values["lin"] = lin
+        values["ctp"] = ctp
+        values["ref"] = ref
+        values["qualifier"] = lin.element(2) if lin is not None else ""
+        values["ndc"] = lin.element(3) if lin is not None else ""
+        quantity_text = ctp.element(4) if ctp is not None else ""
+        values["quantity_text"] = quantity_text
+        values["quantity"] = parse_decimal(quantity_text)
+        values["unit"] = ctp.component(5, 1) if ctp is not None else ""
+
+    @cached_value
     def lin(self) -> Segment | None:
         """The LIN segment (required in 2410)."""
-        return self.loop.first("LIN")
+        self._read()
+        return self.lin
 
-    @cached_property
+    @cached_value
     def ctp(self) -> Segment | None:
         """The CTP segment (required in 2410)."""
-        return self.loop.first("CTP")
+        self._read()
+        return self.ctp
 
-    @cached_property
+    @cached_value
     def ref(self) -> Segment | None:
         """The REF segment (VY link sequence or XZ prescription number), when present."""
-        return self.loop.first("REF")
+        self._read()
+        return self.ref
 
-    @property
+    @cached_value
     def qualifier(self) -> str:
         """LIN02: ``N4`` when LIN03 is an NDC in 5-4-2 format."""
-        return self.lin.element(2) if self.lin is not None else ""
+        self._read()
+        return self.qualifier
 
-    @property
+    @cached_value
     def ndc(self) -> str:
         """LIN03 as sent (not normalised)."""
-        return self.lin.element(3) if self.lin is not None else ""
+        self._read()
+        return self.ndc
 
-    @property
+    @cached_value
     def quantity_text(self) -> str:
         """CTP04, the national drug unit count, as sent."""
-        return self.ctp.element(4) if self.ctp is not None else ""
+        self._read()
+        return self.quantity_text
 
-    @property
+    @cached_value
     def quantity(self) -> Decimal | None:
         """CTP04 as a number."""
-        return parse_decimal(self.quantity_text)
+        self._read()
+        return self.quantity
 
-    @property
+    @cached_value
     def unit(self) -> str:
         """CTP05-1, the NDC unit of measure (F2, GR, ME, ML, UN)."""
-        return self.ctp.component(5, 1) if self.ctp is not None else ""
+        self._read()
+        return self.unit
+
+
+_NO_MODIFIERS: frozenset[str] = frozenset()
 
 
 @dataclass
 class ServiceLine:
-    """Loop 2400 with its 2410 drug identification and 2420x/2430 loops."""
+    """Loop 2400 with its 2410 drug identification and 2420x/2430 loops.
+
+    SV1 and DTP*472 are found in one pass over the 2400 segments, and the values the rules
+    read on nearly every line (code, modifiers, units, place of service, pointers, date as
+    sent) are stored at once; the others (SV101-1, SV101-7, SV102, the parsed date) are worked
+    out when first read.
+    """
 
     loop: Loop
     drug: DrugLine | None = None
@@ -143,87 +251,148 @@ class ServiceLine:
     supervising: Provider | None = None  # 2420D
     loops: list[Loop] = field(default_factory=list)  # every 2410/242x/2430/2440 in order
 
-    @cached_property
+    def _read(self) -> None:
+        """Find SV1 and DTP*472 and store the values derived from them together.
+
+        The properties that call this method find their values in the instance dictionary
+        from then on, so reading one of them reads them all, once.
+        """
+        sv1 = dtp = None
+        for seg in self.loop.segments:
+            sid = seg.id
+            if sid == "SV1":
+                if sv1 is None:
+                    sv1 = seg
+            elif sid == "DTP" and dtp is None and seg.element(1) == "472":
+                dtp = seg
+        values = self.__dict__
+        values["sv1"] = sv1
+        if sv1 is not None:
+            elements = sv1.elements
+            count = len(elements)
+            composite = elements[1] if count > 1 else ""
+            parts = composite.split(sv1.delimiters.component)
+            values["code"] = parts[1] if len(parts) > 1 else ""
+            mods = parts[2:6]
+            while mods and not mods[-1]:
+                mods.pop()
+            values["modifiers"] = mods
+            if not mods:
+                values["modifier_codes"] = _NO_MODIFIERS
+            elif len(mods) == 1:
+                values["modifier_codes"] = frozenset(mods)
+            else:
+                values["modifier_codes"] = frozenset(mods).difference(("",))
+            units_text = elements[4] if count > 4 else ""
+            values["unit_basis"] = elements[3] if count > 3 else ""
+            values["units_text"] = units_text
+            values["units"] = parse_decimal(units_text)
+            values["place_of_service"] = elements[5] if count > 5 else ""
+            pointers = elements[7] if count > 7 else ""
+            values["pointers"] = pointers.split(sv1.delimiters.component) if pointers else []
+        else:
+            values["code"] = ""
+            values["modifiers"] = []
+            values["modifier_codes"] = _NO_MODIFIERS
+            values["unit_basis"] = values["units_text"] = values["place_of_service"] = ""
+            values["units"] = None
+            values["pointers"] = []
+        values["service_date_segment"] = dtp
+        date_text = dtp.element(3) if dtp is not None else ""
+        values["service_date_text"] = date_text
+
+    @cached_value
     def lx(self) -> Segment:
         """The LX segment that opens the line."""
         seg = self.loop.first("LX")
         assert seg is not None, "a 2400 loop always opens with LX"
         return seg
 
-    @cached_property
+    @cached_value
     def number(self) -> int | None:
         """LX01, the line number findings are keyed by."""
         text = self.lx.element(1)
         return int(text) if text.isdigit() else None
 
-    @cached_property
+    @cached_value
     def sv1(self) -> Segment | None:
         """The SV1 professional service segment."""
-        return self.loop.first("SV1")
+        self._read()
+        return self.sv1
 
-    @cached_property
+    @cached_value
     def qualifier(self) -> str:
         """SV101-1: ``HC`` for CPT/HCPCS."""
-        return self.sv1.component(1, 1) if self.sv1 is not None else ""
+        sv1 = self.sv1
+        return sv1.component(1, 1) if sv1 is not None else ""
 
-    @cached_property
+    @cached_value
     def code(self) -> str:
         """SV101-2, the procedure or drug code."""
-        return self.sv1.component(1, 2) if self.sv1 is not None else ""
+        self._read()
+        return self.code
 
-    @cached_property
+    @cached_value
     def modifiers(self) -> list[str]:
         """SV101-3..6 as sent, empty positions included (trailing ones dropped)."""
-        if self.sv1 is None:
-            return []
-        mods = [self.sv1.component(1, i) for i in range(3, 7)]
-        while mods and not mods[-1]:
-            mods.pop()
-        return mods
+        self._read()
+        return self.modifiers
 
-    @cached_property
+    @cached_value
+    def modifier_codes(self) -> frozenset[str]:
+        """The modifiers of SV101-3..6 as a set, empty positions left out."""
+        self._read()
+        return self.modifier_codes
+
+    @cached_value
     def description(self) -> str:
         """SV101-7, the free-text description (NOC drugs)."""
-        return self.sv1.component(1, 7) if self.sv1 is not None else ""
+        sv1 = self.sv1
+        return sv1.component(1, 7) if sv1 is not None else ""
 
-    @cached_property
+    @cached_value
     def charge(self) -> Decimal | None:
         """SV102, the line charge."""
-        return parse_decimal(self.sv1.element(2)) if self.sv1 is not None else None
+        sv1 = self.sv1
+        return parse_decimal(sv1.element(2)) if sv1 is not None else None
 
-    @cached_property
+    @cached_value
     def unit_basis(self) -> str:
         """SV103: ``UN`` units or ``MJ`` minutes."""
-        return self.sv1.element(3) if self.sv1 is not None else ""
+        self._read()
+        return self.unit_basis
 
-    @cached_property
+    @cached_value
     def units_text(self) -> str:
         """SV104 as sent."""
-        return self.sv1.element(4) if self.sv1 is not None else ""
+        self._read()
+        return self.units_text
 
-    @cached_property
+    @cached_value
     def units(self) -> Decimal | None:
         """SV104, the service unit count."""
-        return parse_decimal(self.units_text)
+        self._read()
+        return self.units
 
-    @cached_property
+    @cached_value
     def place_of_service(self) -> str:
         """SV105, sent only when it differs from CLM05-1."""
-        return self.sv1.element(5) if self.sv1 is not None else ""
+        self._read()
+        return self.place_of_service
 
-    @cached_property
+    @cached_value
     def pointers(self) -> list[str]:
         """SV107-1..4, the diagnosis code pointers as sent."""
-        if self.sv1 is None or not self.sv1.element(7):
-            return []
-        return self.sv1.components(7)
+        self._read()
+        return self.pointers
 
-    @cached_property
+    @cached_value
     def service_date_segment(self) -> Segment | None:
         """DTP*472, the service date (required on every 2400)."""
-        return self.loop.first("DTP", "472")
+        self._read()
+        return self.service_date_segment
 
-    @cached_property
+    @cached_value
     def service_date(self) -> date | None:
         """The first day of DTP*472 (D8, or the start of an RD8 range)."""
         dtp = self.service_date_segment
@@ -231,11 +400,11 @@ class ServiceLine:
             return None
         return parse_date(dtp.element(3)[:8])
 
-    @cached_property
+    @cached_value
     def service_date_text(self) -> str:
         """DTP03 of DTP*472 as sent; lines are paired on this value."""
-        dtp = self.service_date_segment
-        return dtp.element(3) if dtp is not None else ""
+        self._read()
+        return self.service_date_text
 
     def all_segments(self) -> list[Segment]:
         """The 2400 segments followed by those of every nested loop, in file order."""
@@ -277,6 +446,10 @@ class Envelope:
     version: str = ""  # GS08
 
 
+# HI qualifiers of diagnosis codes: ICD-10-CM principal/other (ABK/ABF), ICD-9-CM (BK/BF).
+_DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+
+
 @dataclass
 class Claim:
     """Loop 2300 and its service lines, with the context it needs to be checked on its own.
@@ -293,46 +466,69 @@ class Claim:
     lines: list[ServiceLine] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)  # 2300-level loops: 2310x, 2320, 2330x
 
-    @cached_property
+    def _read(self) -> None:
+        """Find CLM and store the values derived from it in the instance dictionary.
+
+        The properties :attr:`clm`, :attr:`id`, :attr:`place_of_service`,
+        :attr:`facility_qualifier` and :attr:`frequency` find their values there from then on.
+        """
+        clm = self.loop.first("CLM")
+        assert clm is not None, "a 2300 loop always opens with CLM"
+        values = self.__dict__
+        values["clm"] = clm
+        values["id"] = clm.element(1)
+        parts = clm.components(5)
+        size = len(parts)
+        values["place_of_service"] = parts[0]
+        values["facility_qualifier"] = parts[1] if size > 1 else ""
+        values["frequency"] = parts[2] if size > 2 else ""
+
+    @cached_value
     def clm(self) -> Segment:
         """The CLM segment that opens the claim."""
-        seg = self.loop.first("CLM")
-        assert seg is not None, "a 2300 loop always opens with CLM"
-        return seg
+        self._read()
+        return self.clm
 
-    @cached_property
+    @cached_value
     def id(self) -> str:
         """CLM01, the patient control number; findings are keyed by it."""
-        return self.clm.element(1)
+        self._read()
+        return self.id
 
-    @cached_property
+    @cached_value
     def total_charge(self) -> Decimal | None:
         """CLM02, which must equal the sum of SV102."""
         return parse_decimal(self.clm.element(2))
 
-    @cached_property
+    @cached_value
     def place_of_service(self) -> str:
         """CLM05-1, the facility code (place of service)."""
-        return self.clm.component(5, 1)
+        self._read()
+        return self.place_of_service
 
-    @cached_property
+    @cached_value
     def facility_qualifier(self) -> str:
         """CLM05-2, always ``B`` on a professional claim."""
-        return self.clm.component(5, 2)
+        self._read()
+        return self.facility_qualifier
 
-    @cached_property
+    @cached_value
     def frequency(self) -> str:
         """CLM05-3: 1 original, 7 replacement, 8 void."""
-        return self.clm.component(5, 3)
+        self._read()
+        return self.frequency
 
-    @cached_property
+    @cached_value
     def diagnoses(self) -> list[tuple[str, str]]:
         """(qualifier, code) for every diagnosis in the HI segments of 2300, in pointer order."""
         found: list[tuple[str, str]] = []
-        for hi in self.loop.all("HI"):
-            for position in range(1, len(hi.elements)):
-                parts = hi.components(position)
-                if parts and parts[0] in ("ABK", "ABF", "BK", "BF"):
+        for hi in self.loop.segments:
+            if hi.id != "HI":
+                continue
+            separator = hi.delimiters.component
+            for value in hi.elements[1:]:
+                parts = value.split(separator)
+                if parts[0] in _DIAGNOSIS_QUALIFIERS:
                     found.append((parts[0], parts[1] if len(parts) > 1 else ""))
         return found
 
@@ -364,19 +560,19 @@ class Claim:
                 return loop
         return None
 
-    @property
+    @cached_value
     def rendering(self) -> Provider | None:
         """2310B, the claim-level rendering provider."""
         loop = self.claim_loop("2310B")
         return Provider(loop) if loop else None
 
-    @property
+    @cached_value
     def supervising(self) -> Provider | None:
         """2310D, the claim-level supervising provider."""
         loop = self.claim_loop("2310D")
         return Provider(loop) if loop else None
 
-    @property
+    @cached_value
     def billing_provider(self) -> Provider | None:
         """2010AA, the billing provider."""
         loop = self.billing.loop("2010AA") if self.billing else None

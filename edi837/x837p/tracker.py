@@ -35,7 +35,6 @@ import bisect
 import re
 import sys
 from dataclasses import dataclass
-from typing import cast
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
 from edi837.x12.segment import Delimiters, Segment
@@ -112,8 +111,58 @@ _Check = tuple[
 # continue the loop at a level, open a new instance of the loop at a level, enter child loops
 # below a level, or match nothing.
 _CONTINUE, _REOPEN, _ENTER, _STRAY = range(4)
-_Move = tuple[int, int, "_SlotRT | None", "tuple[_LoopRT, ...]"]
-_STRAY_MOVE: _Move = (_STRAY, 0, None, ())
+
+
+class _Move:
+    """One learnt move, with what placing a segment by it needs precomputed.
+
+    ``keep`` is how many open loop instances stay open (the others close first); it is also
+    the ``opened`` depth of the placement, so ``placement`` is the finding-free result.
+    ``counted`` says whether the slot's uses in its loop instance matter: to a maximum use
+    (SEG-002) or to a required slot's presence (SEG-003).
+
+    The open loop instances are always those on the path of the previous segment's loop
+    (``current``), so whether the move closes any of them (``closes``) is known with it.
+    """
+
+    __slots__ = (
+        "action",
+        "level",
+        "slot",
+        "loops",
+        "keep",
+        "closes",
+        "counted",
+        "placement",
+    )
+
+    def __init__(
+        self,
+        action: int,
+        level: int,
+        slot: _SlotRT | None,
+        loops: tuple[_LoopRT, ...],
+        current: _LoopRT | None,
+    ) -> None:
+        self.action = action
+        self.level = level
+        self.slot = slot
+        # The loop instances the move opens, outermost first: a new instance of the slot's
+        # own loop for a reopening, the chain of child loops for an entry.
+        self.loops = (slot.loop,) if action == _REOPEN and slot is not None else loops
+        self.keep = level if action == _REOPEN else level + 1
+        self.closes = current is not None and current.depth >= self.keep
+        self.counted = slot is not None and (
+            slot.max_use is not None or slot.index in slot.loop.required_indexes
+        )
+        self.placement = (
+            slot.placement(self.keep)
+            if slot is not None
+            else Placement(UNKNOWN, (), 0, (), None)  # never returned: no slot is a stray
+        )
+
+
+_STRAY_MOVE = _Move(_STRAY, 0, None, (), None)
 # Moves are cached per slot; the cap only matters for files full of unexpected qualifiers.
 _MOVES_LIMIT = 512
 
@@ -164,6 +213,7 @@ class _SlotRT:
         "hook",
         "placements",
         "label",
+        "limit",
         "moves",
         "delimiters_checked",
     )
@@ -175,6 +225,8 @@ class _SlotRT:
         self.index = slot.index
         self.position = slot.position
         self.max_use = slot.max_use
+        # The maximum use as a number to compare with, however large when unbounded.
+        self.limit = slot.max_use if slot.max_use is not None else sys.maxsize
         self.loop = loop
         self.label = slot.label
         self.hook = _HOOK_NONE
@@ -242,6 +294,7 @@ class _LoopRT:
         "name",
         "position",
         "repeat",
+        "limit",
         "path",
         "depth",
         "parent",
@@ -255,7 +308,8 @@ class _LoopRT:
         "checks_on_close",
         "required_indexes",
         "required_keys",
-        "frame",
+        "is_claim",
+        "is_line",
     )
 
     def __init__(self, loop: LoopDef, parent: _LoopRT | None) -> None:
@@ -265,6 +319,7 @@ class _LoopRT:
         self.name = loop.name
         self.position = loop.position
         self.repeat = loop.repeat
+        self.limit = loop.repeat if loop.repeat is not None else sys.maxsize
         self.path = loop.path
         self.depth = len(loop.path) - 1
         self.parent = parent
@@ -278,7 +333,9 @@ class _LoopRT:
         self.checks_on_close = False
         self.required_indexes: frozenset[int] = frozenset()
         self.required_keys: frozenset[str] = frozenset()
-        self.frame: type[_Frame] = _FRAME_TYPES.get(loop.id, _Frame)
+        # A claim counts its service lines (STR-003); a service line needs its date (STR-005).
+        self.is_claim = loop.id == "2300"
+        self.is_line = loop.id == "2400"
 
 
 class _Tables:
@@ -380,21 +437,22 @@ def _resolve(state: _SlotRT, seg: Segment) -> _Move:
     sid = seg.id
     rt: _LoopRT | None = state.loop
     pos = state.position
+    current = state.loop
     while rt is not None:
         for entry in rt.scan.get(sid, ()):
             if entry[0] < pos or not _qualifies(seg, (entry[1], entry[2], entry[3])):
                 continue
             slot = entry[4]
             if slot is None:
-                return (_ENTER, rt.depth, entry[6], entry[5])
+                return _Move(_ENTER, rt.depth, entry[6], entry[5], current)
             opening = rt.opening
             # pyx12 reads a segment that matches the loop's opening segment as a new
             # instance of the loop, even when a later slot of the loop would take it.
             if slot is opening or (
                 opening is not None and opening.id == sid and _qualifies(seg, rt.opening_q)
             ):
-                return (_REOPEN, rt.depth, opening, ())
-            return (_CONTINUE, rt.depth, slot, ())
+                return _Move(_REOPEN, rt.depth, opening, (), current)
+            return _Move(_CONTINUE, rt.depth, slot, (), current)
         pos = rt.position
         rt = rt.parent
     return _STRAY_MOVE
@@ -404,47 +462,43 @@ def _resolve(state: _SlotRT, seg: Segment) -> _Move:
 
 
 class _Frame:
-    """One open loop instance: its segment counts and child loop counts."""
+    """One open loop instance.
 
-    __slots__ = ("rt", "counts", "loops", "opener")
+    Attributes:
+        rt: the loop.
+        counts: uses of the loop's slots that have a maximum use or are required, by slot
+            index (``None`` until one is used; the opening segment is not counted).
+        loops: instances of child loops opened in this one, by loop key (``None`` until one).
+        opener: the segment that opened the instance; ``None`` for the interchange or group
+            assumed around a transaction whose ISA or GS is missing.
+        lines: in a claim (2300), its service lines so far.
+        has_472: in a service line (2400), whether its DTP*472 service date was seen.
+    """
 
-    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
-        self.rt = rt
-        self.counts: dict[int, int] = {rt.opening.index: 1} if rt.opening is not None else {}
-        self.loops: dict[str, int] | None = None
-        self.opener = opener
+    __slots__ = ("rt", "counts", "loops", "opener", "lines", "has_472")
 
-
-class _ClaimFrame(_Frame):
-    """A claim (2300): how many service lines it has so far."""
-
-    __slots__ = ("lines",)
-
-    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
-        self.rt = rt
-        self.counts = {rt.opening.index: 1} if rt.opening is not None else {}
-        self.loops = None
-        self.opener = opener
-        self.lines = 0
-
-
-class _LineFrame(_Frame):
-    """A service line (2400): whether its DTP*472 service date was seen."""
-
-    __slots__ = ("has_472",)
-
-    def __init__(self, rt: _LoopRT, opener: Segment | None) -> None:
-        self.rt = rt
-        self.counts = {rt.opening.index: 1} if rt.opening is not None else {}
-        self.loops = None
-        self.opener = opener
-        self.has_472 = False
+    rt: _LoopRT
+    counts: dict[int, int] | None
+    loops: dict[str, int] | None
+    opener: Segment | None
+    lines: int
+    has_472: bool
 
 
-_FRAME_TYPES: dict[str, type[_Frame]] = {
-    "2300": _ClaimFrame,
-    "2400": _LineFrame,
-}
+def _frame(rt: _LoopRT, opener: Segment | None) -> _Frame:
+    """A new instance of ``rt``.
+
+    The attributes are set here rather than in ``__init__``: a loop opens at about every
+    third segment, and this is measurably cheaper than a call through ``__init__``.
+    """
+    frame = _Frame()
+    frame.rt = rt
+    frame.counts = None
+    frame.loops = None
+    frame.opener = opener
+    frame.lines = 0
+    frame.has_472 = False
+    return frame
 
 
 class LoopTracker:
@@ -490,78 +544,96 @@ class LoopTracker:
 
     def place(self, seg: Segment) -> Placement:
         """Place ``seg`` after the segments already placed; returns where it went."""
-        sid = seg.id
         state = self._state
-        if state is None or sid == "ISA" or sid == "GS":
-            if sid == "ISA":
-                return self._open_interchange(seg)
-            if sid == "GS":
-                return self._open_group(seg)
-            return self._stray(seg)
-        known = state.moves.get(sid)
-        move: _Move | None
-        if type(known) is _Keyed:
+        if state is None:
+            return self._unplaced(seg)
+        # Moves are looked up by subscript: a move not learnt yet is the rare case.
+        try:
+            known = state.moves[seg.id]
+        except KeyError:
+            known = None
+        if known.__class__ is _Keyed:
             # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
             keyed = known
-            elements = seg.elements
-            element = keyed.element
-            value = elements[element] if element < len(elements) else ""
+            try:
+                value = seg.elements[keyed.element]
+            except IndexError:
+                value = ""
             if keyed.component:
                 parts = value.split(seg.delimiters.component)
                 value = parts[keyed.component - 1] if keyed.component <= len(parts) else ""
             if keyed.more:
                 value = "\x1f".join((value, *(_value(seg, e, c) for e, c in keyed.more)))
-            move = keyed.moves.get(value)
-            if move is None:
+            try:
+                move = keyed.moves[value]
+            except KeyError:
                 move = self._learn(state, seg, value)
-        elif known is None:
-            move = self._learn(state, seg, None)
+        elif known.__class__ is _Move:
+            move = known
         else:
-            move = cast(_Move, known)
-        action, level, slot, loops = move
+            move = self._learn(state, seg, None)
+        slot = move.slot
         if slot is None:
-            return self._stray(seg)
+            return self._unplaced(seg)
         self._foreign = False
         frames = self._frames
-        found: list[Finding] | None = None
-        if action == _CONTINUE:
-            if level < len(frames) - 1:
-                found = []
-                self._close_from(level + 1, found)
-            frame = frames[level]
-            counts = frame.counts
-            index = slot.index
-            uses = counts.get(index, 0) + 1
-            counts[index] = uses
-            opened = level + 1
-            if slot.max_use is not None and uses > slot.max_use:
-                found = found if found is not None else []
-                found.append(
-                    _finding(
-                        "SEG-002",
-                        _REJECT,
-                        f"{slot.label} repeats {uses} times in loop {frame.rt.id}; the guide "
-                        f"allows {slot.max_use}",
-                        seg,
-                        None,
-                        frame.rt.id,
-                    )
-                )
-        elif action == _REOPEN:
-            found = []
-            self._close_from(level, found)
-            self._push(slot.loop, seg, found)
-            opened = level
+        # The loop instances the move leaves are complete now: report what they lack.
+        found = self._close_from(move.keep, None) if move.closes else None
+        opens = move.loops
+        if not opens:
+            if move.counted:
+                frame = frames[-1]
+                counts = frame.counts
+                if counts is None:
+                    frame.counts = {slot.index: 1}
+                else:
+                    index = slot.index
+                    uses = counts.get(index, 0) + 1
+                    counts[index] = uses
+                    if uses > slot.limit:
+                        found = found if found is not None else []
+                        found.append(self._repeated(seg, slot, uses))
         else:
-            found = []
-            self._close_from(level + 1, found)
-            for loop in loops:
-                self._push(loop, seg, found)
-            opened = level + 1
+            for rt in opens:
+                if frames:
+                    # Count the instance in its parent loop (STR-001, and SEG-003 on close).
+                    parent = frames[-1]
+                    loops = parent.loops
+                    if loops is None:
+                        loops = parent.loops = {}
+                    key = rt.key
+                    instances = loops.get(key, 0) + 1
+                    loops[key] = instances
+                    if instances > rt.limit:
+                        found = found if found is not None else []
+                        found.append(_repeated_loop(seg, rt, parent.rt, instances))
+                frame = _Frame()
+                frame.rt = rt
+                frame.counts = None
+                frame.loops = None
+                frame.opener = seg
+                frame.lines = 0
+                frame.has_472 = False
+                frames.append(frame)
         self._state = slot
-        if slot.hook:
-            found = found if found is not None else []
-            self._hook(slot, seg, found)
+        hook = slot.hook
+        if hook:
+            # The commonest hooks, the service line's date and number, are handled here.
+            if hook == _HOOK_DTP472:
+                frames[-1].has_472 = True
+            elif hook == _HOOK_LX:
+                claim = frames[-2] if len(frames) > 1 else None
+                if claim is not None and claim.rt.is_claim:
+                    lines = claim.lines = claim.lines + 1
+                    try:
+                        number = seg.elements[1]
+                    except IndexError:
+                        number = ""
+                    if number != str(lines):
+                        found = found if found is not None else []
+                        found.append(_misnumbered_line(seg, lines))
+            else:
+                found = self._hook(slot, seg, found)
         if slot.checks is not None:
             memo = self._memo[slot.uid]
             text = seg.text
@@ -577,13 +649,41 @@ class LoopTracker:
                 for code, ref, message in problems:
                     found.append(_finding(code, _REJECT, message, seg, ref, loop_id))
         if found:
-            return Placement(slot.loop.id, slot.loop.path, opened, tuple(found), slot.slot)
-        placement = slot.placements[opened]
-        return placement if placement is not None else slot.placement(opened)
+            return Placement(slot.loop.id, slot.loop.path, move.keep, tuple(found), slot.slot)
+        return move.placement
+
+    def _repeated(self, seg: Segment, slot: _SlotRT, uses: int) -> Finding:
+        """SEG-002 for a segment used more often in its loop instance than the guide allows."""
+        loop_id = self._frames[-1].rt.id
+        return _finding(
+            "SEG-002",
+            _REJECT,
+            f"{slot.label} repeats {uses} times in loop {loop_id}; the guide allows {slot.max_use}",
+            seg,
+            None,
+            loop_id,
+        )
+
+    def _unplaced(self, seg: Segment) -> Placement:
+        """Place a segment that no learnt move places.
+
+        ISA and GS open their envelope wherever they stand; any other such segment is one that
+        no slot takes from here.
+        """
+        sid = seg.id
+        if sid == "ISA":
+            return self._open_interchange(seg)
+        if sid == "GS":
+            return self._open_group(seg)
+        return self._stray(seg)
 
     def _learn(self, state: _SlotRT, seg: Segment, value: str | None) -> _Move:
         """Work out (and remember) the move for a segment id and qualifier from ``state``."""
         sid = seg.id
+        if sid == "ISA" or sid == "GS":
+            # Placed by :meth:`_unplaced`, from whatever state.
+            state.moves[sid] = _STRAY_MOVE
+            return _STRAY_MOVE
         keys = self._keys.get(sid)
         if keys is None:
             return _STRAY_MOVE  # an id the guide does not know
@@ -641,6 +741,7 @@ class LoopTracker:
     # -- placing -----------------------------------------------------------------------------
 
     def _push(self, rt: _LoopRT, seg: Segment, found: list[Finding]) -> None:
+        """Open an instance of ``rt`` with ``seg`` (an envelope segment; see :meth:`place`)."""
         frames = self._frames
         if frames:
             parent = frames[-1]
@@ -650,20 +751,11 @@ class LoopTracker:
             instances = loops.get(rt.key, 0) + 1
             loops[rt.key] = instances
             if rt.repeat is not None and instances > rt.repeat:
-                found.append(
-                    _finding(
-                        "STR-001",
-                        _REJECT,
-                        f"loop {rt.id} ({rt.name}) repeats {instances} times in loop "
-                        f"{parent.rt.id}; the guide allows {rt.repeat}",
-                        seg,
-                        None,
-                        rt.id,
-                    )
-                )
-        frames.append(rt.frame(rt, seg))
+                found.append(_repeated_loop(seg, rt, parent.rt, instances))
+        frames.append(_frame(rt, seg))
 
-    def _close_from(self, level: int, found: list[Finding]) -> None:
+    def _close_from(self, level: int, found: list[Finding] | None) -> list[Finding] | None:
+        """Close the loop instances deeper than ``level``; returns ``found`` with what they lack."""
         frames = self._frames
         while len(frames) > level:
             frame = frames.pop()
@@ -671,23 +763,29 @@ class LoopTracker:
             if not rt.checks_on_close or frame.opener is None:
                 continue
             # Most loop instances are complete: two set comparisons say so without a loop.
+            counts = frame.counts
             loops = frame.loops
             if (
-                frame.counts.keys() >= rt.required_indexes
+                (
+                    not rt.required_indexes
+                    or (counts is not None and counts.keys() >= rt.required_indexes)
+                )
                 and (
                     not rt.required_keys or (loops is not None and loops.keys() >= rt.required_keys)
                 )
-                and (not isinstance(frame, _LineFrame) or frame.has_472)
+                and (frame.has_472 or not rt.is_line)
             ):
                 continue
+            found = found if found is not None else []
             self._close(frame, found)
+        return found
 
     def _close(self, frame: _Frame, found: list[Finding]) -> None:
         """Report what a loop instance lacks once it is complete."""
         rt = frame.rt
         opener = frame.opener
         assert opener is not None
-        counts = frame.counts
+        counts = frame.counts or {}
         for slot in rt.required_slots:
             if slot.index not in counts:
                 found.append(
@@ -714,7 +812,7 @@ class LoopTracker:
                         rt.id,
                     )
                 )
-        if isinstance(frame, _LineFrame) and not frame.has_472:
+        if rt.is_line and not frame.has_472:
             found.append(
                 _finding(
                     "STR-005",
@@ -753,7 +851,7 @@ class LoopTracker:
         t = self._t
         if not self._frames or self._frames[0].rt is not t.isa:
             self._close_from(0, found)
-            self._frames.append(_Frame(t.isa, None))
+            self._frames.append(_frame(t.isa, None))
         self._close_from(1, found)
         self._foreign = False
         self._push(t.gs, seg, found)
@@ -802,9 +900,9 @@ class LoopTracker:
         t = self._t
         if not self._frames or self._frames[0].rt is not t.isa:
             self._close_from(0, found)
-            self._frames.append(_Frame(t.isa, None))
+            self._frames.append(_frame(t.isa, None))
         self._close_from(1, found)
-        self._frames.append(_Frame(t.gs, None))
+        self._frames.append(_frame(t.gs, None))
 
     def _stray(self, seg: Segment) -> Placement:
         """A segment no slot takes from here: report it and keep it in the current loop."""
@@ -860,8 +958,11 @@ class LoopTracker:
                 # out-of-order DTP*472 is still the line's service date.
                 for frame in frames:
                     if frame.rt is home.loop:
-                        frame.counts[home.index] = frame.counts.get(home.index, 0) + 1
-                        if isinstance(frame, _LineFrame) and home.hook == _HOOK_DTP472:
+                        counts = frame.counts
+                        if counts is None:
+                            counts = frame.counts = {}
+                        counts[home.index] = counts.get(home.index, 0) + 1
+                        if home.hook == _HOOK_DTP472 and frame.rt.is_line:
                             frame.has_472 = True
                 if home.hook == _HOOK_SBR:
                     self._sbr = seg
@@ -913,30 +1014,33 @@ class LoopTracker:
         self._hl_parents = {}
         self._sbr = None
 
-    def _hook(self, slot: _SlotRT, seg: Segment, found: list[Finding]) -> None:
+    def _hook(
+        self, slot: _SlotRT, seg: Segment, found: list[Finding] | None
+    ) -> list[Finding] | None:
+        """The structure rules tied to a slot; returns ``found`` with what they report."""
         hook = slot.hook
         if hook == _HOOK_HL:
+            found = found if found is not None else []
             self._check_hl(seg, slot.loop.id, found)
-        elif hook == _HOOK_LX:
-            self._check_lx(seg, found)
-        elif hook == _HOOK_DTP472:
-            frame = self._frames[-1]
-            if isinstance(frame, _LineFrame):
-                frame.has_472 = True
         elif hook == _HOOK_SBR:
             self._sbr = seg
         elif hook == _HOOK_ST:
             self._reset_transaction()
         elif hook == _HOOK_SE:
+            found = found if found is not None else []
             self._settle_hl(None, found)
             self._reset_transaction()
+        return found
 
     def _check_hl(self, seg: Segment, loop_id: str, found: list[Finding]) -> None:
         """HL-001, HL-002 and HL-004 for an HL, wherever it was placed; HL-003 of the last."""
-        hl_id = seg.element(1)
-        parent_id = seg.element(2)
-        level = seg.element(3)
-        self._settle_hl(level, found)
+        elements = seg.elements
+        present = len(elements)
+        hl_id = elements[1] if present > 1 else ""
+        parent_id = elements[2] if present > 2 else ""
+        level = elements[3] if present > 3 else ""
+        if self._hl_pending is not None:
+            self._settle_hl(level, found)
         self._hl_pending = (seg, level)
         # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning.
         if not hl_id.isdigit():
@@ -951,7 +1055,14 @@ class LoopTracker:
                 )
             )
         else:
-            self._check_hl_number(int(hl_id), seg, loop_id, found)
+            number = int(hl_id)
+            ranges = self._hl_ranges
+            if number == self._hl_last + 1 and ranges:
+                # The usual case, the next number: it extends the last range of numbers seen.
+                ranges[-1][1] = number
+                self._hl_last = number
+            else:
+                self._check_hl_number(number, seg, loop_id, found)
         # HL-002: a billing provider level has no parent; a subscriber level's parent is the
         # current billing provider level, a patient level's the current subscriber level.
         parents = self._hl_parents
@@ -1109,26 +1220,6 @@ class LoopTracker:
                 ),
             )
         )
-
-    def _check_lx(self, seg: Segment, found: list[Finding]) -> None:
-        frames = self._frames
-        claim = frames[-2] if len(frames) >= 2 else None
-        if not isinstance(claim, _ClaimFrame):
-            return
-        claim.lines += 1
-        text = seg.element(1)
-        if text != str(claim.lines):
-            found.append(
-                _finding(
-                    "STR-003",
-                    _REJECT,
-                    f"LX01 is {text or 'missing'}, but this is service line {claim.lines} of "
-                    f"the claim; LX01 counts 1, 2, 3 ...",
-                    seg,
-                    "LX01",
-                    "2400",
-                )
-            )
 
     # -- element checks ----------------------------------------------------------------------
 
@@ -1297,6 +1388,33 @@ def _qualifies(seg: Segment, qualifier: tuple[int, int, frozenset[str] | None]) 
     if component:
         value = seg.component(element, component)
     return value in codes
+
+
+def _misnumbered_line(seg: Segment, lines: int) -> Finding:
+    """STR-003: LX01 counts the service lines of the claim 1, 2, 3 ..."""
+    text = seg.element(1)
+    return _finding(
+        "STR-003",
+        _REJECT,
+        f"LX01 is {text or 'missing'}, but this is service line {lines} of the claim; LX01 "
+        "counts 1, 2, 3 ...",
+        seg,
+        "LX01",
+        "2400",
+    )
+
+
+def _repeated_loop(seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int) -> Finding:
+    """STR-001 for a loop instance beyond the loop's repeat in its parent instance."""
+    return _finding(
+        "STR-001",
+        _REJECT,
+        f"loop {rt.id} ({rt.name}) repeats {instances} times in loop {parent.id}; the guide "
+        f"allows {rt.repeat}",
+        seg,
+        None,
+        rt.id,
+    )
 
 
 def _label(seg: Segment) -> str:
