@@ -204,6 +204,8 @@ class SegmentReader:
         term = ""
         find = str.find
         count = str.count
+        # The fast path below makes almost every segment of a file: it builds them without
+        # ``Segment.__init__``, setting the slots itself, which is markedly cheaper.
         new_segment = object.__new__
         whitespace = _WHITESPACE
         start = 0  # file layout before the current segment starts here in buf
@@ -428,8 +430,6 @@ class SegmentReader:
                     # Most often the lead is the one line break after each terminator.
                     line += 1 if lead == "\n" else count(lead, "\n")
                 number += 1
-                # Built without ``Segment.__init__``: this is the loop that makes almost every
-                # segment of a file, and setting the slots here is markedly cheaper.
                 seg = new_segment(Segment)
                 seg.text = text
                 seg.elements = elements = text.split(separator)

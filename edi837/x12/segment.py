@@ -71,6 +71,10 @@ class Segment:
         term: the terminator as it stands in the file: ``~``, ``\n`` when a newline
             terminates segments (``\r`` for CRLF lines, whose ``\n`` starts the next lead),
             or ``""`` for a last segment without one.
+
+    The reader's fast path (:class:`~edi837.x12.reader.SegmentReader`) makes most segments
+    without calling ``__init__``, setting every slot itself: a new attribute must be set
+    there too.
     """
 
     __slots__ = (
@@ -128,16 +132,23 @@ class Segment:
 
     def element(self, position: int) -> str:
         """Element ``position`` (1-based), ``""`` when absent."""
-        return self.elements[position] if 0 < position < len(self.elements) else ""
+        elements = self.elements
+        return elements[position] if 0 < position < len(elements) else ""
 
     def components(self, position: int) -> list[str]:
         """The components of element ``position`` (a one-item list for a simple element)."""
-        return self.element(position).split(self.delimiters.component)
+        elements = self.elements
+        value = elements[position] if 0 < position < len(elements) else ""
+        return value.split(self.delimiters.component)
 
     def component(self, position: int, index: int) -> str:
         """Component ``index`` (1-based) of element ``position``, ``""`` when absent."""
-        parts = self.components(position)
-        return parts[index - 1] if 0 < index <= len(parts) else ""
+        elements = self.elements
+        if 0 < position < len(elements):
+            parts = elements[position].split(self.delimiters.component)
+            if 0 < index <= len(parts):
+                return parts[index - 1]
+        return ""
 
     def repetitions(self, position: int) -> list[str]:
         """The repetitions of element ``position``; one item when it does not repeat."""
