@@ -492,9 +492,9 @@ def fix(
     """
     import tempfile
 
-    from edi837.correction import NothingToFixError, correct_file, segment_diff, spool
+    from edi837.correction import NothingToFixError, correct_file, segment_diff
     from edi837.x12.reader import X12SyntaxError, open_source
-    from edi837.x12.writer import atomic_output
+    from edi837.x12.writer import atomic_output, spool
 
     if in_place and (output is not None or file == "-"):
         raise click.UsageError("--in-place needs a FILE and no -o")
@@ -661,8 +661,9 @@ def split(
     is not written. Transaction sets that are not 837P are left out and reported.
     """
     from edi837.findings import Severity
-    from edi837.splitting import split_file, spool_input
+    from edi837.splitting import split_file
     from edi837.x12.reader import X12SyntaxError, open_source
+    from edi837.x12.writer import spool
 
     if name is not None and (name in ("", ".", "..") or Path(name).name != name):
         raise click.UsageError("--name must be a file name, without a folder")
@@ -687,7 +688,7 @@ def split(
     try:
         stream = open_source(file)
         if file == "-":
-            spooled = spool_input(stream, folder)
+            spooled = spool(stream, folder)
             source = spooled
         else:
             stream.close()

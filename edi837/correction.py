@@ -11,7 +11,6 @@ element and the old and new values (catalogue R-OUT-004).
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,14 +146,6 @@ def _logged(applied: AppliedEdit, pass_number: int) -> LoggedEdit:
         new=edit.new,
         pass_number=pass_number,
     )
-
-
-def spool(stream: Any, workdir: Path) -> Path:
-    """Copy standard input to a temporary file, since fixing reads the input more than once."""
-    fd, tmp = tempfile.mkstemp(prefix=".edi837-stdin.", suffix=".837", dir=workdir)
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(stream, out)
-    return Path(tmp)
 
 
 def segment_diff(before: Path, after: Path, name: str) -> Iterator[str]:

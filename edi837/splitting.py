@@ -37,8 +37,6 @@ Both outputs are written through :func:`~edi837.x12.writer.atomic_output`.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +59,6 @@ __all__ = [
     "output_paths",
     "plan_split",
     "split_file",
-    "spool_input",
     "write_split",
 ]
 
@@ -675,13 +672,3 @@ def split_file(
             path.unlink()
             result.removed.append(path)
     return result
-
-
-def spool_input(stream: BinaryIO, folder: Path) -> Path:
-    """Copy a stream (standard input) to a temporary file in ``folder``: the split reads twice."""
-    import shutil
-
-    fd, tmp = tempfile.mkstemp(prefix=".edi837-split.", suffix=".837", dir=folder)
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(stream, out)
-    return Path(tmp)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,15 @@ def atomic_output(target: Path, mode: int | None = None) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def spool(stream: BinaryIO, folder: Path) -> Path:
+    """Copy ``stream`` (standard input) to a temporary file in ``folder``.
+
+    For commands that read their input more than once (``fix``, ``split``); the caller
+    removes the file when done.
+    """
+    fd, name = tempfile.mkstemp(prefix=".edi837-input.", suffix=".837", dir=folder)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+    return Path(name)
