@@ -104,8 +104,8 @@ def test_transactions_that_are_not_837p_are_skipped_with_a_notice(x837p_fixtures
     units, reader = units_of(x837p_fixtures / "mixed-transactions.837")
     skipped = [unit for unit in units if unit.kind == "skipped"]
     assert [unit.notice for unit in skipped] == [
-        "transaction 0001 is an 835 (005010X221A1), not an 837P; skipped",
-        "transaction 0003 is an 837P 4010 (004010X098A1), not an 837P; skipped",
+        "transaction 0001 is an 835 (005010X221A1), not a 5010 837P (005010X222A1); skipped",
+        "transaction 0003 is an 837P 4010 (004010X098A1), not a 5010 837P (005010X222A1); skipped",
     ]
     assert [seg.id for seg, _ in skipped[0].segments] == [
         "ST", "BPR", "TRN", "N1", "N1", "LX", "CLP", "SE",

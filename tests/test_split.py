@@ -269,7 +269,9 @@ def test_no_claim_accepted_leaves_the_accepted_file_out(tmp_path: Path) -> None:
 def test_several_interchanges_and_groups_keep_only_what_has_claims(tmp_path: Path) -> None:
     code, out, err = invoke("split", str(MIXED), "-d", str(tmp_path))
     assert code == 0
-    assert "transaction 3001 is an 835 (005010X221A1), not an 837P; skipped" in err
+    assert (
+        "transaction 3001 is an 835 (005010X221A1), not a 5010 837P (005010X222A1); skipped"
+    ) in err
     accepted, rejected = outputs(tmp_path, "mixed")
     assert set(claims_of(accepted)) == {"MULTI0001", "MULTI0002", "MULTI0003", "CLEAN0001"}
     assert set(claims_of(rejected)) == {"MULTI0004"}

@@ -276,7 +276,7 @@ class UnitReader:
                     article = "an" if kind[:1] == "8" or kind[:2] in ("11", "18") else "a"
                     notice = (
                         f"transaction {checker.transaction or '(no ST02)'} is {article} "
-                        f"{kind}, not an 837P; skipped"
+                        f"{kind}, not a 5010 837P (005010X222A1); skipped"
                     )
                 placement = tracker.skip(seg) if foreign else place(seg)
             else:
