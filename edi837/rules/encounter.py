@@ -76,10 +76,6 @@ def _line_numbers(lines: list[ServiceLine]) -> str:
     return ", ".join(str(line.number) for line in lines if line.number is not None)
 
 
-def _modifiers(line: ServiceLine) -> frozenset[str]:
-    return line.modifier_codes
-
-
 def _in_ranges(code: str, ranges: tuple[tuple[int, int], ...]) -> bool:
     if len(code) != 5 or not code.isdigit():
         return False
@@ -261,7 +257,7 @@ class NCCI001(Rule):
         edit = ctx.refdata.ptp_pair(first.code, second.code, dos)
         if edit is None or edit.modifier not in (0, 1):
             return None
-        if edit.modifier == 1 and (_modifiers(first) | _modifiers(second)) & NCCI_MODIFIERS:
+        if edit.modifier == 1 and (first.modifier_codes | second.modifier_codes) & NCCI_MODIFIERS:
             return None
         if edit.column2 == second.code:
             return edit, first, second

@@ -65,11 +65,6 @@ def _positions(line: ServiceLine) -> list[str]:
     return sv1.components(1)[2:6] if sv1 is not None else []
 
 
-def _modifiers(line: ServiceLine) -> frozenset[str]:
-    """The modifiers of a line as a set (empty positions dropped)."""
-    return line.modifier_codes
-
-
 def _is_modifier(value: str) -> bool:
     """A modifier code: two upper-case letters or digits."""
     return value in _MODIFIER_CODES or _MODIFIER.match(value) is not None
@@ -334,7 +329,7 @@ class INJ003(Rule):
             units = injection.units
             if units is None or units <= 1:
                 continue
-            administered = [d for d in pair.drugs if "JW" not in _modifiers(d)]
+            administered = [d for d in pair.drugs if "JW" not in d.modifier_codes]
             codes = {d.code for d in administered}
             if len(codes) != 1:
                 continue
@@ -392,7 +387,7 @@ class INJ004(Rule):
             return
         for index, line in enumerate(injections):
             earlier = [i for i in injections[:index] if ctx.same_encounter(i, line)]
-            if not earlier or _modifiers(line) & REPEAT_OR_DISTINCT:
+            if not earlier or line.modifier_codes & REPEAT_OR_DISTINCT:
                 continue
             first = earlier[0]
             yield ctx.report(
@@ -449,7 +444,7 @@ class INJ005(Rule):
         if not administrations:
             return
         for line in ctx.injections:
-            if _modifiers(line) & DISTINCT:
+            if line.modifier_codes & DISTINCT:
                 continue
             others = [a for a in administrations if ctx.same_encounter(a, line)]
             if not others:
@@ -565,7 +560,7 @@ class EM001(Rule):
         if not injections:
             return
         for line in ctx.em_lines:
-            if line.code == "99211" or "25" in _modifiers(line):
+            if line.code == "99211" or "25" in line.modifier_codes:
                 continue
             injection = next((i for i in injections if ctx.same_encounter(i, line)), None)
             if injection is None:
@@ -684,7 +679,7 @@ class MOD001(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 25 on 96372 or drug lines, with a fix that removes it."""
         for line in claim.lines:
-            if "25" not in _modifiers(line) or line.sv1 is None:
+            if "25" not in line.modifier_codes or line.sv1 is None:
                 continue
             if line.code != INJECTION and not ctx.is_drug_line(line):
                 continue
@@ -748,7 +743,7 @@ class MOD002(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report misused 59/X{EPSU} modifiers line by line."""
         for line in claim.lines:
-            mods = _modifiers(line)
+            mods = line.modifier_codes
             used = mods & DISTINCT
             if not used or line.sv1 is None:
                 continue
@@ -1046,7 +1041,7 @@ class JWZ001(Rule):
         if ctx.profile not in ctx.settings.jwz_profiles:
             return
         for line in ctx.drug_lines:
-            if not _modifiers(line).isdisjoint(JW_JZ):
+            if not line.modifier_codes.isdisjoint(JW_JZ):
                 continue
             dos = line.service_date
             if dos is None or dos < JZ_REQUIRED_FROM:
@@ -1080,7 +1075,7 @@ def _has_waste_line(claim: Claim, line: ServiceLine) -> bool:
         other is not line
         and other.code == line.code
         and other.service_date_text == line.service_date_text
-        and "JW" in _modifiers(other)
+        and "JW" in other.modifier_codes
         for other in claim.lines
     )
 
@@ -1112,7 +1107,7 @@ class JWZ002(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines with both JW and JZ."""
         for line in claim.lines:
-            if JW_JZ <= _modifiers(line):
+            if JW_JZ <= line.modifier_codes:
                 yield ctx.report(
                     self,
                     f"{line.code} carries both JW and JZ; JZ says nothing was discarded, JW bills "
@@ -1154,7 +1149,7 @@ class JWZ003(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW/JZ on procedure lines."""
         for line in claim.lines:
-            found = _modifiers(line) & JW_JZ
+            found = line.modifier_codes & JW_JZ
             if not found or not _CPT.match(line.code) or ctx.is_drug_line(line):
                 continue
             if ctx.refdata.is_vaccine_product(line.code):
@@ -1210,7 +1205,7 @@ class JWZ004(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW lines without an administered line, below one unit, or contradicted."""
         for line in claim.lines:
-            if "JW" not in _modifiers(line) or not line.code or line.sv1 is None:
+            if "JW" not in line.modifier_codes or not line.code or line.sv1 is None:
                 continue
             sv1 = line.sv1
             administered = [
@@ -1219,7 +1214,7 @@ class JWZ004(Rule):
                 if other is not line
                 and other.code == line.code
                 and other.service_date_text == line.service_date_text
-                and "JW" not in _modifiers(other)
+                and "JW" not in other.modifier_codes
             ]
             if not administered:
                 yield ctx.report(
@@ -1231,7 +1226,7 @@ class JWZ004(Rule):
                     line=line,
                 )
             for other in administered:
-                if "JZ" in _modifiers(other) and other.sv1 is not None:
+                if "JZ" in other.modifier_codes and other.sv1 is not None:
                     yield ctx.report(
                         self,
                         f"{line.code} (line {other.number}) says JZ, nothing discarded, but line "

@@ -352,6 +352,7 @@ class SegmentReader:
                 lines = buf[pos + 1 : cut].split(ending) if cut > pos else []
                 # Every terminator but the last is in a split: none stands alone.
                 if lines and count(buf, term, pos, cut) == len(lines) - 1:
+                    after = origin + bytes_per_char  # the id's offset after a lone line feed
                     for part in lines:
                         text = part.lstrip(whitespace)
                         if text is part:
@@ -359,11 +360,13 @@ class SegmentReader:
                                 break
                             lead = "\n"
                             line += 1
+                            offset = after + pos * bytes_per_char
                         elif not text:
                             break
                         else:
                             lead = "\n" + part[: len(part) - len(text)]
                             line += count(lead, "\n")
+                            offset = origin + (pos + len(lead)) * bytes_per_char
                         number += 1
                         seg = new_segment(Segment)
                         seg.text = text
@@ -371,7 +374,7 @@ class SegmentReader:
                         seg.id = elements[0]
                         seg.delimiters = delims
                         seg.number = number
-                        seg.byte_offset = origin + (pos + len(lead)) * bytes_per_char
+                        seg.byte_offset = offset
                         seg.line = line
                         seg.lead = lead
                         seg.term = term

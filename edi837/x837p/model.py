@@ -136,7 +136,10 @@ class Provider:
     def npi(self) -> str:
         """NM109 when NM108 is ``XX`` (the NPI qualifier), else ``""``."""
         nm1 = self.nm1
-        return nm1.element(9) if nm1 is not None and nm1.element(8) == "XX" else ""
+        if nm1 is None:
+            return ""
+        found = nm1.elements
+        return found[9] if len(found) > 9 and found[8] == "XX" else ""
 
     @cached_value
     def identity(self) -> tuple[str, ...]:
@@ -176,12 +179,22 @@ class DrugLine:
         values["lin"] = lin
         values["ctp"] = ctp
         values["ref"] = ref
-        values["qualifier"] = lin.element(2) if lin is not None else ""
-        values["ndc"] = lin.element(3) if lin is not None else ""
-        quantity_text = ctp.element(4) if ctp is not None else ""
+        qualifier = ndc = quantity_text = unit = ""
+        if lin is not None:
+            found = lin.elements
+            count = len(found)
+            qualifier = found[2] if count > 2 else ""
+            ndc = found[3] if count > 3 else ""
+        if ctp is not None:
+            found = ctp.elements
+            count = len(found)
+            quantity_text = found[4] if count > 4 else ""
+            unit = found[5].split(ctp.delimiters.component)[0] if count > 5 else ""
+        values["qualifier"] = qualifier
+        values["ndc"] = ndc
         values["quantity_text"] = quantity_text
         values["quantity"] = parse_decimal(quantity_text)
-        values["unit"] = ctp.component(5, 1) if ctp is not None else ""
+        values["unit"] = unit
 
     @cached_value
     def lin(self) -> Segment | None:
@@ -263,8 +276,10 @@ class ServiceLine:
             if sid == "SV1":
                 if sv1 is None:
                     sv1 = seg
-            elif sid == "DTP" and dtp is None and seg.element(1) == "472":
-                dtp = seg
+            elif sid == "DTP" and dtp is None:
+                found = seg.elements
+                if len(found) > 1 and found[1] == "472":
+                    dtp = seg
         values = self.__dict__
         values["sv1"] = sv1
         if sv1 is not None:
@@ -298,7 +313,10 @@ class ServiceLine:
             values["units"] = None
             values["pointers"] = []
         values["service_date_segment"] = dtp
-        date_text = dtp.element(3) if dtp is not None else ""
+        date_text = ""
+        if dtp is not None:
+            found = dtp.elements
+            date_text = found[3] if len(found) > 3 else ""
         values["service_date_text"] = date_text
 
     @cached_value
@@ -472,12 +490,15 @@ class Claim:
         The properties :attr:`clm`, :attr:`id`, :attr:`place_of_service`,
         :attr:`facility_qualifier` and :attr:`frequency` find their values there from then on.
         """
-        clm = self.loop.first("CLM")
+        segments = self.loop.segments
+        clm = segments[0] if segments and segments[0].id == "CLM" else self.loop.first("CLM")
         assert clm is not None, "a 2300 loop always opens with CLM"
         values = self.__dict__
         values["clm"] = clm
-        values["id"] = clm.element(1)
-        parts = clm.components(5)
+        found = clm.elements
+        count = len(found)
+        values["id"] = found[1] if count > 1 else ""
+        parts = (found[5] if count > 5 else "").split(clm.delimiters.component)
         size = len(parts)
         values["place_of_service"] = parts[0]
         values["facility_qualifier"] = parts[1] if size > 1 else ""

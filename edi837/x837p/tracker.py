@@ -116,25 +116,17 @@ _CONTINUE, _REOPEN, _ENTER, _STRAY = range(4)
 class _Move:
     """One learnt move, with what placing a segment by it needs precomputed.
 
-    ``keep`` is how many open loop instances stay open (the others close first); it is also
-    the ``opened`` depth of the placement, so ``placement`` is the finding-free result.
-    ``counted`` says whether the slot's uses in its loop instance matter: to a maximum use
-    (SEG-002) or to a required slot's presence (SEG-003).
+    The move is ``action`` at the loop instance at depth ``level``, into ``slot``. ``keep`` is
+    how many open loop instances stay open (the others close first); it is also the
+    ``opened`` depth of the placement, so ``placement`` is the finding-free result. ``loops``
+    are the instances the move opens. ``counted`` says whether the slot's uses in its loop
+    instance matter: to a maximum use (SEG-002) or to a required slot's presence (SEG-003).
 
     The open loop instances are always those on the path of the previous segment's loop
     (``current``), so whether the move closes any of them (``closes``) is known with it.
     """
 
-    __slots__ = (
-        "action",
-        "level",
-        "slot",
-        "loops",
-        "keep",
-        "closes",
-        "counted",
-        "placement",
-    )
+    __slots__ = ("action", "level", "slot", "loops", "keep", "closes", "counted", "placement")
 
     def __init__(
         self,
@@ -489,7 +481,8 @@ def _frame(rt: _LoopRT, opener: Segment | None) -> _Frame:
     """A new instance of ``rt``.
 
     The attributes are set here rather than in ``__init__``: a loop opens at about every
-    third segment, and this is measurably cheaper than a call through ``__init__``.
+    third segment, and this is measurably cheaper than a call through ``__init__``
+    (:meth:`LoopTracker.place` does the same inline).
     """
     frame = _Frame()
     frame.rt = rt
@@ -607,6 +600,7 @@ class LoopTracker:
                     if instances > rt.limit:
                         found = found if found is not None else []
                         found.append(_repeated_loop(seg, rt, parent.rt, instances))
+                # What _frame(rt, seg) does, without the call.
                 frame = _Frame()
                 frame.rt = rt
                 frame.counts = None
@@ -1233,11 +1227,11 @@ class LoopTracker:
             # The service date's format is STR-005's, and like the element checks it depends on
             # the segment text alone, so it is remembered with them.
             dated = _service_date_problems(seg)
-            if not dated and isinstance(pattern, re.Pattern) and pattern.fullmatch(seg.text):
+            if not dated and pattern.__class__ is re.Pattern and pattern.fullmatch(seg.text):
                 return ()
             assert slot.checks is not None
             return (*_check_elements(seg, slot, slot.checks), *dated)
-        if isinstance(pattern, re.Pattern) and pattern.fullmatch(seg.text) is not None:
+        if pattern.__class__ is re.Pattern and pattern.fullmatch(seg.text) is not None:
             return ()
         assert slot.checks is not None
         return _check_elements(seg, slot, slot.checks)
