@@ -250,3 +250,15 @@ def test_parse_names_structure_problems_but_still_prints_the_tree(tmp_path: Path
     code, out, err = invoke("parse", str(path), "-f", "tsv")
     assert code == 0 and out.startswith("1\tISA_LOOP")
     assert "1 envelope/structure finding (ENV-008)" in err and "edi837 check" in err
+
+
+def test_superscript_digits_are_not_numbers(tmp_path: Path) -> None:
+    # Latin-1 superscripts pass str.isdigit() but not int(); they must be findings, not crashes.
+    text = Path(CLEAN).read_text().replace("HL*1**20*1~", "HL*\u00b2**20*1~")
+    text = text.replace("LX*1~", "LX*\u00b9~").replace("*UN*1***1~", "*UN*1***\u00b3~")
+    path = tmp_path / "superscript.837"
+    path.write_bytes(text.encode("latin-1"))
+    code, out, err = invoke("check", "-f", "json", str(path))
+    assert "internal error" not in err and "Traceback" not in err
+    codes = {f["code"] for f in json.loads(out)["files"][0]["findings"]}
+    assert "HL-001" in codes and code == 1

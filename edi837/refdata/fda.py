@@ -33,7 +33,7 @@ _Package = tuple[str, str, date | None, date | None, str, str, bool]
 
 def _date(text: str) -> date | None:
     text = text.strip()
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not text.isdecimal():
         return None
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))

@@ -31,7 +31,7 @@ def _field(line: str, first: int, last: int) -> str:
 
 
 def _date(text: str) -> date | None:
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not text.isdecimal():
         return None
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))

@@ -85,7 +85,7 @@ def _normalise_header(cell: str) -> str:
 def _digits(text: str, width: int) -> str | None:
     """An NDC segment zero-padded to ``width`` (spreadsheets drop leading zeros), or None."""
     text = text.strip()
-    if not text or len(text) > width or not text.isascii() or not text.isdigit():
+    if not text or len(text) > width or not text.isascii() or not text.isdecimal():
         return None
     return text.zfill(width)
 
@@ -101,7 +101,7 @@ def parse_date(text: str) -> date | None:
         return None
     if match := _SLASHED.match(text):
         month, day, year = (int(part) for part in match.groups())
-    elif len(text) == 8 and text.isascii() and text.isdigit():
+    elif len(text) == 8 and text.isascii() and text.isdecimal():
         month, day, year = int(text[:2]), int(text[2:4]), int(text[4:])
     elif match := _ISO.match(text):
         year, month, day = (int(part) for part in match.groups())
@@ -263,7 +263,7 @@ def _read_rows(table: RebateTable, columns: dict[str, int], records: Iterator[li
             record.extend([""] * (width - len(record)))
         record.append("")
         ndc, labeler, product, package, year, quarter, terminated, reactivated = pick(record)
-        if len(ndc) != 11 or not ndc.isascii() or not ndc.isdigit():
+        if len(ndc) != 11 or not ndc.isascii() or not ndc.isdecimal():
             found = _row_ndc(labeler, product, package, ndc)
             if found is None:
                 table.skipped_rows += 1

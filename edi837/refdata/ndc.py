@@ -23,7 +23,7 @@ _SEGMENT_SPLIT = re.compile(r"\s*-\s*|\s+")
 
 def is_ndc11(text: str) -> bool:
     """True when ``text`` is exactly 11 ASCII digits (the N4 form)."""
-    return len(text) == NDC11_LENGTH and text.isascii() and text.isdigit()
+    return len(text) == NDC11_LENGTH and text.isascii() and text.isdecimal()
 
 
 def normalize_hyphenated(text: str) -> str | None:
@@ -51,7 +51,7 @@ def normalize_hyphenated(text: str) -> str | None:
     candidate = text.strip()
     if not candidate or not candidate.isascii():
         return None
-    if candidate.isdigit():
+    if candidate.isdecimal():
         return candidate if len(candidate) == NDC11_LENGTH else None
     segments = _SEGMENT_SPLIT.split(candidate)
     if len(segments) != 3:
@@ -65,7 +65,7 @@ def normalize_hyphenated(text: str) -> str | None:
         if not any(seg.startswith("*") and "*" not in seg[1:] for seg in segments):
             return None
         segments = [seg.replace("*", "0") for seg in segments]
-    if not all(seg.isdigit() for seg in segments):
+    if not all(seg.isdecimal() for seg in segments):
         return None
     labeler, product, package = segments
     shape = (len(labeler), len(product), len(package))
@@ -92,7 +92,7 @@ def paddings_of_10(digits10: str) -> list[str]:
     Returns:
         The distinct candidate 11-digit NDCs.
     """
-    if len(digits10) != 10 or not digits10.isascii() or not digits10.isdigit():
+    if len(digits10) != 10 or not digits10.isascii() or not digits10.isdecimal():
         return []
     readings = [
         "0" + digits10,

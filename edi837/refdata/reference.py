@@ -109,7 +109,7 @@ def _norm(code: str) -> str:
 
 def _in_range(code: str, low: int, high: int) -> bool:
     """True for a 5-digit numeric (CPT) code inside ``low``..``high``."""
-    return len(code) == 5 and code.isascii() and code.isdigit() and low <= int(code) <= high
+    return len(code) == 5 and code.isascii() and code.isdecimal() and low <= int(code) <= high
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +290,7 @@ class ReferenceData:
         is reported as unknown rather than invalid.
         """
         pos = pos.strip()
-        if len(pos) != 2 or not pos.isascii() or not pos.isdigit():
+        if len(pos) != 2 or not pos.isascii() or not pos.isdecimal():
             return False
         return True if pos in self.shipped.pos_codes else None
 
@@ -447,7 +447,7 @@ class ReferenceData:
         if self.mdrp is None:
             return None
         code = labeler.strip()
-        if code.isascii() and code.isdigit() and len(code) < 5:
+        if code.isascii() and code.isdecimal() and len(code) < 5:
             code = code.zfill(5)
         return self.mdrp.labeler_on(code, dos)
 

@@ -43,7 +43,7 @@ def is_valid_npi(npi: str) -> bool:
     The NPI check digit is computed as for an ISO 7812 card number with the health
     industry prefix 80840 in front, which is why the prefix takes part in the sum.
     """
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not npi.isdecimal():
         return False
     total = 0
     for index, char in enumerate(reversed("80840" + npi)):
@@ -399,7 +399,7 @@ class DX002(Rule):
 
     @staticmethod
     def _problem(pointer: str, count: int, seen: set[int]) -> str | None:
-        if not pointer.isdigit():
+        if not pointer.isdecimal():
             if len(pointer) >= 3 and pointer[0].isalpha():
                 return (
                     f"holds {pointer!r}, a diagnosis code; a pointer is the position "

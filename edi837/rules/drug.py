@@ -151,7 +151,7 @@ def normalize_ndc(text: str, refdata: ReferenceData) -> tuple[str | None, str]:
     if ndc is not None:
         return ndc, "" if ndc == text else "format"
     digits = text.strip()
-    if len(digits) == 10 and digits.isascii() and digits.isdigit():
+    if len(digits) == 10 and digits.isascii() and digits.isdecimal():
         found = list(refdata.ndc_candidates_from_10(digits))
         if len(found) == 1:
             return found[0], "directory"
@@ -479,7 +479,7 @@ class NDC004(Rule):
                     line=line,
                     fix=replace_fix(lin, "LIN03", ndc, f"Write the NDC as 11 digits ({ndc})"),
                 )
-            elif len(digits) == 10 and digits.isdigit():
+            elif len(digits) == 10 and digits.isdecimal():
                 yield ctx.report(
                     self,
                     f"NDC {text} has 10 digits and can be padded to 11 in three ways; copy the "
@@ -867,7 +867,7 @@ class CTP001(Rule):
                 "CTP04",
                 line=line,
             )
-        if sum(ch.isdigit() for ch in canonical) > _MAX_DECIMAL_DIGITS:
+        if sum(ch.isdecimal() for ch in canonical) > _MAX_DECIMAL_DIGITS:
             return ctx.report(
                 self,
                 f"CTP04 {text} has more than 15 digits; round it to the precision needed.",

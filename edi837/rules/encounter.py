@@ -77,7 +77,7 @@ def _line_numbers(lines: list[ServiceLine]) -> str:
 
 
 def _in_ranges(code: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    if len(code) != 5 or not code.isdigit():
+    if len(code) != 5 or not code.isdecimal():
         return False
     number = int(code)
     return any(low <= number <= high for low, high in ranges)

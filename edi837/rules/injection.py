@@ -97,7 +97,7 @@ def _is_em(ctx: CheckContext, line: ServiceLine) -> bool:
 
 
 def _in_range(code: str, low: int, high: int) -> bool:
-    return code.isdigit() and len(code) == 5 and low <= int(code) <= high
+    return code.isdecimal() and len(code) == 5 and low <= int(code) <= high
 
 
 @lru_cache(maxsize=4096)

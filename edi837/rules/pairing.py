@@ -60,7 +60,7 @@ def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
     count = len(diagnoses)
     codes: set[str] = set()
     for pointer in line.pointers:
-        if pointer.isdigit():
+        if pointer.isdecimal():
             position = int(pointer)
             if 1 <= position <= count:
                 codes.add(diagnoses[position - 1][1])

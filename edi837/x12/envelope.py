@@ -75,17 +75,17 @@ def transaction_kind(st01: str, version: str) -> str:
     if not name.startswith(st01) or not st01:
         name = st01 or "unknown transaction set"
     release = version[:6]
-    if release.isdigit() and release != "005010":
+    if release.isdecimal() and release != "005010":
         name = f"{name} {release[2:].lstrip('0') or release}"
     return f"{name} ({version})" if version else name
 
 
 def _is_count(value: str, expected: int) -> bool:
-    return value.isdigit() and int(value) == expected
+    return value.isdecimal() and int(value) == expected
 
 
 def _valid_date(value: str) -> bool:
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not value.isdecimal():
         return False
     try:
         date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -96,7 +96,7 @@ def _valid_date(value: str) -> bool:
 
 def _valid_time(value: str) -> bool:
     # X12 TM: HHMM, HHMMSS, HHMMSSD or HHMMSSDD.
-    if len(value) not in (4, 6, 7, 8) or not value.isdigit():
+    if len(value) not in (4, 6, 7, 8) or not value.isdecimal():
         return False
     return int(value[:2]) < 24 and int(value[2:4]) < 60 and (len(value) < 6 or int(value[4:6]) < 60)
 
@@ -477,7 +477,7 @@ class EnvelopeChecker:
         out += self._check_isa_layout(seg)
         out += self._check_isa_delimiters(seg)
         isa13 = seg[13]
-        if isa13 and (not isa13.isdigit() or int(isa13) == 0):
+        if isa13 and (not isa13.isdecimal() or int(isa13) == 0):
             out.append(
                 self._finding(
                     "ENV-005",
@@ -682,7 +682,7 @@ class EnvelopeChecker:
         self.group = seg[6]
         self._leave_transaction()
         gs06 = seg[6]
-        if not (gs06.isdigit() and 1 <= len(gs06) <= 9):
+        if not (gs06.isdecimal() and 1 <= len(gs06) <= 9):
             out.append(
                 self._finding(
                     "ENV-006",

@@ -267,7 +267,7 @@ def _ref(xid: str) -> str:
     """pyx12 writes components as ``SV101-01``; the project writes ``SV101-2``."""
     if "-" in xid:
         base, part = xid.split("-", 1)
-        return f"{base}-{int(part)}" if part.isdigit() else xid
+        return f"{base}-{int(part)}" if part.isdecimal() else xid
     return xid
 
 

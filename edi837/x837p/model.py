@@ -87,7 +87,7 @@ def parse_date(text: str) -> date | None:
     except KeyError:
         pass
     value: date | None = None
-    if len(text) == 8 and text.isdigit():
+    if len(text) == 8 and text.isdecimal():
         try:
             value = date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
@@ -330,7 +330,7 @@ class ServiceLine:
     def number(self) -> int | None:
         """LX01, the line number findings are keyed by."""
         text = self.lx.element(1)
-        return int(text) if text.isdigit() else None
+        return int(text) if text.isdecimal() else None
 
     @cached_value
     def sv1(self) -> Segment | None:

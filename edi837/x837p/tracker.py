@@ -1037,7 +1037,7 @@ class LoopTracker:
             self._settle_hl(level, found)
         self._hl_pending = (seg, level)
         # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning.
-        if not hl_id.isdigit():
+        if not hl_id.isdecimal():
             found.append(
                 _finding(
                     "HL-001",
