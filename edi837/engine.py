@@ -1,27 +1,23 @@
 """The edit pass: runs the selected rules over the claim stream of one file at a time.
 
-For each file the engine streams units from the loop builder, keeps the parser's own findings
-(envelope, HL, structure) that the selection allows, runs the claim rules under the claim's
-payer profile, applies severity overrides, and returns a :class:`FileResult` with the counts
-of the JSON contract. Bad input becomes a result with status ``error`` and one message line;
-the other files of a run are not affected.
+For each unit the loop builder yields, the engine keeps the parser's own findings (envelope,
+HL, structure) that the selection allows, runs the claim rules under the claim's payer
+profile and applies severity overrides. :class:`FileResult` is the shape of one file's
+outcome in the JSON contract; :mod:`edi837.api` runs the engine over a whole file.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules import default_registry
 from edi837.rules.base import CheckContext, Profile, Rule, Settings
 from edi837.rules.registry import Registry
-from edi837.x12.reader import SegmentReader, X12SyntaxError, open_source
-from edi837.x837p.builder import Unit, UnitReader
+from edi837.x837p.builder import Unit
 from edi837.x837p.model import Claim
 
 
@@ -93,12 +89,6 @@ class FileResult:
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
     claim_views: list[ClaimView] = field(default_factory=list)
-
-    def worst(self) -> Severity | None:
-        """The most severe finding, or ``None`` when there is none."""
-        if not self.findings:
-            return None
-        return max((f.severity for f in self.findings), key=lambda s: s.rank)
 
     def fails(self, threshold: Severity) -> bool:
         """True when a finding is at or above ``threshold`` (the ``--fail-on`` test)."""
@@ -191,57 +181,6 @@ class Engine:
         for unit in units:
             yield unit, self.check_unit(unit)
 
-    def check_stream(self, stream: BinaryIO, name: str, detail: bool = False) -> FileResult:
-        """Check one byte stream; bad input becomes an ``error`` result, never an exception.
-
-        With ``detail``, the result keeps a :class:`ClaimView` of every claim for reports that
-        show claims with their lines (HTML); the default keeps only findings and counts.
-        """
-        result = FileResult(path=name)
-        started = time.perf_counter()
-        reader = SegmentReader(stream, name)
-        units = UnitReader(reader)
-        try:
-            for unit, findings in self.iter_checked(units):
-                result.findings.extend(findings)
-                if unit.notice:
-                    result.notices.append(unit.notice)
-                if detail and unit.claim is not None:
-                    result.claim_views.append(
-                        ClaimView.of(unit.claim, self.profile_for(unit.claim))
-                    )
-        except X12SyntaxError as exc:
-            result.status = "error"
-            result.error = exc.describe(name)
-        summary = units.summary
-        result.interchanges = summary.interchanges
-        result.transactions = summary.transactions
-        result.claims = summary.claims
-        result.service_lines = summary.service_lines
-        if result.status != "error":
-            if summary.transactions == 0 and summary.skipped:
-                result.status = "error"
-                result.error = (
-                    f"{name}: no 837P transaction in the file "
-                    f"({'; '.join(result.notices)}); nothing was checked"
-                )
-            else:
-                result.status = "findings" if result.findings else "ok"
-        result.seconds = time.perf_counter() - started
-        return result
-
-    def check_path(self, name: str, detail: bool = False) -> FileResult:
-        """Check one file by name (``-`` is standard input)."""
-        try:
-            stream = open_source(name)
-        except X12SyntaxError as exc:
-            return FileResult(path=name, status="error", error=exc.describe(name))
-        try:
-            return self.check_stream(stream, name, detail)
-        finally:
-            if name != "-":
-                stream.close()
-
 
 def _sort_key(finding: Finding) -> tuple[int, int, str]:
     return finding.sort_key
@@ -262,16 +201,3 @@ def _locate(findings: list[Finding], unit: Unit) -> None:
                 finding.column, finding.width = seg.column_of(finding.element)
             except (KeyError, ValueError):
                 pass
-
-
-def check_paths(
-    engine: Engine, names: Iterable[str], progress: Callable[[FileResult], None] | None = None
-) -> list[FileResult]:
-    """Check several files; each gets its own result whatever happens to the others."""
-    results = []
-    for name in names:
-        result = engine.check_path(name)
-        results.append(result)
-        if progress is not None:
-            progress(result)
-    return results

@@ -31,12 +31,14 @@ claim (where it goes, whether it sits under a 2000C, whether it is the first cla
 subscriber) plus a short log of where the current levels began, so that a finding reported a
 little after its segment still finds its level. Pass 2 streams the file again and routes each
 claim, holding only the current envelope, header and party segments until a claim needs them.
-Both outputs are written through :func:`~edi837.x12.writer.atomic_output`.
+Both outputs are written to temporary files, read back and only then published.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +46,11 @@ from typing import BinaryIO
 
 from edi837.engine import Engine
 from edi837.findings import Finding, Severity
+from edi837.source import Source
 from edi837.x12.reader import SegmentReader, X12SyntaxError
 from edi837.x12.segment import Segment
-from edi837.x12.writer import SegmentWriter, atomic_output
-from edi837.x837p.builder import Placed, Unit, UnitReader
+from edi837.x12.writer import SegmentWriter
+from edi837.x837p.builder import Placed, Unit
 from edi837.x837p.tracker import Placement
 
 __all__ = [
@@ -57,8 +60,7 @@ __all__ = [
     "SplitPlan",
     "SplitResult",
     "output_paths",
-    "plan_split",
-    "split_file",
+    "split_source",
     "write_split",
 ]
 
@@ -332,19 +334,6 @@ class _Planner:
         return self.plan
 
 
-def plan_split(
-    engine: Engine, stream: BinaryIO, name: str, threshold: Severity = Severity.REJECT
-) -> SplitPlan:
-    """Pass 1: check the file and decide, claim by claim, which output each goes to.
-
-    Raises :class:`~edi837.x12.reader.X12SyntaxError` for input that cannot be read as X12.
-    """
-    planner = _Planner(threshold)
-    for unit, findings in engine.iter_checked(UnitReader(SegmentReader(stream, name))):
-        planner.unit(unit, findings)
-    return planner.finish()
-
-
 # -- pass 2 ----------------------------------------------------------------------------------
 
 
@@ -567,22 +556,22 @@ class _Router:
 
 
 def write_split(
-    stream: BinaryIO, name: str, plan: SplitPlan, targets: dict[str, BinaryIO]
+    source: Source, stream: BinaryIO, plan: SplitPlan, targets: dict[str, BinaryIO]
 ) -> dict[str, int]:
     """Pass 2: write the claims of ``stream`` to ``targets`` as ``plan`` routes them.
 
     ``targets`` maps :data:`ACCEPTED` and :data:`REJECTED` to open binary files; an output
     without claims in the plan need not be given. Returns the claims written per output.
     """
-    reader = SegmentReader(stream, name)
-    segments = iter(reader)  # reads the first chunk: encoding and byte order mark
+    units = source.units(stream)
+    reader = units.segments
     outputs: dict[bool, _Output] = {}
     for key, handle in targets.items():
         writer = SegmentWriter(handle, reader.codec, reader.bom)
         outputs[key == REJECTED] = _Output(writer, "", key == REJECTED)
     router = _Router(plan, outputs)
     started = False
-    for unit in UnitReader(segments):
+    for unit in units:
         if not started and unit.segments:
             # Each output starts as the input did, whichever segment it begins with.
             for out in outputs.values():
@@ -634,41 +623,157 @@ def output_paths(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / f"{name}.{ACCEPTED}.837", folder / f"{name}.{REJECTED}.837"
 
 
-def split_file(
+def split_source(
     engine: Engine,
-    source: Path,
+    source: Source,
     folder: Path,
     name: str,
     threshold: Severity = Severity.REJECT,
-    label: str | None = None,
 ) -> SplitResult:
     """Check ``source`` and write its accepted and rejected claims to ``folder``.
 
-    ``name`` is the base name of the outputs; ``label`` names the input in error messages.
-    Raises :class:`~edi837.x12.reader.X12SyntaxError` for input that cannot be read as X12 or
-    that holds no 837P transaction set; nothing is written then.
+    ``name`` is the base name of the outputs. Every CLM segment of the input ends up in
+    exactly one output: a CLM the builder could not place in a claim (a stray CLM outside a
+    transaction, a claim whose HL was lost) makes the whole split bad input, so that no claim
+    is silently neither forwarded nor returned. The outputs are written to temporary files,
+    read back (each must be an interchange from ISA to IEA holding the claims routed to it),
+    and only then published; outputs of an earlier split that this one would not write are
+    removed first, so an old file never stands next to a new one.
+
+    Raises :class:`~edi837.x12.reader.X12SyntaxError` for input that cannot be read as X12,
+    that holds no 837P transaction set or whose claims cannot all be placed; nothing is
+    written then.
     """
-    label = label or str(source)
-    with open(source, "rb") as stream:
-        plan = plan_split(engine, stream, label, threshold)
-    if plan.transactions == 0 and plan.notices:
+    tally = _ClmTally()
+    with source.open() as stream:
+        planner = _Planner(threshold)
+        units = source.units(stream, observe=tally)
+        for unit, findings in engine.iter_checked(units):
+            if unit.claim is not None:
+                tally.placed(unit.claim.clm.number)
+            planner.unit(unit, findings)
+        units.require_837p()
+        plan = planner.finish()
+    tally.finish()
+    if tally.lost:
+        lost = tally.lost
         raise X12SyntaxError(
-            f"no 837P transaction in the file ({'; '.join(plan.notices)}); nothing was split"
+            f"{lost} CLM segment{'s' if lost != 1 else ''} outside any claim the split can "
+            "place; nothing was split",
+            segment_number=tally.first_lost,
+            hint="repair the envelope and HL structure (see `edi837 check`) and split again",
         )
     accepted_path, rejected_path = output_paths(folder, name)
-    result = SplitResult(label, accepted_path, rejected_path, plan)
+    result = SplitResult(source.name, accepted_path, rejected_path, plan)
     wanted = {ACCEPTED: (accepted_path, plan.accepted), REJECTED: (rejected_path, plan.rejected)}
-    with contextlib.ExitStack() as stack:
-        targets = {
-            key: stack.enter_context(atomic_output(path))
-            for key, (path, count) in wanted.items()
-            if count
-        }
-        if targets:
-            with open(source, "rb") as stream:
-                write_split(stream, label, plan, targets)
-    for path, count in wanted.values():
-        if not count and path.exists():
-            path.unlink()
-            result.removed.append(path)
+    temporaries: dict[str, Path] = {}
+    try:
+        handles: dict[str, BinaryIO] = {}
+        with contextlib.ExitStack() as stack:
+            for key, (path, count) in wanted.items():
+                if count:
+                    temporaries[key] = _temporary(path)
+                    handles[key] = stack.enter_context(open(temporaries[key], "wb"))
+            if handles:
+                with source.open() as stream:
+                    written = write_split(source, stream, plan, handles)
+                for handle in handles.values():
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        for key, tmp in temporaries.items():
+            _verify_output(tmp, written[key], source.name)
+        for path, count in wanted.values():
+            if path.exists():
+                path.unlink()
+                if not count:
+                    result.removed.append(path)
+        for key, tmp in temporaries.items():
+            _match_mode(tmp, source)
+            os.replace(tmp, wanted[key][0])
+        _sync_folder(folder)
+    finally:
+        for tmp in temporaries.values():
+            tmp.unlink(missing_ok=True)
     return result
+
+
+class _ClmTally:
+    """Matches every CLM segment that streams past with the claim the builder made of it.
+
+    The observer sees segments before the builder yields their claim, so the CLMs not yet
+    matched wait in a short queue; one passed over by the next claim was not placed.
+    """
+
+    def __init__(self) -> None:
+        self.pending: deque[int] = deque()
+        self.lost = 0
+        self.first_lost: int | None = None
+
+    def __call__(self, segment: Segment) -> None:
+        if segment.id == "CLM":
+            self.pending.append(segment.number)
+
+    def placed(self, number: int) -> None:
+        """The claim whose CLM is segment ``number`` was built."""
+        pending = self.pending
+        while pending and pending[0] < number:
+            self._lose(pending.popleft())
+        if pending and pending[0] == number:
+            pending.popleft()
+
+    def finish(self) -> None:
+        """Whatever is still waiting at the end of the file was not placed."""
+        while self.pending:
+            self._lose(self.pending.popleft())
+
+    def _lose(self, number: int) -> None:
+        self.lost += 1
+        if self.first_lost is None:
+            self.first_lost = number
+
+
+def _temporary(path: Path) -> Path:
+    # A hidden name with no .837 suffix: no folder watcher or glob picks up a half output.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.edi837-tmp-", dir=path.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _verify_output(path: Path, claims: int, label: str) -> None:
+    """Read an output back: one or more whole interchanges holding ``claims`` CLM segments."""
+    first = last = ""
+    found = 0
+    with open(path, "rb") as stream:
+        for segment in SegmentReader(stream, str(path)):
+            if not first:
+                first = segment.id
+            last = segment.id
+            if segment.id == "CLM":
+                found += 1
+    if first != "ISA" or last != "IEA" or found != claims:
+        raise X12SyntaxError(
+            "the split would write an output that is not a whole interchange "
+            f"(it would start with {first or 'nothing'} and end with {last or 'nothing'}); "
+            "nothing was split",
+            hint="repair the envelope order (ISA, GS, ST ... SE, GE, IEA) and split again",
+        )
+
+
+def _match_mode(path: Path, source: Source) -> None:
+    """Outputs carry claims: give them the input's permission bits, not a wider default."""
+    original = source.regular_path()
+    if original is not None:
+        os.chmod(path, original.stat().st_mode & 0o7777)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(path, 0o666 & ~umask)
+
+
+def _sync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from edi837 import api
 from edi837.cli import main
 from edi837.engine import Engine
 from edi837.reports.annotate import annotate, write_listing
+from edi837.source import Source
 from edi837.x12.reader import SegmentReader, X12SyntaxError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +48,7 @@ def without_notes(listing: bytes) -> bytes:
 
 def listing_of(data: bytes, engine: Engine, name: str = "test.837") -> tuple[bytes, str]:
     out = io.BytesIO()
-    summary = write_listing(io.BytesIO(data), name, engine, out)
+    summary = write_listing(Source(data, name), engine, out)
     return out.getvalue(), summary.restore
 
 
@@ -176,7 +178,7 @@ def notes_after(listing_lines: list[bytes], at: int) -> list[str]:
 def test_each_finding_stands_under_its_segment_with_a_caret_under_the_element(
     sample: Path, engine: Engine
 ) -> None:
-    result = engine.check_path(str(sample))
+    result = api.check(sample, engine=engine)
     assert result.findings, "the sample is meant to have findings"
     listing, _ = listing_of(sample.read_bytes(), engine)
     lines = lines_of(listing)
@@ -252,7 +254,7 @@ class Pipe(io.RawIOBase):
 def test_a_stream_that_cannot_seek_is_read_twice_from_a_spool(engine: Engine) -> None:
     data = MISSING_NDC.read_bytes()
     out = io.StringIO(newline="")
-    summary = annotate(io.BufferedReader(Pipe(data)), "-", engine, out)
+    summary = annotate(Source(io.BufferedReader(Pipe(data)), "-"), engine, out)
     assert summary.findings == 1 and summary.claims == 1
     assert without_notes(out.getvalue().encode("latin-1")) == data
 
@@ -324,7 +326,7 @@ def test_listing_is_written_while_the_file_is_read(engine: Engine, tmp_path: Pat
     data = generated.read_bytes()
     source = Trickle(data, step=2048)
     out = Watch(source)
-    annotate(source, "generated.837", engine, out)  # type: ignore[arg-type]
+    annotate(Source(source, "generated.837"), engine, out)  # type: ignore[arg-type]
     assert without_notes(out.getvalue().encode("latin-1")) == data
     starts = [m.start() for m in re.finditer(rb"CLM\*", data)]
     assert len(out.claims) == len(starts) == 60
@@ -359,7 +361,7 @@ def test_corpus_listing_adds_only_notes_and_line_breaks(name: str, engine: Engin
     data = (CORPUS / name).read_bytes()
     out = io.BytesIO()
     try:
-        summary = write_listing(io.BytesIO(data), name, engine, out)
+        summary = write_listing(Source(data, name), engine, out)
     except X12SyntaxError as exc:
         # Not X12, or no 837P transaction: refused with one line and nothing written.
         assert out.getvalue() == b"" and "\n" not in exc.describe(name)

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
 
+from edi837 import api
 from edi837.findings import Severity
+from edi837.source import Source
 from edi837.x12.reader import read_segments
 from edi837.x12.segment import Delimiters, Segment
-from edi837.x837p.builder import Unit, UnitReader, read_file, read_units
+from edi837.x837p.builder import Unit, UnitReader
 from edi837.x837p.model import Envelope
 from edi837.x837p.tracker import UNKNOWN
 
@@ -94,7 +96,7 @@ def test_a_loop_closed_by_the_next_unit_reports_into_its_own_claim(
 ) -> None:
     text = (x837p_fixtures / "claims.837").read_text()
     # The last line of the last claim loses its service date; only the SE shows it.
-    units = list(read_units(read_segments(text.replace("DTP*472*RD8*20250315-20250316~\n", ""))))
+    units = list(UnitReader(read_segments(text.replace("DTP*472*RD8*20250315-20250316~\n", ""))))
     claim = units[4]
     assert [(f.code, f.claim, f.line) for f in claim.findings] == [("STR-005", "FIX0002", 2)]
     assert [f.code for f in units[5].findings] == ["ENV-008"]  # SE01 no longer fits
@@ -119,14 +121,17 @@ def test_transactions_that_are_not_837p_are_skipped_with_a_notice(x837p_fixtures
     assert (summary.transactions, summary.skipped, summary.claims) == (1, 2, 1)
 
 
-def test_read_file_takes_a_path_or_a_stream(x837p_fixtures: Path) -> None:
+def test_a_source_reads_a_path_bytes_or_a_stream_alike(x837p_fixtures: Path) -> None:
     path = x837p_fixtures / "claims.837"
-    by_path = [unit.kind for unit in read_file(path)]
+    by_path = [unit.kind for unit in Source(path).units()]
+    by_bytes = [unit.kind for unit in Source(path.read_bytes()).units()]
     with path.open("rb") as stream:
-        by_stream = [unit.kind for unit in read_file(stream)]
-    assert (
-        by_path == by_stream == ["segments", "segments", "claim", "segments", "claim", "segments"]
-    )
+        by_stream = [unit.kind for unit in Source(stream).units()]
+    assert by_path == by_bytes == by_stream
+    assert by_path == ["segments", "segments", "claim", "segments", "claim", "segments"]
+    assert [claim.id for claim in api.claims(path)] == [
+        unit.claim.id for unit in Source(path).units() if unit.claim is not None
+    ]
 
 
 HEAD = [

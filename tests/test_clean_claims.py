@@ -6,11 +6,11 @@ line with NDC and CTP (JZ for Medicare) must yield no finding at deny-risk or ab
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
+from edi837 import api
 from edi837.engine import Engine
 from edi837.findings import Severity
 from edi837.rules.base import Profile
@@ -31,7 +31,7 @@ def document(profile: Profile) -> bytes:
 
 @pytest.mark.parametrize("profile", list(Profile), ids=[p.value for p in Profile])
 def test_clean_encounter_has_no_serious_finding(profile: Profile) -> None:
-    result = Engine().check_stream(io.BytesIO(document(profile)), f"clean-{profile.value}")
+    result = api.check(document(profile), engine=Engine(), name=f"clean-{profile.value}")
     assert result.status in ("ok", "findings")
     assert result.claims == 1 and result.service_lines == 3
     serious = [
@@ -48,5 +48,5 @@ def test_the_profile_really_changes_with_sbr09() -> None:
     text = text.replace("LIN**N4*00409379501~\nCTP****1*ML~\n", "").replace(
         "SE*34*0001~", "SE*32*0001~"
     )
-    result = Engine().check_stream(io.BytesIO(text.encode()), "medicaid-no-ndc")
+    result = api.check(text.encode(), engine=Engine(), name="medicaid-no-ndc")
     assert [(f.code, f.severity) for f in result.findings] == [("NDC-002", Severity.REJECT)]

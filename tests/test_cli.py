@@ -115,7 +115,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes, messag
 
 def test_directory_and_missing_file(tmp_path: Path) -> None:
     code, _, err = invoke("check", str(tmp_path))
-    assert code == 2 and "is a directory" in err
+    assert code == 2 and "no 837 files in this folder" in err
     code, _, err = invoke("parse", str(tmp_path / "nope.837"))
     assert code == 2 and "no such file" in err
 

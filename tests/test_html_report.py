@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from edi837 import __version__
+from edi837 import __version__, api
 from edi837.cli import main
 from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
@@ -44,7 +44,7 @@ def engine() -> Engine:
 
 
 def results_for(engine: Engine, *paths: Path) -> list[FileResult]:
-    return [engine.check_path(str(p), detail=True) for p in paths]
+    return [api.check(p, engine=engine, detail=True) for p in paths]
 
 
 def page_for(results: list[FileResult]) -> tuple[str, HtmlElement]:

@@ -32,19 +32,17 @@ is spooled to a temporary file first.
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
 from edi837 import __version__
 from edi837.engine import Engine
 from edi837.findings import Finding, Severity
-from edi837.x12.reader import SegmentReader, X12SyntaxError
+from edi837.source import Source, UnitStream
+from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
-from edi837.x837p.builder import UnitReader
 
 #: The first character of every annotation line.
 MARK = "#"
@@ -194,74 +192,64 @@ def _line_end(segment: Segment, following: str) -> str | None:
     return following[: index + 1] if index >= 0 else None
 
 
-def _seekable(stream: BinaryIO) -> BinaryIO:
-    """``stream`` itself when it can be read twice, else a temporary copy on disk."""
-    try:
-        if stream.seekable():
-            stream.tell()
-            return stream
-    except (OSError, ValueError):
-        pass
-    spool = tempfile.TemporaryFile()  # closed by the caller once both passes are done
-    shutil.copyfileobj(stream, spool, 1 << 20)
-    spool.seek(0)
-    return spool
+class _Layout:
+    """First-pass observer: refuses ``#`` lines and learns where line breaks must be added."""
+
+    def __init__(self, summary: AnnotateSummary) -> None:
+        self.summary = summary
+        self.previous: Segment | None = None
+        self.first_break = True
+
+    def __call__(self, segment: Segment) -> None:
+        if _starts_hash_line(segment):
+            raise _hash_error(segment)
+        previous = self.previous
+        if previous is not None:
+            end = _line_end(previous, segment.lead)
+            if end is None:
+                self.summary.breaks_added += 1
+            elif self.first_break:
+                self.first_break = False
+                if (previous.term + end).endswith("\r\n"):
+                    self.summary.newline = "\r\n"
+        self.previous = segment
+
+    def finish(self, tail: str) -> None:
+        if self.previous is not None and _line_end(self.previous, tail) is None:
+            self.summary.breaks_added += 1
+            self.summary.last_break_added = True
 
 
-def _survey(stream: BinaryIO, name: str, engine: Engine) -> tuple[AnnotateSummary, str, bytes]:
+def _survey(source: Source, engine: Engine) -> tuple[AnnotateSummary, str, bytes]:
     """First pass: the header's totals, the line-break layout, and the codec and byte order mark.
 
     Raises:
         X12SyntaxError: bad input, a line that would start with ``#``, or no 837P
             transaction at all (nothing to annotate).
     """
-    reader = SegmentReader(stream, name)
-    summary = AnnotateSummary(name)
-
-    def counted() -> Iterator[Segment]:
-        previous: Segment | None = None
-        first_break = True
-        for segment in reader:
-            if _starts_hash_line(segment):
-                raise _hash_error(segment)
-            if previous is not None:
-                end = _line_end(previous, segment.lead)
-                if end is None:
-                    summary.breaks_added += 1
-                elif first_break:
-                    first_break = False
-                    if (previous.term + end).endswith("\r\n"):
-                        summary.newline = "\r\n"
-            previous = segment
-            yield segment
-        if previous is not None and _line_end(previous, reader.tail) is None:
-            summary.breaks_added += 1
-            summary.last_break_added = True
-
-    units = UnitReader(counted())
-    for unit, findings in engine.iter_checked(units):
-        if unit.notice:
-            summary.notices.append(unit.notice)
-        for finding in findings:
-            summary.by_severity[finding.severity] += 1
-            summary.by_code[finding.code] += 1
-            if finding.segment_number is None:
-                summary.file_findings.append(finding)
-    summary.encoding = reader.encoding
-    summary.segments = reader.segments_read
-    counts = units.summary
-    summary.interchanges = counts.interchanges
-    summary.transactions = counts.transactions
-    summary.claims = counts.claims
-    summary.service_lines = counts.service_lines
-    summary.missing_tables = list(engine.refdata.missing())
-    if counts.transactions == 0 and counts.skipped:
-        raise X12SyntaxError(
-            "no 837P transaction in the file"
-            + (f" ({'; '.join(summary.notices)})" if summary.notices else ""),
-            hint="edi837 annotates 837P (005010X222A1) files",
-        )
-    return summary, reader.codec, reader.bom
+    summary = AnnotateSummary(source.name)
+    layout = _Layout(summary)
+    with source.open() as stream:
+        units = source.units(stream, observe=layout)
+        for _unit, findings in engine.iter_checked(units):
+            for finding in findings:
+                summary.by_severity[finding.severity] += 1
+                summary.by_code[finding.code] += 1
+                if finding.segment_number is None:
+                    summary.file_findings.append(finding)
+        reader = units.segments
+        layout.finish(reader.tail)
+        summary.notices = list(units.notices)
+        summary.encoding = reader.encoding
+        summary.segments = reader.segments_read
+        counts = units.summary
+        summary.interchanges = counts.interchanges
+        summary.transactions = counts.transactions
+        summary.claims = counts.claims
+        summary.service_lines = counts.service_lines
+        summary.missing_tables = list(engine.refdata.missing())
+        units.require_837p()
+        return summary, reader.codec, reader.bom
 
 
 class _Listing:
@@ -392,18 +380,21 @@ def _earlier_notes(finding: Finding) -> list[str]:
     return notes
 
 
-def _write(
-    stream: BinaryIO, name: str, engine: Engine, summary: AnnotateSummary, out: TextIO
-) -> None:
+def _write(source: Source, engine: Engine, summary: AnnotateSummary, out: TextIO) -> None:
     """Second pass: the header, then the segments with their annotations as units arrive."""
-    reader = SegmentReader(stream, name)
-    pending: deque[Segment] = deque()
+    with source.open() as stream:
+        pending: deque[Segment] = deque()
+        units = source.units(stream, observe=pending.append)
+        _list(units, engine, summary, pending, out)
 
-    def tee() -> Iterator[Segment]:
-        for segment in reader:
-            pending.append(segment)
-            yield segment
 
+def _list(
+    units: UnitStream,
+    engine: Engine,
+    summary: AnnotateSummary,
+    pending: deque[Segment],
+    out: TextIO,
+) -> None:
     listing = _Listing(out)
     listing.lines(summary.header(), summary.newline)
     waiting: dict[int, list[Finding]] = {}
@@ -418,7 +409,7 @@ def _write(
     # its own segment. Findings that point further back (HL04, settled only at the next HL)
     # are written where they arrive, naming the segment they are about.
     previous_end = 0
-    for unit, findings in engine.iter_checked(UnitReader(tee())):
+    for unit, findings in engine.iter_checked(units):
         for finding in findings:
             number = finding.segment_number
             if number is None:
@@ -434,11 +425,11 @@ def _write(
     for number in sorted(waiting):
         for finding in waiting[number]:
             listing.attach(finding)
-    listing.close(reader.tail)
+    listing.close(units.segments.tail)
 
 
-def annotate(stream: BinaryIO, name: str, engine: Engine, out: TextIO) -> AnnotateSummary:
-    """Write the annotated listing of one X12 byte stream to ``out``.
+def annotate(source: Source, engine: Engine, out: TextIO) -> AnnotateSummary:
+    """Write the annotated listing of one input to ``out``.
 
     ``out`` receives the input's characters as the reader decoded them (Latin-1 for 8-bit
     files, so that encoding ``out`` as Latin-1 restores the input's bytes), plus ASCII
@@ -449,38 +440,24 @@ def annotate(stream: BinaryIO, name: str, engine: Engine, out: TextIO) -> Annota
         X12SyntaxError: the input is not X12, has a line that would start with ``#``, or holds
             no 837P transaction; nothing has been written then.
     """
-    source = _seekable(stream)
-    try:
-        start = source.tell()
-        summary, _, _ = _survey(source, name, engine)
-        source.seek(start)
-        _write(source, name, engine, summary, out)
-    finally:
-        if source is not stream:
-            source.close()
+    summary, _, _ = _survey(source, engine)
+    _write(source, engine, summary, out)
     return summary
 
 
-def write_listing(stream: BinaryIO, name: str, engine: Engine, out: BinaryIO) -> AnnotateSummary:
+def write_listing(source: Source, engine: Engine, out: BinaryIO) -> AnnotateSummary:
     """Write the listing to a binary target in the input's own encoding (and byte order mark).
 
     Segment bytes are the input's bytes, so the round trip of the module docstring holds byte
     for byte whatever the encoding. Nothing is written when the input is refused.
     """
-    source = _seekable(stream)
+    summary, codec, bom = _survey(source, engine)
+    if bom:
+        out.write(bom)
+    text = io.TextIOWrapper(out, encoding=codec, errors="strict", newline="")
     try:
-        start = source.tell()
-        summary, codec, bom = _survey(source, name, engine)
-        source.seek(start)
-        if bom:
-            out.write(bom)
-        text = io.TextIOWrapper(out, encoding=codec, errors="strict", newline="")
-        try:
-            _write(source, name, engine, summary, text)
-            text.flush()
-        finally:
-            text.detach()
+        _write(source, engine, summary, text)
+        text.flush()
     finally:
-        if source is not stream:
-            source.close()
+        text.detach()
     return summary

@@ -169,23 +169,27 @@ class Segment:
         """The segment text with the element or component named by ``ref`` set to ``new``.
 
         Missing elements or components are created empty on the way; trailing empty ones are
-        not added beyond the target, so the result stays as short as X12 wants it.
+        not added beyond the target, so the result stays as short as X12 wants it. Trailing
+        empty elements the input already had are kept when the edit writes a value, so that an
+        edit changes only its own element; emptying an element drops the trailing empties.
         """
         parsed = parse_ref(ref)
         elements = list(self.elements)
+        keep = len(elements) if new else 1
         while len(elements) <= parsed.element:
             elements.append("")
         if parsed.component is None:
             elements[parsed.element] = new
         else:
             parts = elements[parsed.element].split(self.delimiters.component)
+            keep_parts = len(parts) if new else 1
             while len(parts) < parsed.component:
                 parts.append("")
             parts[parsed.component - 1] = new
-            while len(parts) > 1 and parts[-1] == "":
+            while len(parts) > max(1, keep_parts) and parts[-1] == "":
                 parts.pop()
             elements[parsed.element] = self.delimiters.component.join(parts)
-        while len(elements) > 1 and elements[-1] == "":
+        while len(elements) > max(1, keep) and elements[-1] == "":
             elements.pop()
         return self.delimiters.element.join(elements)
 

@@ -1,0 +1,240 @@
+"""What every command shares: exit codes, the error guard, common options, input expansion.
+
+A command lists its inputs as the user typed them; :func:`expand_inputs` walks folders (as
+ruff and sqlfluff do) and refuses standard input named twice. :func:`guarded` turns any
+exception into one line on standard error and exit code 2, so a user never sees a traceback
+unless they ask for it with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from edi837.engine import Engine
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SEVERITIES = click.Choice(["reject", "deny-risk", "warning"])
+
+#: File names a folder argument contributes: the usual endings of X12 files, and none.
+X12_SUFFIXES = frozenset({".837", ".x12", ".edi", ".txt", ".dat", ""})
+
+
+class Failure(Exception):
+    """An error the user can act on: printed as one line, exit code 2."""
+
+
+def say(message: str) -> None:
+    """One line on standard error, with control characters made visible."""
+    click.echo(visible(message), err=True)
+
+
+def visible(text: str) -> str:
+    r"""``text`` with control characters escaped (as ``\x1b`` and ``\n`` are).
+
+    A value read from a file (a newline in ST02, ESC in a file name) can then never forge a
+    line or drive the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    return bool(root and root.obj and root.obj.get("debug"))
+
+
+def guarded(func: F) -> F:
+    """Turn any exception into one line on standard error and exit code 2 (``--debug``: raise)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from edi837.api import OptionsError
+
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (Failure, OptionsError) as exc:
+            say(f"edi837: {exc}")
+            sys.exit(EXIT_ERROR)
+        except BrokenPipeError:
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if _debug():
+                traceback.print_exc()
+            else:
+                say(
+                    f"edi837: internal error: {type(exc).__name__}: {exc} "
+                    "(run with --debug for the traceback)"
+                )
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def format_option(
+    choices: list[str], default: str, help: str = "Output format."
+) -> Callable[[F], F]:
+    """The ``-f/--format`` option of a command."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def fail_on_option(
+    help: str = "Exit 1 when a finding is at or above this severity.",
+) -> Callable[[F], F]:
+    """The ``--fail-on`` option."""
+    return click.option(
+        "--fail-on", type=SEVERITIES, default="reject", show_default=True, help=help
+    )
+
+
+def rule_options(func: F) -> F:
+    """The options every checking command shares: selection, profile, config, reference data."""
+    options = [
+        click.option(
+            "--select",
+            metavar="CODES",
+            help="Only these rule codes or prefixes, comma-separated (e.g. NDC,INJ-002).",
+        ),
+        click.option("--ignore", metavar="CODES", help="Skip these codes or prefixes."),
+        click.option(
+            "--profile",
+            type=click.Choice(["auto", "medicare", "medicaid", "commercial"]),
+            default=None,
+            help="Payer profile; auto (the default) reads SBR09: MB medicare, MC medicaid.",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Configuration file (default: edi837.toml in the working folder).",
+        ),
+        click.option(
+            "--refdata",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder of official CMS/FDA reference files (NCCI, MUE, crosswalk, NDC).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def engine_from(
+    select: str | None,
+    ignore: str | None,
+    profile: str | None,
+    config_path: Path | None,
+    refdata: Path | None,
+) -> Engine:
+    """The engine for a command's rule options (bad options become one line, exit code 2)."""
+    from edi837.api import load_engine
+
+    return load_engine(
+        select=select, ignore=ignore, profile=profile, refdata=refdata, config=config_path
+    )
+
+
+def note_missing_tables(engine: Engine) -> None:
+    """Say once which official tables are absent, so silent rules are not mistaken for clean."""
+    missing = engine.refdata.missing(medicaid=True)
+    if missing:
+        say(
+            "edi837: note: reference tables not loaded: "
+            + ", ".join(missing)
+            + " (rules that need them stay silent; see `edi837 refdata`)"
+        )
+
+
+def expand_inputs(names: tuple[str, ...]) -> list[str]:
+    """The files to process: folders walked (X12 file endings, hidden files skipped).
+
+    Raises :class:`click.UsageError` when ``-`` (standard input) is named more than once.
+    """
+    if names.count("-") > 1:
+        raise click.UsageError("standard input (-) can be read only once; name it once")
+    files: list[str] = []
+    for name in names:
+        if name != "-" and os.path.isdir(name):
+            found = list(_walk(Path(name)))
+            if not found:
+                # Nothing checked must not read as "nothing wrong" to a script.
+                raise Failure(
+                    f"{name}: no 837 files in this folder (looked for "
+                    + ", ".join(sorted(s or "no ending" for s in X12_SUFFIXES))
+                    + ")"
+                )
+            files.extend(found)
+        else:
+            files.append(name)
+    return files
+
+
+def _walk(folder: Path) -> Iterator[str]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(root) / name
+            if name.startswith(".") or path.suffix.lower() not in X12_SUFFIXES:
+                continue
+            if path.is_file():
+                yield str(path)
+
+
+def text_target(output: str | None) -> tuple[TextIO, Callable[[], None]]:
+    """A text stream for ``-o`` (``-`` or absent: standard output) and a function to finish it.
+
+    Files are written to memory first and then atomically, so a failed run leaves no half file.
+    """
+    if output is None or output == "-":
+        return sys.stdout, lambda: sys.stdout.flush()
+    from edi837.api import writable_path
+    from edi837.x12.writer import atomic_output
+
+    target = writable_path(Path(output))
+    buffer = io.StringIO()
+
+    def finish() -> None:
+        with atomic_output(target) as handle:
+            handle.write(buffer.getvalue().encode("utf-8"))
+
+    return buffer, finish
+
+
+def progress(files: list[str], label: str) -> Iterator[str]:
+    """The files, with a progress bar on standard error for long interactive runs."""
+    if len(files) < 5 or not sys.stderr.isatty():
+        yield from files
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=len(files))
+        for name in files:
+            yield name
+            bar.advance(task)
