@@ -339,3 +339,13 @@ def test_help_texts_show_no_markup() -> None:
     for command in ("check", "fix", "split", "annotate", "parse", "rules", "refdata"):
         code, out, _ = run(command, "--help")
         assert code == 0 and "``" not in out, command
+
+
+def test_every_example_of_the_api_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    failures, tried = doctest.testfile(
+        str(ROOT / "docs" / "api.md"), module_relative=False, optionflags=doctest.ELLIPSIS
+    )
+    assert tried > 20 and failures == 0
