@@ -349,3 +349,13 @@ def test_every_example_of_the_api_page_runs(monkeypatch: pytest.MonkeyPatch) -> 
         str(ROOT / "docs" / "api.md"), module_relative=False, optionflags=doctest.ELLIPSIS
     )
     assert tried > 20 and failures == 0
+
+
+def test_missing_tables_are_named_once_and_only_when_a_rule_needed_them() -> None:
+    _, _, err = run("parse", str(MULTI), "--no-output")
+    assert "reference tables not loaded" not in err
+    _, _, err = run("check", "--select", "ENV", str(MULTI))
+    assert "reference tables not loaded" not in err
+    _, _, err = run("check", str(MULTI), str(CLEAN))
+    notes = [line for line in err.splitlines() if "reference tables not loaded" in line]
+    assert len(notes) == 1 and "ndc-directory" in notes[0] and "mdrp" in notes[0]
