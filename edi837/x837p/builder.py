@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -470,18 +470,31 @@ def _route(findings: list[Finding], closing: Unit, number: int) -> list[Finding]
 
 
 def _total_finding(claim: Claim) -> Finding | None:
-    """STR-004: CLM02 must equal the sum of SV102 over the claim's service lines."""
+    """STR-004: CLM02 must equal the sum of SV102 over the claim's service lines.
+
+    A missing CLM02 or SV102 is the element checks' to report (ELM-001). A value that is
+    present but not an X12 decimal (``NaN``, ``1E5``, more than 18 digits) is reported here
+    as well: the total cannot be shown to balance, and a claim must not pass on one.
+    """
     clm = claim.loop.segments[0]
-    total = parse_decimal(clm.element(2))
-    if total is None or not claim.lines:
-        return None  # an unreadable CLM02 is reported by the element checks
+    if not claim.lines:
+        return None
+    text = clm.element(2)
+    total = parse_decimal(text)
+    if total is None:
+        return _unbalanced(clm, clm, "CLM02", "CLM02") if text else None
     added = Decimal(0)
     for line in claim.lines:
         sv1 = line.loop.first("SV1")
-        charge = parse_decimal(sv1.element(2)) if sv1 is not None else None
+        text = sv1.element(2) if sv1 is not None else ""
+        charge = parse_decimal(text)
         if charge is None:
-            return None  # so is a missing or unreadable SV102
-        added += charge
+            if sv1 is None or not text:
+                return None
+            where = f"SV102 of line {line.number}" if line.number is not None else "an SV102"
+            return _unbalanced(clm, sv1, "SV102", where)
+        # Exact: at most 18 digits a value, so no sum of lines can round or overflow here.
+        added = _EXACT.add(added, charge)
     if added == total:
         return None
     return Finding(
@@ -497,6 +510,30 @@ def _total_finding(claim: Claim) -> Finding | None:
         line_number=clm.line,
         element="CLM02",
         loop="2300",
+        claim=clm.element(1),
+    )
+
+
+# Room for 18 integer and 18 fraction digits and the carries of any number of lines.
+_EXACT = Context(prec=64)
+
+
+def _unbalanced(clm: Segment, seg: Segment, element: str, where: str) -> Finding:
+    """STR-004 when one of the amounts is not an X12 decimal, so the total cannot balance."""
+    return Finding(
+        code="STR-004",
+        severity=Severity.REJECT,
+        message=(
+            f"{where} is not an X12 decimal number (digits, an optional minus sign and decimal "
+            "point, at most 18 digits), so the claim total cannot be checked against the line "
+            "charges; write the amount in digits"
+        ),
+        segment_id=seg.id,
+        segment_number=seg.number,
+        byte_offset=seg.byte_offset,
+        line_number=seg.line,
+        element=element,
+        loop="2300" if seg is clm else "2400",
         claim=clm.element(1),
     )
 
