@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from edi837.cli import main
-from edi837.x837p.builder import read_file
+from edi837.x12.reader import read_segments
+from edi837.x837p.builder import UnitReader, read_file, read_units
 from edi837.x837p.model import parse_count, parse_decimal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,3 +142,61 @@ def test_parse_count_takes_bounded_ascii_digits_only() -> None:
     assert parse_count("\u0663", 6) is None  # ARABIC-INDIC DIGIT THREE, possible in UTF-16
     assert parse_count("-1", 6) is None
     assert parse_count("", 6) is None
+
+
+# -- what one claim may hold ---------------------------------------------------------------------
+
+
+def many_lines(lines: int) -> str:
+    """The clean sample with its one claim carrying ``lines`` service lines of 1.00 each."""
+    text = CLEAN.read_text()
+    head, rest = text.split("LX*1~\n", 1)
+    trailer = rest[rest.index("SE*") :]
+    body = "".join(
+        f"LX*{n}~\nSV1*HC:99213*1*UN*1***1~\nDTP*472*D8*20250314~\n" for n in range(1, lines + 1)
+    )
+    return head.replace("CLM*CLEAN0001*168*", f"CLM*CLEAN0001*{lines}*") + body + trailer
+
+
+def test_a_claim_keeps_views_of_the_guides_fifty_lines_and_reports_the_rest_once() -> None:
+    text = many_lines(120)
+    units = list(read_units(read_segments(text)))
+    claims = [unit for unit in units if unit.kind == "claim"]
+    assert len(claims) == 1 and claims[0].claim is not None
+    claim = claims[0].claim
+    assert [line.number for line in claim.lines] == list(range(1, 51))
+    repeats = [f for unit in units for f in unit.findings if f.code == "STR-001"]
+    assert len(repeats) == 1
+    first_excess = next(seg for seg, _ in claims[0].segments if seg.text == "LX*51")
+    assert (repeats[0].segment_number, repeats[0].loop) == (first_excess.number, "2400")
+    assert repeats[0].claim == "CLEAN0001" and repeats[0].line is None
+    assert "repeats 120 times" in repeats[0].message and "allows 50" in repeats[0].message
+    # No placement kept in the unit holds the per-line repeats either.
+    held = [f for _, p in claims[0].segments for f in p.findings if f.code == "STR-001"]
+    assert held == []
+
+
+def test_lines_past_the_fiftieth_still_travel_in_the_unit() -> None:
+    text = many_lines(75)
+    reader = UnitReader(read_segments(text))
+    every = [seg.text for unit in reader for seg, _ in unit.segments]
+    assert every == [seg.text for seg in read_segments(text)]
+    assert reader.summary.service_lines == 75 and reader.summary.claims == 1
+
+
+def test_findings_in_lines_past_the_fiftieth_are_the_claims_not_a_wrong_lines() -> None:
+    text = many_lines(60).replace(
+        "LX*55~\nSV1*HC:99213*1*UN*1***1~", "LX*55~\nSV1*HC:99213*1*XX*1***1~"
+    )
+    units = list(read_units(read_segments(text)))
+    odd = [f for unit in units for f in unit.findings if f.code == "ELM-003"]
+    assert odd and all(f.line is None and f.claim == "CLEAN0001" for f in odd)
+
+
+def test_check_reports_a_claim_of_a_thousand_lines_once(tmp_path: Path) -> None:
+    path = tmp_path / "long-claim.837"
+    path.write_text(many_lines(1000))
+    code, findings, err = check_json(path)
+    assert code == 1 and "internal error" not in err
+    assert [f["code"] for f in findings if f["code"] == "STR-001"] == ["STR-001"]
+    assert not [f for f in findings if f["code"] == "STR-004"]  # not checked past the limit
