@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 from edi837.cli import main
 from edi837.x12.reader import MAX_SEGMENT_SIZE, SegmentReader, X12SyntaxError
-from edi837.x12.segment import Segment
+from edi837.x12.segment import Delimiters, ElementRef, Segment, parse_ref
 
 ISA = (
     "ISA*00*          *00*          *ZZ*READERTESTSUB  *ZZ*READERTESTRCV  "
@@ -127,3 +128,33 @@ def test_check_reports_an_unterminated_segment_as_one_line_exit_2(tmp_path: Path
     assert len(lines) == 1
     assert f"segment 2 (byte {GS_OFFSET})" in lines[0]
     assert "internal error" not in err and "Traceback" not in err
+
+
+# -- element references past position 99 ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CLEAN = ROOT / "samples" / "clean-injection.837"
+
+
+def test_a_segment_locates_elements_past_position_99() -> None:
+    seg = Segment("GE*1*101" + "*" * 998 + "A:B", Delimiters())
+    assert seg.value("GE1000") == "A:B"
+    assert seg.column_of("GE1000") == (len(seg.text) - 3, 3)
+    assert seg.replaced("GE1000", "") == "GE*1*101"
+    assert parse_ref("NM11000", "NM1") == ElementRef("NM1", 1000)
+    assert parse_ref("NM109", "NM1") == ElementRef("NM1", 9)
+    assert parse_ref("SV101-2", "SV1") == ElementRef("SV1", 1, 2)
+
+
+@pytest.mark.parametrize("command", [["check"], ["check", "-f", "json"], ["annotate"], ["fix"]])
+def test_a_delimiter_in_element_1000_is_a_finding_not_a_crash(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "wide.837"
+    path.write_text(CLEAN.read_text().replace("GE*1*101~", "GE*1*101" + "*" * 998 + "A:B~"))
+    result = CliRunner().invoke(main, [*command, str(path)])
+    assert "internal error" not in result.stderr
+    assert result.exit_code == (1 if command[0] == "check" else 0)
+    if command == ["check", "-f", "json"]:
+        findings = json.loads(result.stdout)["files"][0]["findings"]
+        assert [(f["code"], f["element"]) for f in findings] == [("ENV-002", "GE1000")]
