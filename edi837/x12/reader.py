@@ -23,6 +23,11 @@ from typing import BinaryIO
 from edi837.x12.segment import Delimiters, Segment
 
 CHUNK_SIZE = 1 << 20
+#: The longest segment (and the longest run of white space between two segments) the reader
+#: accepts, in bytes. The longest 837P segments (an NTE, a K3, a full HI) stay under a few
+#: hundred bytes; anything near this size is a missing terminator or not X12, and reading it on
+#: would hold the rest of the file in memory.
+MAX_SEGMENT_SIZE = 1 << 20
 _WHITESPACE = " \t\r\n"
 # ISA elements are fixed-width, so 16 separators fall within the first ~110 characters; a
 # malformed ISA may be longer, but never this long.
@@ -145,10 +150,19 @@ class SegmentReader:
     which the writer needs to reproduce the file exactly.
     """
 
-    def __init__(self, stream: BinaryIO, name: str = "-", chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        name: str = "-",
+        chunk_size: int = CHUNK_SIZE,
+        max_segment_size: int = MAX_SEGMENT_SIZE,
+    ) -> None:
+        if max_segment_size < 1:
+            raise ValueError("max_segment_size must be at least one byte")
         self.stream = stream
         self.name = name
         self.chunk_size = chunk_size
+        self.max_segment_size = max_segment_size
         self.encoding = "ascii"
         self.codec = "latin-1"
         self.bom = b""
@@ -209,20 +223,16 @@ class SegmentReader:
         new_segment = object.__new__
         whitespace = _WHITESPACE
         start = 0  # file layout before the current segment starts here in buf
-        batch = max(chunk_size // _BATCH_SHARE, 4096)
+        limit = self.max_segment_size
+        # A batch no longer than the limit cannot hold a segment over it, so the fast path
+        # needs no length check of its own.
+        batch = min(max(chunk_size // _BATCH_SHARE, 4096), max(limit // self._bytes_per_char, 1))
 
-        def more() -> bool:
-            nonlocal buf, base, pos, eof, start
+        def read_chunk(at: int) -> str | None:
+            """The next decoded chunk (``at`` is its file char offset), ``None`` at the end."""
+            nonlocal eof
             if eof:
-                return False
-            # Drop what has been consumed before reading on, so that at most the rest of one
-            # chunk, the new raw chunk and its decoded text are alive at once: memory stays
-            # bounded by about two chunks plus one segment, whatever the file size.
-            if start:
-                buf = buf[start:]
-                base += start
-                pos -= start
-                start = 0
+                return None
             data = stream.read(chunk_size)
             try:
                 decoded = decoder.decode(data, final=not data)
@@ -230,23 +240,82 @@ class SegmentReader:
                 raise X12SyntaxError(
                     f"cannot decode the file as {self.encoding}: {exc.reason}",
                     segment_number=number + 1,
-                    byte_offset=self._byte_offset(base + len(buf)),
+                    byte_offset=self._byte_offset(at),
                     hint="the file is truncated or not X12",
                 ) from None
             if not data:
                 eof = True
-                buf += decoded
-                return bool(decoded)
+                return decoded or None
             if self.codec == "latin-1" and b"\x00" in data:
                 raise X12SyntaxError(
                     "binary data (NUL byte) inside the file",
                     segment_number=number + 1,
-                    byte_offset=self._byte_offset(base + len(buf)) + data.index(b"\x00"),
+                    byte_offset=self._byte_offset(at) + data.index(b"\x00"),
                     hint="the file is corrupt or not X12",
                 )
-            del data
+            return decoded
+
+        def compact() -> None:
+            # Drop what has been consumed before reading on, so that at most the rest of one
+            # chunk, the new raw chunk and its decoded text are alive at once: memory stays
+            # bounded by about two chunks plus one segment, whatever the file size.
+            nonlocal buf, base, pos, start
+            if start:
+                buf = buf[start:]
+                base += start
+                pos -= start
+                start = 0
+
+        def more() -> bool:
+            nonlocal buf
+            compact()
+            decoded = read_chunk(base + len(buf))
+            if decoded is None:
+                return False
             buf += decoded
             return True
+
+        def too_long(what: str, at: int) -> X12SyntaxError:
+            return X12SyntaxError(
+                f"{what} longer than {limit} bytes",
+                segment_number=number + 1,
+                byte_offset=self._byte_offset(base + at),
+                hint=(
+                    "a real segment is far shorter: the segment terminator declared in the ISA "
+                    "is missing or the file is not X12"
+                ),
+            )
+
+        def read_to_terminator() -> int:
+            """Read on until the segment at ``pos`` ends; its terminator's index, or -1.
+
+            The new chunks are searched on their own and joined once, so an unterminated
+            segment costs time in proportion to its size; reading stops with an error once
+            the segment is longer than the limit, which bounds the memory it can take.
+            """
+            nonlocal buf
+            compact()
+            pieces = [buf]
+            size = len(buf) - pos  # chars of the open segment read so far
+            found = -1
+            while True:
+                decoded = read_chunk(base + pos + size)
+                if decoded is None:
+                    break
+                at = find(decoded, term)
+                if at >= 0:
+                    if (size + at) * self._bytes_per_char > limit:
+                        raise too_long("segment", pos)
+                    found = pos + size + at
+                    pieces.append(decoded)
+                    break
+                size += len(decoded)
+                if size * self._bytes_per_char > limit:
+                    raise too_long("segment without a terminator", pos)
+                pieces.append(decoded)
+            if len(pieces) > 1:
+                buf = "".join(pieces)
+            return found
 
         while True:
             start = pos
@@ -255,7 +324,11 @@ class SegmentReader:
                 n = len(buf)
                 while pos < n and buf[pos] in whitespace:
                     pos += 1
-                if pos < n or not more():
+                if pos < n:
+                    break
+                if (pos - start) * self._bytes_per_char > limit:
+                    raise too_long("white space between segments", start)
+                if not more():
                     break
             if pos >= len(buf):
                 if number == 0:
@@ -301,21 +374,25 @@ class SegmentReader:
                 # terminator character (a delimiter clash that ENV-002 reports).
                 end = isa_end
             else:
-                while True:
-                    end = find(buf, term, pos)
-                    if end >= 0 or not more():
-                        break
+                end = find(buf, term, pos)
+                if end < 0:
+                    end = read_to_terminator()
+                elif (end - pos) * self._bytes_per_char > limit:
+                    raise too_long("segment", pos)
             number += 1
             line += count(buf, "\n", start, pos)
             if end < 0:
                 # The last segment has no terminator: keep it, and keep trailing white space
                 # as the file's tail so that the writer can reproduce it.
                 rest = buf[pos:]
+                lead = buf[start:pos]
+                offset = self._byte_offset(base + pos)
+                buf = ""  # nothing follows: do not hold the data twice
                 text = rest.rstrip(whitespace)
                 self.tail = rest[len(text) :]
+                del rest
                 self.segments_read = number
-                offset = self._byte_offset(base + pos)
-                yield Segment(text, delims, number, offset, line, buf[start:pos], "")
+                yield Segment(text, delims, number, offset, line, lead, "")
                 return
             offset = self._byte_offset(base + pos)
             if term == "\n" and end > pos and buf[end - 1] == "\r":

@@ -1,0 +1,160 @@
+"""The tokenizer against hostile or careless input: size limits, odd line breaks, quoted data."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edi837.cli import main
+from edi837.x12.reader import MAX_SEGMENT_SIZE, SegmentReader, X12SyntaxError
+from edi837.x12.segment import Delimiters, ElementRef, Segment, parse_ref
+
+ISA = (
+    "ISA*00*          *00*          *ZZ*READERTESTSUB  *ZZ*READERTESTRCV  "
+    "*250401*1200*^*00501*000000401*0*T*:~\n"
+)
+# The GS after the ISA starts here, and is the second segment of the file.
+GS_OFFSET = len(ISA)
+
+
+def read(data: bytes, **options: int) -> list[Segment]:
+    return list(SegmentReader(io.BytesIO(data), name="test.837", **options))
+
+
+class EndlessStream(io.RawIOBase):
+    """A pipe that never ends, like ``cat /dev/zero | tr``: it counts what is read from it."""
+
+    def __init__(self, head: bytes, filler: bytes) -> None:
+        self.head = head
+        self.filler = filler
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size > 0 else 1 << 16
+        if self.head:
+            data, self.head = self.head[:size], self.head[size:]
+        else:
+            data = self.filler * (size // len(self.filler) or 1)
+        self.served += len(data)
+        return data
+
+
+def check(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["check", *args])
+    return result.exit_code, result.stderr
+
+
+# -- segment size limit --------------------------------------------------------------------------
+
+
+def test_an_unterminated_segment_over_the_default_limit_is_bad_input_with_its_place() -> None:
+    data = (ISA + "GS*" + "A" * (MAX_SEGMENT_SIZE + 10)).encode()
+    with pytest.raises(X12SyntaxError) as caught:
+        read(data)
+    error = caught.value
+    assert error.segment_number == 2
+    assert error.byte_offset == GS_OFFSET
+    assert f"longer than {MAX_SEGMENT_SIZE} bytes" in error.message
+
+
+def test_an_endless_pipe_without_terminator_stops_after_the_limit_not_at_the_end() -> None:
+    stream = EndlessStream(ISA.encode() + b"GS*", b"A")
+    reader = SegmentReader(stream, chunk_size=1 << 16, max_segment_size=1 << 18)  # type: ignore[arg-type]
+    with pytest.raises(X12SyntaxError) as caught:
+        list(reader)
+    assert caught.value.byte_offset == GS_OFFSET
+    # It read the limit and at most one chunk more: memory is bounded by the limit.
+    assert stream.served <= len(ISA) + (1 << 18) + 2 * (1 << 16)
+
+
+@pytest.mark.parametrize("chunk_size", [7, 4096, 1 << 20])
+def test_a_terminated_segment_over_the_limit_is_refused_whatever_the_chunk_size(
+    chunk_size: int,
+) -> None:
+    data = (ISA + "GS*" + "A" * 5000 + "~\nGE*1*1~\n").encode()
+    with pytest.raises(X12SyntaxError) as caught:
+        read(data, chunk_size=chunk_size, max_segment_size=4096)
+    assert caught.value.segment_number == 2
+    assert caught.value.byte_offset == GS_OFFSET
+
+
+@pytest.mark.parametrize("chunk_size", [7, 4096, 1 << 20])
+def test_a_segment_at_the_limit_is_read_whole(chunk_size: int) -> None:
+    gs = "GS*" + "A" * (4096 - 3)
+    data = (ISA + gs + "~\nGE*1*1~\n").encode()
+    segments = read(data, chunk_size=chunk_size, max_segment_size=4096)
+    assert [s.text for s in segments[1:]] == [gs, "GE*1*1"]
+    assert segments[2].byte_offset == len(ISA) + len(gs) + 2
+
+
+def test_raising_the_limit_reads_a_long_unterminated_last_segment_exactly() -> None:
+    gs = "GS*" + "B" * 300_000
+    data = (ISA + gs + "\r\n").encode()
+    reader = SegmentReader(io.BytesIO(data), chunk_size=1000, max_segment_size=1 << 20)
+    segments = list(reader)
+    assert segments[1].text == gs and segments[1].term == ""
+    assert reader.tail == "\r\n"
+    assert "".join(s.raw for s in segments) + reader.tail == data.decode()
+
+
+def test_the_limit_counts_bytes_in_utf16_files() -> None:
+    data = (ISA + "GS*" + "A" * 3000 + "~\n").encode("utf-16")
+    with pytest.raises(X12SyntaxError):
+        read(data, max_segment_size=4096)  # 3003 characters are 6006 bytes
+    assert len(read(data, max_segment_size=8192)) == 2
+
+
+def test_a_huge_run_of_white_space_between_segments_is_bad_input() -> None:
+    data = (ISA + "\n" * 5000 + "GS*HC~\n").encode()
+    with pytest.raises(X12SyntaxError) as caught:
+        read(data, chunk_size=1000, max_segment_size=4096)
+    assert caught.value.byte_offset == GS_OFFSET - 1  # where the run starts, after the ISA
+    assert "white space" in caught.value.message
+
+
+def test_check_reports_an_unterminated_segment_as_one_line_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "unterminated.837"
+    path.write_bytes((ISA + "GS*" + "A" * (MAX_SEGMENT_SIZE + 1)).encode())
+    code, err = check(str(path))
+    assert code == 2
+    lines = [line for line in err.splitlines() if str(path) in line]
+    assert len(lines) == 1
+    assert f"segment 2 (byte {GS_OFFSET})" in lines[0]
+    assert "internal error" not in err and "Traceback" not in err
+
+
+# -- element references past position 99 ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CLEAN = ROOT / "samples" / "clean-injection.837"
+
+
+def test_a_segment_locates_elements_past_position_99() -> None:
+    seg = Segment("GE*1*101" + "*" * 998 + "A:B", Delimiters())
+    assert seg.value("GE1000") == "A:B"
+    assert seg.column_of("GE1000") == (len(seg.text) - 3, 3)
+    assert seg.replaced("GE1000", "") == "GE*1*101"
+    assert parse_ref("NM11000", "NM1") == ElementRef("NM1", 1000)
+    assert parse_ref("NM109", "NM1") == ElementRef("NM1", 9)
+    assert parse_ref("SV101-2", "SV1") == ElementRef("SV1", 1, 2)
+
+
+@pytest.mark.parametrize("command", [["check"], ["check", "-f", "json"], ["annotate"], ["fix"]])
+def test_a_delimiter_in_element_1000_is_a_finding_not_a_crash(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "wide.837"
+    path.write_text(CLEAN.read_text().replace("GE*1*101~", "GE*1*101" + "*" * 998 + "A:B~"))
+    result = CliRunner().invoke(main, [*command, str(path)])
+    assert "internal error" not in result.stderr
+    assert result.exit_code == (1 if command[0] == "check" else 0)
+    if command == ["check", "-f", "json"]:
+        findings = json.loads(result.stdout)["files"][0]["findings"]
+        assert [(f["code"], f["element"]) for f in findings] == [("ENV-002", "GE1000")]
