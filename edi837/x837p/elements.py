@@ -1,0 +1,374 @@
+"""Element checks of the 837P guide: each segment's elements against its slot's definitions.
+
+The loop tracker (:mod:`edi837.x837p.tracker`) decides which guide slot a segment fills; this
+module decides what is wrong with the segment's elements in that slot, from the element tables
+compiled out of pyx12's map (:mod:`edi837.x837p.guide`):
+
+- ``ELM-001`` a required element or component is missing;
+- ``ELM-002`` a value's length is outside the guide's bounds (numeric types count digits only);
+- ``ELM-003`` a coded value is not in the element's code list;
+- ``ELM-004`` more elements or components than the guide defines, or data in an element the
+  guide marks not used;
+- ``ENV-002`` a component or repetition separator inside a simple element's value.
+
+:class:`SlotElements` holds the compiled checks of one slot; :class:`ElementChecker` runs them
+for one reader, with a regular expression per slot that accepts a valid segment in one match
+and a size-capped memo of results by segment text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from edi837.x12.segment import Delimiters, Segment
+from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot
+
+#: One problem of a segment: (code, element reference, message).
+Problem = tuple[str, str, str]
+
+# A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components)
+Check = tuple[
+    int, str, str, str, bool, int, int, "frozenset[str] | None", "tuple[Check, ...] | None"
+]
+
+# Element results are memoised per slot by segment text; a cap keeps memory flat on files
+# where every segment is different.
+MEMO_LIMIT = 1024
+
+
+def _compile_check(definition: ElementDef) -> Check:
+    components = None
+    if definition.components is not None:
+        components = tuple(_compile_check(part) for part in definition.components)
+    return (
+        definition.component or definition.position,
+        definition.ref,
+        definition.name,
+        definition.usage,
+        definition.data_type in NUMERIC_TYPES,
+        definition.min_length,
+        definition.max_length,
+        definition.codes,
+        components,
+    )
+
+
+class SlotElements:
+    """The compiled element checks of one guide slot.
+
+    Attributes:
+        slot: the guide slot.
+        uid: the slot's index among the tracker's slots (keys the per-reader memo).
+        skip: element references a structure rule owns (HL02, HL04, DTP02/03 of DTP*472).
+        guard_delimiters: whether separators inside simple elements are reported here
+            (ENV-002); the envelope checker does it for the envelope and header segments.
+        extra: a check of the same segment text that a structure rule owns and wants
+            remembered with these (the DTP*472 service date of STR-005).
+    """
+
+    __slots__ = (
+        "slot",
+        "uid",
+        "id",
+        "skip",
+        "checks",
+        "defined",
+        "required_after",
+        "guard_delimiters",
+        "extra",
+    )
+
+    def __init__(
+        self,
+        slot: SegmentSlot,
+        uid: int,
+        skip: frozenset[str],
+        guard_delimiters: bool,
+        extra: Callable[[Segment], list[Problem]] | None = None,
+    ) -> None:
+        self.slot = slot
+        self.uid = uid
+        self.id = slot.segment_id
+        self.skip = skip
+        self.guard_delimiters = guard_delimiters
+        self.extra = extra
+        checks = tuple(_compile_check(e) for e in slot.elements if e.ref not in skip)
+        self.checks = checks
+        self.defined = len(slot.elements)
+        # For a segment with n elements, the required elements after the n-th.
+        self.required_after = tuple(
+            tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
+        )
+
+    def problems(self, seg: Segment, pattern: re.Pattern[str] | None) -> tuple[Problem, ...]:
+        """Every problem of ``seg`` in this slot; ``pattern`` accepts a valid one quickly."""
+        if self.extra is not None:
+            extra = self.extra(seg)
+            if not extra and pattern is not None and pattern.fullmatch(seg.text):
+                return ()
+            return (*_check_elements(seg, self), *extra)
+        if pattern is not None and pattern.fullmatch(seg.text) is not None:
+            return ()
+        return _check_elements(seg, self)
+
+
+class ElementChecker:
+    """Runs the element checks for one reader: fast-path patterns and a memo per slot.
+
+    Both depend on the interchange's separators; :meth:`use` voids them when those change.
+    """
+
+    __slots__ = ("memo", "_patterns", "_delimiters")
+
+    def __init__(self, slots: int) -> None:
+        self.memo: list[dict[str, tuple[Problem, ...]]] = [{} for _ in range(slots)]
+        self._patterns: list[re.Pattern[str] | None | bool] = [False] * slots
+        self._delimiters: Delimiters | None = None
+
+    def use(self, delimiters: Delimiters) -> None:
+        """The separators of a new interchange; results learnt under others are dropped."""
+        if delimiters != self._delimiters:
+            self._delimiters = delimiters
+            for memo in self.memo:
+                memo.clear()
+            self._patterns = [False] * len(self._patterns)
+
+    def problems(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
+        """The problems of ``seg`` in the slot of ``rules``, remembered by segment text."""
+        memo = self.memo[rules.uid]
+        text = seg.text
+        found = memo.get(text)
+        if found is None:
+            found = self.check(seg, rules)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[text] = found
+        return found
+
+    def check(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
+        """The problems of ``seg`` in the slot of ``rules``, without the memo."""
+        pattern = self._patterns[rules.uid]
+        if pattern is False:
+            pattern = _valid_pattern(rules, seg.delimiters)
+            self._patterns[rules.uid] = pattern
+        return rules.problems(seg, pattern if isinstance(pattern, re.Pattern) else None)
+
+
+def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
+    """ELM-001..004 (and ENV-002 for separators in data) for one segment against its slot."""
+    elements = seg.elements
+    present = len(elements) - 1
+    problems: list[Problem] = []
+    sid = rules.id
+    if present > rules.defined:
+        ref = f"{sid}{rules.defined + 1:02d}"
+        problems.append(
+            (
+                "ELM-004",
+                ref,
+                f"{sid} has {present} elements; the guide defines {rules.defined}",
+            )
+        )
+    separator = seg.delimiters.component
+    repetition = seg.delimiters.repetition
+    guarded = rules.guard_delimiters
+    for check in rules.checks:
+        position = check[0]
+        if position > present:
+            break
+        value = elements[position]
+        if not value:
+            if check[3] == "R":
+                problems.append(
+                    ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
+                )
+            continue
+        if check[3] == "N":
+            problems.append(
+                ("ELM-004", check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
+            )
+            continue
+        components = check[8]
+        if components is None:
+            if guarded and (separator in value or (repetition and repetition in value)):
+                _delimiter_in_data(value, check[1], seg.delimiters, problems)
+            _check_value(value, check, problems)
+            continue
+        parts = value.split(separator)
+        if len(parts) > len(components):
+            problems.append(
+                (
+                    "ELM-004",
+                    f"{check[1]}-{len(components) + 1}",
+                    f"{check[1]} has {len(parts)} components; the guide defines {len(components)}",
+                )
+            )
+        for part in components:
+            index = part[0]
+            text = parts[index - 1] if index <= len(parts) else ""
+            if not text:
+                if part[3] == "R":
+                    problems.append(
+                        ("ELM-001", part[1], f"required component {part[1]} ({part[2]}) is missing")
+                    )
+                continue
+            if part[3] == "N":
+                problems.append(
+                    ("ELM-004", part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
+                )
+                continue
+            if guarded and repetition and repetition in text:
+                _delimiter_in_data(text, part[1], seg.delimiters, problems)
+            _check_value(text, part, problems)
+    for check in rules.required_after[min(present, rules.defined)]:
+        problems.append(
+            ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
+        )
+    return tuple(problems)
+
+
+def _delimiter_in_data(
+    value: str, ref: str, delimiters: Delimiters, problems: list[Problem]
+) -> None:
+    """ENV-002: a component or repetition separator inside a simple element's value."""
+    for name, char in (
+        ("component separator (ISA16)", delimiters.component),
+        ("repetition separator (ISA11)", delimiters.repetition),
+    ):
+        if char and char in value:
+            problems.append(
+                (
+                    "ENV-002",
+                    ref,
+                    f"{ref} {value!r} contains the {name} {char!r}; a delimiter may not occur "
+                    "in data",
+                )
+            )
+
+
+def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
+    # X12 counts only digits in the length of a numeric value: no sign, no decimal point.
+    length = len(value.replace("-", "").replace(".", "")) if check[4] else len(value)
+    if length < check[5] or length > check[6]:
+        bounds = f"{check[5]}" if check[5] == check[6] else f"{check[5]}-{check[6]}"
+        problems.append(
+            (
+                "ELM-002",
+                check[1],
+                f"{check[1]} ({check[2]}) {value!r} has length {length}; the guide allows {bounds}",
+            )
+        )
+    codes = check[7]
+    if codes is not None and value not in codes:
+        shown = ", ".join(sorted(codes)[:12]) + (" ..." if len(codes) > 12 else "")
+        problems.append(
+            (
+                "ELM-003",
+                check[1],
+                f"{check[1]} ({check[2]}) {value!r} is not in the guide's code list ({shown})",
+            )
+        )
+
+
+# --- the fast path ----------------------------------------------------------------------------
+
+
+def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[str] | None:
+    """A regular expression that matches only segments with no ELM-* problem in the slot.
+
+    It is exact for the common cases and stricter elsewhere (a decimal with a leading sign and
+    no digits, say): whatever it does not match goes through :func:`_check_elements`, which
+    decides. ``None`` when no such expression can be written for the slot.
+    """
+    element = re.escape(delimiters.element)
+    component = re.escape(delimiters.component)
+    # Where separators inside data are reported, a simple element may hold neither the
+    # component nor the repetition separator.
+    repetition = re.escape(delimiters.repetition or "")
+    simple = f"[^{element}{component}{repetition}]" if rules.guard_delimiters else f"[^{element}]"
+    parts: list[str] = []
+    definitions: Sequence[ElementDef] = rules.slot.elements
+    for definition in definitions:
+        if definition.ref in rules.skip:
+            parts.append(f"[^{element}]*")
+            continue
+        if definition.components is None:
+            pattern = _value_pattern(definition, simple)
+        else:
+            pattern = _composite_pattern(definition, element, component, repetition)
+        if pattern is None:
+            return None
+        parts.append(pattern)
+    required = [i for i, d in enumerate(definitions) if d.usage == "R"]
+    last = required[-1] + 1 if required else 0
+    # Up to the last required element every separator must be there; after it, trailing
+    # elements may be left off.
+    text = re.escape(rules.id) + "".join(element + p for p in parts[:last])
+    tail = ""
+    for pattern in reversed(parts[last:]):
+        tail = f"(?:{element}{pattern}{tail})?"
+    try:
+        return re.compile(text + tail)
+    except re.error:
+        return None
+
+
+def _composite_pattern(
+    definition: ElementDef, element: str, component: str, repetition: str
+) -> str | None:
+    """The pattern of a composite; the separators come escaped for a regular expression."""
+    if definition.usage == "N":
+        return ""
+    assert definition.components is not None
+    parts = []
+    for part in definition.components:
+        pattern = _value_pattern(part, f"[^{element}{component}{repetition}]")
+        if pattern is None:
+            return None
+        parts.append(pattern)
+    required = [i for i, d in enumerate(definition.components) if d.usage == "R"]
+    last = required[-1] + 1 if required else 1
+    text = component.join(parts[:last])
+    tail = ""
+    for pattern in reversed(parts[last:]):
+        tail = f"(?:{component}{pattern}{tail})?"
+    body = text + tail
+    if definition.usage == "R":
+        # A required composite must hold something, even when its components are optional.
+        return f"(?=[^{element}]){body}"
+    return f"(?:{body})?"
+
+
+def _value_pattern(definition: ElementDef, allowed: str) -> str | None:
+    """The pattern of one simple element or component: empty when not used or absent."""
+    if definition.usage == "N":
+        return ""
+    low, high = definition.min_length, definition.max_length
+    numeric = definition.data_type in NUMERIC_TYPES
+    if definition.codes is not None:
+        fitting = [
+            code
+            for code in definition.codes
+            if low <= len(code.replace("-", "").replace(".", "") if numeric else code) <= high
+        ]
+        if not fitting:
+            return None
+        value = "(?:" + "|".join(re.escape(c) for c in sorted(fitting, key=len, reverse=True))
+        value += ")"
+        # The alternatives must not match a prefix of a longer value.
+        value += f"(?!{allowed})"
+    elif definition.data_type == "R":
+        if low > 1:
+            return None
+        value = (
+            f"-?(?:[0-9]{{1,{high}}}(?![0-9.])"
+            f"|(?=[0-9.]{{2,{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+(?![0-9.]))"
+        )
+    elif numeric:
+        value = f"-?[0-9]{{{max(low, 1)},{high}}}(?![0-9])"
+    else:
+        value = f"{allowed}{{{max(low, 1)},{high}}}(?!{allowed})"
+    if definition.usage == "R":
+        return value
+    return f"(?:{value})?"
