@@ -509,6 +509,27 @@ class ELM004(StructureRule):
     """
 
 
+class ELM006(StructureRule):
+    """Element values have the form of their X12 data type.
+
+    What it does:
+        Checks numeric elements by their data type: ``R`` is a decimal number with an
+        optional leading minus and at most one decimal point, ``N0``/``N2`` digits with an
+        optional leading minus (implied decimals). ``NaN``, ``Infinity`` and exponents such
+        as ``1E5`` are not X12 numbers.
+    Why it matters:
+        A receiver that parses the value as X12 rejects the segment (999 IK4 code 6); one
+        that parses it loosely can read a charge of ``1E5`` as 100,000.
+    Fix safety:
+        No fix: the value has to come from the source system.
+
+    Example:
+        ``SV1*HC:96372*NaN*UN*1***1~``.
+    Sources:
+        X12.6 data element types; pyx12 validation.py.
+    """
+
+
 RULES: list[type[Rule]] = [
     ENV001,
     ENV002,
@@ -537,4 +558,5 @@ RULES: list[type[Rule]] = [
     ELM002,
     ELM003,
     ELM004,
+    ELM006,
 ]

@@ -27,9 +27,19 @@ from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot
 #: One problem of a segment: (code, element reference, message).
 Problem = tuple[str, str, str]
 
-# A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components)
+# A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components,
+# data type)
 Check = tuple[
-    int, str, str, str, bool, int, int, "frozenset[str] | None", "tuple[Check, ...] | None"
+    int,
+    str,
+    str,
+    str,
+    bool,
+    int,
+    int,
+    "frozenset[str] | None",
+    "tuple[Check, ...] | None",
+    "str | None",
 ]
 
 # Element results are memoised per slot by segment text; a cap keeps memory flat on files
@@ -51,6 +61,7 @@ def _compile_check(definition: ElementDef) -> Check:
         definition.max_length,
         definition.codes,
         components,
+        definition.data_type,
     )
 
 
@@ -241,13 +252,55 @@ def _delimiter_in_data(
                 (
                     "ENV-002",
                     ref,
-                    f"{ref} {value!r} contains the {name} {char!r}; a delimiter may not occur "
-                    "in data",
+                    f"{ref} contains the {name} {char!r} at character {value.index(char) + 1} "
+                    f"of {len(value)}; a delimiter may not occur in data",
                 )
             )
 
 
+# X12.6 numeric forms, ASCII only: R is a decimal with an optional leading minus and at most one
+# decimal point (no exponent, no sign other than minus, no NaN or Infinity); Nn is an integer
+# with an optional leading minus whose last n digits are implied decimals.
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)", re.ASCII)
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+def count_value(value: str, max_digits: int) -> int | None:
+    """A counter read from a file (HL01, SE01 ...): ASCII digits, at most ``max_digits`` long.
+
+    The bound is the guide's maximum length, which also keeps a hostile value away from Python's
+    limit on converting long digit strings; ``None`` when the text is no such number.
+    """
+    if len(value) > max_digits or _DIGITS.fullmatch(value) is None:
+        return None
+    return int(value)
+
+
+def _type_problem(value: str, check: Check) -> str | None:
+    """Why ``value`` is not of the element's X12 data type; ``None`` when it is."""
+    data_type = check[9]
+    if data_type == "R":
+        if _DECIMAL.fullmatch(value) is None:
+            return (
+                f"{check[1]} ({check[2]}) is not an X12 decimal number (type R: digits with an "
+                "optional leading minus and at most one decimal point, no exponent)"
+            )
+    elif data_type is not None and data_type[0] == "N" and _INTEGER.fullmatch(value) is None:
+        places = data_type[1:]
+        implied = f", {places} implied decimal places" if places not in ("", "0") else ""
+        return (
+            f"{check[1]} ({check[2]}) is not an X12 integer (type {data_type}: digits with an "
+            f"optional leading minus{implied})"
+        )
+    return None
+
+
 def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
+    if check[4]:
+        wrong = _type_problem(value, check)
+        if wrong is not None:
+            problems.append(("ELM-006", check[1], wrong))
     # X12 counts only digits in the length of a numeric value: no sign, no decimal point.
     length = len(value.replace("-", "").replace(".", "")) if check[4] else len(value)
     if length < check[5] or length > check[6]:
@@ -256,7 +309,7 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
             (
                 "ELM-002",
                 check[1],
-                f"{check[1]} ({check[2]}) {value!r} has length {length}; the guide allows {bounds}",
+                f"{check[1]} ({check[2]}) has length {length}; the guide allows {bounds}",
             )
         )
     codes = check[7]
@@ -266,7 +319,8 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
             (
                 "ELM-003",
                 check[1],
-                f"{check[1]} ({check[2]}) {value!r} is not in the guide's code list ({shown})",
+                f"{check[1]} ({check[2]}) holds a value that is not in the guide's code list "
+                f"({shown})",
             )
         )
 

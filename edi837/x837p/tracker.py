@@ -34,7 +34,13 @@ from dataclasses import dataclass
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
 from edi837.x12.segment import Segment
-from edi837.x837p.elements import MEMO_LIMIT, ElementChecker, Problem, SlotElements
+from edi837.x837p.elements import (
+    MEMO_LIMIT,
+    ElementChecker,
+    Problem,
+    SlotElements,
+    count_value,
+)
 from edi837.x837p.guide import Guide, LoopDef, SegmentSlot, load_guide
 from edi837.x837p.model import parse_date
 
@@ -53,6 +59,8 @@ _ENVELOPE_LOOPS = frozenset({"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "1000A"
 # The child level each HL03 level code may have: billing provider 20 → subscriber 22 →
 # patient 23.
 _CHILD_LEVEL = {"20": "22", "22": "23"}
+# HL01 (Hierarchical ID Number) is AN 1-12 in the guide.
+_HL01_DIGITS = 12
 _LEVEL_NAMES = {"20": "billing provider", "22": "subscriber", "23": "patient"}
 
 _HOOK_NONE, _HOOK_HL, _HOOK_SBR, _HOOK_LX, _HOOK_DTP472, _HOOK_ST, _HOOK_SE = range(7)
@@ -992,20 +1000,22 @@ class LoopTracker:
         if self._hl_pending is not None:
             self._settle_hl(level, found)
         self._hl_pending = (seg, level)
-        # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning.
-        if not hl_id.isdecimal():
+        # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning. HL01 is at most 12
+        # characters in the guide, which bounds the number read.
+        number = count_value(hl_id, _HL01_DIGITS)
+        if number is None:
             found.append(
                 _finding(
                     "HL-001",
                     _REJECT,
-                    f"HL01 {hl_id!r} is not a number; HL01 counts 1, 2, 3 ... in a transaction",
+                    f"HL01 {_shown(hl_id)} is not a number of at most {_HL01_DIGITS} digits; "
+                    "HL01 counts 1, 2, 3 ... in a transaction",
                     seg,
                     "HL01",
                     loop_id,
                 )
             )
         else:
-            number = int(hl_id)
             ranges = self._hl_ranges
             if number == self._hl_last + 1 and ranges:
                 # The usual case, the next number: it extends the last range of numbers seen.
@@ -1022,7 +1032,7 @@ class LoopTracker:
                     _finding(
                         "HL-002",
                         _REJECT,
-                        f"HL02 is {parent_id!r}, but a billing provider level (HL03 20) has "
+                        f"HL02 is {_shown(parent_id)}, but a billing provider level (HL03 20) has "
                         "no parent",
                         seg,
                         "HL02",
@@ -1033,7 +1043,7 @@ class LoopTracker:
             above = "20" if level == "22" else "22"
             expected = parents.get(above)
             if parent_id != expected:
-                shown = repr(parent_id) if parent_id else "empty"
+                shown = _shown(parent_id) if parent_id else "empty"
                 name = _LEVEL_NAMES[above]
                 where = (
                     f"the enclosing {name} level is HL {expected}"
@@ -1205,10 +1215,11 @@ def _qualifies(seg: Segment, qualifier: tuple[int, int, frozenset[str] | None]) 
 def _misnumbered_line(seg: Segment, lines: int) -> Finding:
     """STR-003: LX01 counts the service lines of the claim 1, 2, 3 ..."""
     text = seg.element(1)
+    shown = text if len(text) <= 6 else f"{len(text)} characters long"
     return _finding(
         "STR-003",
         _REJECT,
-        f"LX01 is {text or 'missing'}, but this is service line {lines} of the claim; LX01 "
+        f"LX01 is {shown or 'missing'}, but this is service line {lines} of the claim; LX01 "
         "counts 1, 2, 3 ...",
         seg,
         "LX01",
@@ -1227,6 +1238,11 @@ def _repeated_loop(seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int) -
         None,
         rt.id,
     )
+
+
+def _shown(value: str) -> str:
+    """A hierarchy number for a message: quoted when it is short, else by its length."""
+    return repr(value) if len(value) <= _HL01_DIGITS else f"of {len(value)} characters"
 
 
 def _label(seg: Segment) -> str:
