@@ -9,6 +9,9 @@ compiled out of pyx12's map (:mod:`edi837.x837p.guide`):
 - ``ELM-003`` a coded value is not in the element's code list;
 - ``ELM-004`` more elements or components than the guide defines, or data in an element the
   guide marks not used;
+- ``ELM-005`` a syntax relation between elements broken (paired, required, exclusion,
+  conditional, list conditional: ``P0506``, ``R0203``, ``E0405``, ``C1110``, ``L101112``);
+- ``ELM-006`` a value not of its X12 data type (``R`` decimal, ``N0``/``N2`` integer);
 - ``ENV-002`` a component or repetition separator inside a simple element's value.
 
 :class:`SlotElements` holds the compiled checks of one slot; :class:`ElementChecker` runs them
@@ -22,7 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from edi837.x12.segment import Delimiters, Segment
-from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot
+from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot, SyntaxRule
 
 #: One problem of a segment: (code, element reference, message).
 Problem = tuple[str, str, str]
@@ -88,6 +91,7 @@ class SlotElements:
         "required_after",
         "guard_delimiters",
         "extra",
+        "syntax",
     )
 
     def __init__(
@@ -107,6 +111,7 @@ class SlotElements:
         checks = tuple(_compile_check(e) for e in slot.elements if e.ref not in skip)
         self.checks = checks
         self.defined = len(slot.elements)
+        self.syntax = slot.syntax
         # For a segment with n elements, the required elements after the n-th.
         self.required_after = tuple(
             tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
@@ -114,14 +119,15 @@ class SlotElements:
 
     def problems(self, seg: Segment, pattern: re.Pattern[str] | None) -> tuple[Problem, ...]:
         """Every problem of ``seg`` in this slot; ``pattern`` accepts a valid one quickly."""
-        if self.extra is not None:
-            extra = self.extra(seg)
-            if not extra and pattern is not None and pattern.fullmatch(seg.text):
+        # The pattern sees each element alone: relations between elements, and what a
+        # structure rule adds, are checked apart from it.
+        related = _relation_problems(seg, self.id, self.syntax) if self.syntax else []
+        extra = self.extra(seg) if self.extra is not None else []
+        if not related and not extra:
+            if pattern is not None and pattern.fullmatch(seg.text) is not None:
                 return ()
-            return (*_check_elements(seg, self), *extra)
-        if pattern is not None and pattern.fullmatch(seg.text) is not None:
-            return ()
-        return _check_elements(seg, self)
+            return _check_elements(seg, self)
+        return (*_check_elements(seg, self), *related, *extra)
 
 
 class ElementChecker:
@@ -237,6 +243,59 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
             ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
         )
     return tuple(problems)
+
+
+def _relation_problems(seg: Segment, sid: str, syntax: tuple[SyntaxRule, ...]) -> list[Problem]:
+    """ELM-005: the segment's syntax relations; an element is used when it is not empty."""
+    elements = seg.elements
+    count = len(elements)
+    problems: list[Problem] = []
+    for rule in syntax:
+        used = [p for p in rule.positions if p < count and elements[p]]
+        kind = rule.kind
+        positions = rule.positions
+        message = ""
+        ref = ""
+        if kind == "P":
+            if used and len(used) < len(positions):
+                ref = _ref(sid, next(p for p in positions if p not in used))
+                message = f"{_listed(sid, positions, 'and')} must be used together"
+        elif kind == "R":
+            if not used:
+                ref = _ref(sid, positions[0])
+                message = f"at least one of {_listed(sid, positions, 'or')} is required"
+        elif kind == "E":
+            if len(used) > 1:
+                ref = _ref(sid, used[1])
+                message = f"only one of {_listed(sid, positions, 'or')} may be used"
+        elif positions[0] in used:
+            others = positions[1:]
+            if kind == "C" and len(used) < len(positions):
+                ref = _ref(sid, next(p for p in others if p not in used))
+                verb = "is" if len(others) == 1 else "are"
+                message = (
+                    f"{_listed(sid, others, 'and')} {verb} required when "
+                    f"{_ref(sid, positions[0])} is used"
+                )
+            elif kind == "L" and len(used) == 1:
+                ref = _ref(sid, others[0])
+                message = (
+                    f"at least one of {_listed(sid, others, 'or')} is required when "
+                    f"{_ref(sid, positions[0])} is used"
+                )
+        if message:
+            problems.append(("ELM-005", ref, f"{message} ({rule.note})"))
+    return problems
+
+
+def _ref(sid: str, position: int) -> str:
+    return f"{sid}{position:02d}"
+
+
+def _listed(sid: str, positions: tuple[int, ...], word: str) -> str:
+    """``PER05 and PER06``, ``FRM02, FRM03 or FRM04``."""
+    refs = [_ref(sid, p) for p in positions]
+    return refs[0] if len(refs) == 1 else f"{', '.join(refs[:-1])} {word} {refs[-1]}"
 
 
 def _delimiter_in_data(
