@@ -81,3 +81,40 @@ def test_a_count_that_is_not_an_integer_is_reported(tmp_path: Path, value: str) 
         tmp_path, "SV1*HC:96372*35*UN*1***1~", f"SV1*HC:96372*35*UN*1***{value}~"
     )
     assert "ELM-006" in codes_at(findings, "SV107-1")
+
+
+CLM = "CLM*CLEAN0001*168***11:B:1*Y*A*Y*Y~"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        ("DMG*D8*19480207*F~", "DMG*D8*19521399*F~", "DMG02"),  # month 13
+        ("DMG*D8*19480207*F~", "DMG*D8*19480230*F~", "DMG02"),  # 30 February
+        ("DMG*D8*19480207*F~", "DMG*D8*1948020*F~", "DMG02"),  # seven digits
+        (CLM, CLM + "\nDTP*431*D8*20250231~", "DTP03"),  # onset of illness, 31 February
+        (CLM, CLM + "\nDTP*454*D8*2025031A~", "DTP03"),
+    ],
+)
+def test_an_impossible_date_is_reported_without_quoting_it(
+    tmp_path: Path, old: str, new: str, element: str
+) -> None:
+    exit_code, findings, _ = check(tmp_path, old, new)
+    assert exit_code == 1
+    dated = [f for f in findings if f["element"] == element and f["code"] == "ELM-006"]
+    assert len(dated) == 1
+    assert "calendar date" in dated[0]["message"]
+    bad = new.split("*")[2].rstrip("~")
+    assert all(bad not in f["message"] for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("DMG*D8*19480207*F~", "DMG*D8*20000229*F~"),  # a leap day
+        (CLM, CLM + "\nDTP*431*D8*20250301~"),
+    ],
+)
+def test_real_dates_pass(tmp_path: Path, old: str, new: str) -> None:
+    _, findings, _ = check(tmp_path, old, new)
+    assert [f for f in findings if f["code"] == "ELM-006"] == []

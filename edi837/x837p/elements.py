@@ -11,7 +11,8 @@ compiled out of pyx12's map (:mod:`edi837.x837p.guide`):
   guide marks not used;
 - ``ELM-005`` a syntax relation between elements broken (paired, required, exclusion,
   conditional, list conditional: ``P0506``, ``R0203``, ``E0405``, ``C1110``, ``L101112``);
-- ``ELM-006`` a value not of its X12 data type (``R`` decimal, ``N0``/``N2`` integer);
+- ``ELM-006`` a value not of its X12 data type (``R`` decimal, ``N0``/``N2`` integer, ``DT``
+  date, ``TM`` time, and a date whose format a qualifier names: ``D8``, ``RD8``);
 - ``ENV-002`` a component or repetition separator inside a simple element's value.
 
 :class:`SlotElements` holds the compiled checks of one slot; :class:`ElementChecker` runs them
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from edi837.x12.segment import Delimiters, Segment
 from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot, SyntaxRule
@@ -92,6 +94,7 @@ class SlotElements:
         "guard_delimiters",
         "extra",
         "syntax",
+        "dated",
     )
 
     def __init__(
@@ -112,6 +115,7 @@ class SlotElements:
         self.checks = checks
         self.defined = len(slot.elements)
         self.syntax = slot.syntax
+        self.dated = _dated(slot, skip)
         # For a segment with n elements, the required elements after the n-th.
         self.required_after = tuple(
             tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
@@ -122,6 +126,8 @@ class SlotElements:
         # The pattern sees each element alone: relations between elements, and what a
         # structure rule adds, are checked apart from it.
         related = _relation_problems(seg, self.id, self.syntax) if self.syntax else []
+        if self.dated:
+            related += _date_problems(seg, self.dated)
         extra = self.extra(seg) if self.extra is not None else []
         if not related and not extra:
             if pattern is not None and pattern.fullmatch(seg.text) is not None:
@@ -243,6 +249,96 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
             ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
         )
     return tuple(problems)
+
+
+# Date and time elements: (position, ref, name, data type or None, position of the format
+# qualifier or 0). A DT or TM element has its type; a date (X12 element 1251) takes the format
+# its qualifier (element 1250) names in the same segment, as DTP02 does for DTP03.
+Dated = tuple[int, str, str, "str | None", int]
+
+# The formats a 1250 qualifier can name that this module knows how to read.
+_DATE_FORMATS = frozenset({"D8", "RD8", "DT", "TM"})
+
+
+def _dated(slot: SegmentSlot, skip: frozenset[str]) -> tuple[Dated, ...]:
+    found: list[Dated] = []
+    qualifier = 0
+    for definition in slot.elements:
+        if definition.components is not None or definition.ref in skip:
+            continue
+        if definition.data_element == "1250":
+            qualifier = definition.position
+        elif definition.data_type in ("DT", "TM"):
+            found.append(
+                (definition.position, definition.ref, definition.name, definition.data_type, 0)
+            )
+        elif definition.data_element == "1251" and qualifier:
+            found.append((definition.position, definition.ref, definition.name, None, qualifier))
+    return tuple(found)
+
+
+def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
+    """ELM-006 for dates and times: a real calendar date, a time of day; never quoting them."""
+    elements = seg.elements
+    count = len(elements)
+    problems: list[Problem] = []
+    for position, ref, name, data_type, qualifier in dated:
+        value = elements[position] if position < count else ""
+        if not value:
+            continue
+        if data_type is None:
+            data_type = elements[qualifier] if qualifier < count else ""
+            if data_type not in _DATE_FORMATS:
+                continue  # an unknown qualifier is ELM-003's finding
+        if data_type in ("DT", "D8"):
+            if not _is_date(value):
+                problems.append(
+                    (
+                        "ELM-006",
+                        ref,
+                        f"{ref} ({name}) is not a calendar date ({data_type}: CCYYMMDD)",
+                    )
+                )
+        elif data_type == "RD8":
+            start, dash, end = value.partition("-")
+            if not dash or not _is_date(start) or not _is_date(end):
+                problems.append(
+                    (
+                        "ELM-006",
+                        ref,
+                        f"{ref} ({name}) is not a range of calendar dates (RD8: CCYYMMDD-CCYYMMDD)",
+                    )
+                )
+        elif not _is_time(value):
+            problems.append(
+                (
+                    "ELM-006",
+                    ref,
+                    f"{ref} ({name}) is not a time of day (TM: HHMM, HHMMSS, HHMMSSD or HHMMSSDD)",
+                )
+            )
+    return problems
+
+
+def _is_date(value: str) -> bool:
+    """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
+    if len(value) != 8 or _DIGITS.fullmatch(value) is None:
+        return False
+    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
+    if year < 1800:
+        return False
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_time(value: str) -> bool:
+    """HHMM, HHMMSS, HHMMSSD or HHMMSSDD, a time of day (X12 TM)."""
+    if len(value) not in (4, 6, 7, 8) or _DIGITS.fullmatch(value) is None:
+        return False
+    return value[:2] < "24" and value[2:4] < "60" and (len(value) < 6 or value[4:6] < "60")
 
 
 def _relation_problems(seg: Segment, sid: str, syntax: tuple[SyntaxRule, ...]) -> list[Problem]:

@@ -52,6 +52,8 @@ class ElementDef:
         external_codes: the name of an external code list in pyx12's ``codes.xml`` (``pos``,
             ``states`` ...); not enforced by the tracker, kept for the rules.
         components: for a composite, its components in order; ``None`` for a simple element.
+        data_element: the X12 data element number (``1250`` is a date format qualifier,
+            ``1251`` the date or range it qualifies).
     """
 
     ref: str
@@ -65,6 +67,7 @@ class ElementDef:
     codes: frozenset[str] | None
     external_codes: str | None = None
     components: tuple[ElementDef, ...] | None = None
+    data_element: str | None = None
 
     @property
     def is_composite(self) -> bool:
@@ -311,6 +314,7 @@ def _element_def(node: Any, position: int, component: int | None) -> ElementDef:
         max_length=int(node.max_len),
         codes=_codes(node),
         external_codes=node.external_codes,
+        data_element=node.data_ele,
     )
 
 
