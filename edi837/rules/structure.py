@@ -535,10 +535,12 @@ class ELM006(StructureRule):
     """Element values have the form of their X12 data type.
 
     What it does:
-        Checks numeric elements by their data type: ``R`` is a decimal number with an
-        optional leading minus and at most one decimal point, ``N0``/``N2`` digits with an
-        optional leading minus (implied decimals). ``NaN``, ``Infinity`` and exponents such
-        as ``1E5`` are not X12 numbers.
+        Checks elements by their data type: ``R`` is a decimal number with an optional
+        leading minus and at most one decimal point, ``N0``/``N2`` digits with an optional
+        leading minus (implied decimals); ``NaN``, ``Infinity`` and exponents such as ``1E5``
+        are not X12 numbers. ``DT`` is a calendar date (CCYYMMDD), ``TM`` a time of day, and
+        a date whose format its qualifier names (DTP02/DTP03, DMG01/DMG02) is read in that
+        format (``D8``, ``RD8``). Messages name the element, never its value.
     Why it matters:
         A receiver that parses the value as X12 rejects the segment (999 IK4 code 6); one
         that parses it loosely can read a charge of ``1E5`` as 100,000.
@@ -546,9 +548,9 @@ class ELM006(StructureRule):
         No fix: the value has to come from the source system.
 
     Example:
-        ``SV1*HC:96372*NaN*UN*1***1~``.
+        ``SV1*HC:96372*NaN*UN*1***1~``; ``DMG*D8*19521399*F~`` (month 13).
     Sources:
-        X12.6 data element types; pyx12 validation.py.
+        X12.6 data element types; pyx12 validation.py and the 837P map's data types.
     """
 
 
