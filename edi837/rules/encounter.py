@@ -6,7 +6,8 @@ same rendering NPI (:meth:`~edi837.x837p.model.Claim.rendering_npi`: 2420A, else
 2010AA). NCCI PTP edits and MUEs come from the official CMS files in the reference folder and
 the rules stay silent when those files are not loaded; code families (vaccine products and
 their administration codes, immune globulins, antineoplastic drugs, facility places of
-service) come from the shipped tables of :mod:`edi837.refdata`.
+service) come from the shipped tables of :mod:`edi837.refdata`. They are coding edits, so none
+of them applies to a void claim (:func:`~edi837.rules.claim.skips_void`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from functools import lru_cache
 from edi837.findings import Applicability, Finding, Fix, Severity
 from edi837.refdata import Mue, PtpEdit
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule, replace_fix, suggestion
-from edi837.rules.pairing import INJECTION
+from edi837.rules.claim import skips_void
+from edi837.rules.pairing import INJECTION, pointed_diagnoses
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -160,6 +162,17 @@ def _admin_code_for(ctx: CheckContext, product: str) -> str:
     return GENERIC_VACCINE_ADMIN
 
 
+def is_immune_globulin(ctx: CheckContext, code: str) -> bool:
+    """An immune globulin product: CPT 90281-90399 or a HCPCS code the shipped table lists.
+
+    Immune globulins are billed under CPT 90281-90399 or under HCPCS J-codes (Rho(D) immune
+    globulin J2788-J2792, IVIG and SCIG J1459-J1599, hepatitis B immune globulin J1571/J1573),
+    and both kinds are given with 96372 or the IV codes, never with an immunization
+    administration code (catalogue VAC-002).
+    """
+    return ctx.refdata.is_immune_globulin(code) or code in ctx.refdata.shipped.immune_globulins
+
+
 def _drugs_besides_vaccines(ctx: CheckContext, injection: ServiceLine) -> list[ServiceLine]:
     """The paired drug lines of a 96372 that are not vaccine products (Q2034-Q2039 are)."""
     return [
@@ -167,6 +180,26 @@ def _drugs_besides_vaccines(ctx: CheckContext, injection: ServiceLine) -> list[S
         for drug in ctx.pairing.drugs_for(injection)
         if not ctx.refdata.is_vaccine_product(drug.code)
     ]
+
+
+def is_neoplasm(diagnosis: str) -> bool:
+    """True for an ICD-10-CM code of a malignant, in situ or uncertain neoplasm.
+
+    That is C00-C96, D00-D09, D3A and D37-D49, as sent in HI (no dot). Benign neoplasms
+    D10-D36 (uterine fibroids D25 among them) are not: a hormonal drug given for them is not
+    antineoplastic therapy.
+    """
+    code = diagnosis.strip().upper()
+    if len(code) < 3:
+        return False
+    if code[0] == "C":
+        return True
+    if code[0] != "D":
+        return False
+    category = code[1:3]
+    if category == "3A":
+        return True
+    return category.isdecimal() and (int(category) <= 9 or 37 <= int(category) <= 49)
 
 
 def _join(items: list[str]) -> str:
@@ -230,7 +263,7 @@ class NCCI001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the column 2 line of every PTP edit that applies within an encounter."""
-        if ctx.refdata.ptp_table is None:
+        if ctx.refdata.ptp_table is None or skips_void(self, claim):
             return
         for lines in ctx.encounters:
             reported: set[tuple[int, str]] = set()
@@ -339,7 +372,7 @@ class MUE001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines, or the date's running total, above the code's MUE value."""
-        if ctx.refdata.mue_table is None:
+        if ctx.refdata.mue_table is None or skips_void(self, claim):
             return
         by_date: dict[tuple[str, str], list[ServiceLine]] = {}
         limits: dict[str, Mue] = {}
@@ -439,6 +472,8 @@ class POS001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report administration lines whose place of service is a facility."""
+        if skips_void(self, claim):
+            return
         for line in claim.lines:
             if line.sv1 is None or not _facility_sensitive(line.code):
                 continue
@@ -491,6 +526,8 @@ class POS002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report J-code drug lines whose place of service is a facility."""
+        if skips_void(self, claim):
+            return
         for line in ctx.drug_lines:
             if line.sv1 is None or not line.code.startswith("J"):
                 continue
@@ -518,8 +555,10 @@ class VAC001(Rule):
         administration code (90460/90461, 90471-90474, G0008/G0009/G0010, 90480).
 
         Immune globulins (catalogue VAC-002): products 90281-90399 (e.g. 90371, 90375, 90384)
-        are correctly administered with 96372 (or 96365-96368/96374/96375), so a 96372 paired
-        with an immune globulin line is not reported.
+        and the immune globulin J-codes of the shipped table (Rho(D) immune globulin J2790,
+        IVIG J1459-J1599 ...) are correctly administered with 96372 (or
+        96365-96368/96374/96375), so a 96372 paired with an immune globulin line is not
+        reported.
 
     Why it matters:
         A vaccine's administration has its own codes (90471 covers SC/IM vaccine injections);
@@ -545,7 +584,8 @@ class VAC001(Rule):
     Options:
         The vaccine kinds and their administration codes are the shipped tables
         ``vaccine_products.csv`` and ``vaccine_admin.csv`` of ``edi837/refdata/tables``
-        (COVID-19 90480 is marked VERIFY there).
+        (COVID-19 90480 is marked VERIFY there); the immune globulins are
+        ``immune_globulins.csv``.
     """
 
     severity = Severity.DENY_RISK
@@ -554,7 +594,7 @@ class VAC001(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines of encounters with a vaccine product and no administration code."""
         refdata = ctx.refdata
-        if not ctx.injections or not ctx.vaccine_lines:
+        if not ctx.injections or not ctx.vaccine_lines or skips_void(self, claim):
             return  # no encounter has both a 96372 and a vaccine product
         for lines in ctx.encounters:
             injections = [line for line in lines if line.code == INJECTION]
@@ -567,8 +607,7 @@ class VAC001(Rule):
             admin = list(dict.fromkeys(_admin_code_for(ctx, code) for code in products))
             for injection in injections:
                 if any(
-                    refdata.is_immune_globulin(drug.code)
-                    for drug in ctx.pairing.drugs_for(injection)
+                    is_immune_globulin(ctx, drug.code) for drug in ctx.pairing.drugs_for(injection)
                 ):
                     continue  # VAC-002: 96372 is the right administration for an immune globulin
                 yield ctx.report(
@@ -629,7 +668,7 @@ class VAC003(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report generic administration lines beside Medicare preventive vaccines."""
-        if ctx.profile is not Profile.MEDICARE:
+        if ctx.profile is not Profile.MEDICARE or skips_void(self, claim):
             return
         refdata = ctx.refdata
         if not any(
@@ -715,11 +754,15 @@ class CHM001(Rule):
     What it does:
         Reports a 96372 line paired (same date; see the pairing rules) with an antineoplastic
         drug line: J9000-J9999 or a code the shipped antineoplastic table lists (hormonal
-        agents such as triptorelin J3315, biosimilar Q-codes). For SC/IM administration CPT has
+        agents outside J9xxx such as triptorelin J3315 and leuprolide J1952, the rituximab,
+        bevacizumab and trastuzumab biosimilar Q-codes). For SC/IM administration CPT has
         96401 (non-hormonal antineoplastic) and 96402 (hormonal antineoplastic, e.g.
         leuprolide J9217, goserelin J9202, fulvestrant J9395, degarelix J9155).
 
-        Not reported: leuprolide J1950 for non-oncologic use, which stays 96372, and
+        Hormonal drugs that treat cancer and other conditions (leuprolide J1950, lanreotide
+        J1930, octreotide depot J2353; ``hormonal-if-neoplasm`` in the table) are reported
+        only when the drug line points at a neoplasm diagnosis (ICD-10-CM C00-C96, D00-D09,
+        D3A, D37-D49): J1950 for endometriosis or fibroids stays 96372. Not reported either:
         anti-emetic or anti-anemia drugs given to cancer patients, which are not chemotherapy
         administration. J9 codes that are not antineoplastic therapy (mesna J9209, the
         Elliotts' B diluent J9175, histrelin J9226 for central precocious puberty) are not
@@ -754,10 +797,19 @@ class CHM001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines paired with an antineoplastic drug line."""
+        if skips_void(self, claim):
+            return
+        conditional = ctx.refdata.shipped.antineoplastic
         for pair in ctx.pairing.pairs:
             drugs: dict[str, list[str]] = {}
             for drug in pair.drugs:
                 kind = ctx.refdata.antineoplastic(drug.code)
+                if (
+                    kind is None
+                    and conditional.get(drug.code) == "hormonal-if-neoplasm"
+                    and any(is_neoplasm(dx) for dx in pointed_diagnoses(claim, drug))
+                ):
+                    kind = "hormonal"
                 if kind is not None:
                     drugs.setdefault(kind, []).append(drug.code)
             if not drugs:
