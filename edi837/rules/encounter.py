@@ -57,6 +57,14 @@ _KIND_NAMES = {
 # The generic CPT administration code for one injected vaccine when no kind-specific code applies.
 GENERIC_VACCINE_ADMIN = "90471"
 
+# The telehealth places of service (CMS POS code set): 02 other than in the patient's home, 10
+# in the patient's home. A practitioner billing with them was not with the patient.
+TELEHEALTH_POS = frozenset({"02", "10"})
+
+# RSV monoclonal antibodies with their own administration codes (CPT 96380/96381, with or
+# without counselling) since nirsevimab 90380/90381; palivizumab 90378 is given with 96372.
+RSV_ANTIBODY_ADMIN = {"90380": "96380 or 96381", "90381": "96380 or 96381"}
+
 _DOS_MAI = {2: "policy: no appeal", 3: "clinical: appealable with medical records"}
 
 
@@ -494,6 +502,63 @@ class POS001(Rule):
             )
 
 
+class POS004(Rule):
+    """An injection or infusion is billed at a telehealth place of service (02, 10).
+
+    What it does:
+        Reports a 96372 line, or another hands-on drug administration line (hydration,
+        infusion and push 96360-96379, SC/IM chemotherapy 96401-96402, chemotherapy push and
+        infusion 96409-96425, pump refills 96521-96523), whose place of service (SV105 when
+        sent, else CLM05-1) is 02 (telehealth provided other than in the patient's home) or
+        10 (telehealth provided in the patient's home). Catalogue: no ID; POS-004 is the next
+        free code of the place-of-service family (issue 16 §3).
+
+    Why it matters:
+        An injection is given in person: no drug administration code is on the Medicare
+        telehealth services list, and POS 02/10 tell the payer the practitioner was not with
+        the patient. The line is denied (CARC 5, place of service inconsistent with the
+        procedure) and, paid, is an overpayment at audit. A telehealth visit billed with POS
+        02/10 and an injection given in the office the same day is billed with SV105 on the
+        injection line.
+
+    Fix safety:
+        No fix: only the biller knows where the patient received the injection (office 11,
+        home 12 ...).
+
+    Example:
+        ``CLM*PCN1*40***10:B:1~`` with ``SV1*HC:96372*40*UN*1***1~`` is reported on CLM05-1;
+        ``SV1*HC:96372*40*UN*1*11**1~`` under the same CLM is not.
+
+    Sources:
+        CMS List of Telehealth Services (no drug administration codes); CMS Place of Service
+        Code Set (POS 02 and 10 definitions); CPT 96372 descriptor (a therapeutic injection).
+    """
+
+    severity = Severity.DENY_RISK
+    fix = FixAvailability.NONE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report administration lines whose place of service is a telehealth code."""
+        if skips_void(self, claim):
+            return
+        for line in claim.lines:
+            if line.sv1 is None or not _facility_sensitive(line.code):
+                continue
+            pos = ctx.line_pos(line)
+            if pos not in TELEHEALTH_POS:
+                continue
+            segment, element = _pos_location(claim, line)
+            yield ctx.report(
+                self,
+                f"{_label(line)} is billed at {_pos_text(ctx, pos)}; an injection is given in "
+                "person, not by telehealth: send the place where the patient received it "
+                "(SV105 on this line when the visit itself was telehealth).",
+                segment,
+                element,
+                line=line,
+            )
+
+
 class POS002(Rule):
     """A drug J-code is billed on a professional claim with a facility POS.
 
@@ -748,6 +813,172 @@ class VAC003(Rule):
         )
 
 
+class VAC004(Rule):
+    """An immunization administration code is billed for an immune globulin.
+
+    What it does:
+        Reports each immunization administration line (90460/90461, 90471-90474, 90480,
+        G0008-G0010) of an encounter that has an immune globulin product (CPT 90281-90399 or a
+        J-code of the shipped immune globulin table, such as Rho(D) immune globulin J2790) and
+        no vaccine or toxoid product: the administration code can only have been used for the
+        immune globulin. Encounters with a vaccine product are not reported, since the
+        administration code may belong to the vaccine. Catalogue: the converse of R-VAC-002;
+        VAC-004 is the next free code of the family (issue 16 §3).
+
+    Why it matters:
+        Immunization administration codes are for vaccines and toxoids. Immune globulins,
+        antitoxins and monoclonal antibodies are given with 96372 (SC/IM), the IV codes
+        (96365-96368, 96374/96375) or, for the RSV monoclonal antibodies nirsevimab
+        90380/90381, 96380/96381. Billed with 90471 or G0008-G0010 the administration is
+        denied as inconsistent with the product (CARC 4/11) and goes unpaid.
+
+    Fix safety:
+        A suggestion in words only: the administration code depends on the route the record
+        documents (SC/IM 96372, IV 96365/96374) and, for RSV antibodies, on counselling.
+
+    Example:
+        ``SV1*HC:J2790*130*UN*1***1~`` with ``SV1*HC:90471*25*UN*1***1~`` and no vaccine on
+        the date reports the 90471 line and suggests 96372.
+
+    Sources:
+        CPT guideline on immune globulins (AAP Coding News, CPT 2010 changes: given with
+        96372 or 96365-96368/96374/96375, not with immunization administration); CPT 2024
+        96380/96381 (RSV monoclonal antibody administration); CMS HCPCS Level II file
+        (immune globulin J-codes).
+
+    Options:
+        The immune globulins are ``immune_globulins.csv`` and the administration codes
+        ``vaccine_admin.csv`` of ``edi837/refdata/tables``.
+    """
+
+    severity = Severity.DENY_RISK
+    fix = FixAvailability.UNSAFE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report immunization administration lines of encounters with only immune globulins."""
+        refdata = ctx.refdata
+        if skips_void(self, claim):
+            return
+        if not any(refdata.is_vaccine_admin(line.code) for line in claim.lines):
+            return
+        for lines in ctx.encounters:
+            if any(refdata.is_vaccine_product(line.code) for line in lines):
+                continue  # the administration codes may belong to the vaccine
+            globulins = [line.code for line in lines if is_immune_globulin(ctx, line.code)]
+            if not globulins:
+                continue
+            globulins = list(dict.fromkeys(globulins))
+            wanted = list(
+                dict.fromkeys(RSV_ANTIBODY_ADMIN.get(code, "96372") for code in globulins)
+            )
+            for line in lines:
+                if line.sv1 is None or not refdata.is_vaccine_admin(line.code):
+                    continue
+                yield ctx.report(
+                    self,
+                    f"{_label(line)} is an immunization administration code but the encounter "
+                    f"has no vaccine, only immune globulin {_join(globulins)}; an immune "
+                    f"globulin is administered as {_join(wanted)} (or an IV code), not "
+                    f"{line.code}.",
+                    line.sv1,
+                    "SV101-2",
+                    line=line,
+                    fix=suggestion(
+                        f"Bill the administration of {_join(globulins)} as {_join(wanted)} "
+                        "(SC/IM) or with the IV push/infusion code the record documents, in "
+                        f"place of {line.code}."
+                    ),
+                )
+
+
+def _given_for_exposure(claim: Claim, line: ServiceLine) -> bool:
+    """The line points at an injury (ICD-10-CM S00-T88) or a rabies exposure (Z20.3).
+
+    Falls back to every diagnosis of the claim when the pointers resolve to none.
+    """
+    diagnoses = pointed_diagnoses(claim, line) or {code for _, code in claim.diagnoses}
+    return any(code[:1] in ("S", "T") or code.startswith("Z203") for code in diagnoses)
+
+
+class VAC005(Rule):
+    """A Part D vaccine is billed to Medicare Part B.
+
+    What it does:
+        Under the Medicare profile, reports a vaccine product line whose vaccine Medicare
+        Part B does not pay: Part B pays influenza, pneumococcal, hepatitis B (for patients
+        at intermediate or high risk) and COVID-19 vaccines and their administration, and
+        vaccines given directly for an injury or exposure (tetanus-containing vaccines after a
+        wound, rabies vaccine after a bite); every other commercially available vaccine
+        (zoster, Tdap and Td given as prevention, adult RSV, hepatitis A, HPV, MMR, varicella,
+        meningococcal ...) is a Part D drug. A tetanus- or rabies-containing vaccine is not
+        reported when its line points at an injury (ICD-10-CM S00-T88) or a rabies exposure
+        (Z20.3). Catalogue: no ID; VAC-005 is the next free code of the family (issue 16 §3).
+
+    Why it matters:
+        A Part D vaccine billed on a Part B professional claim is denied, together with its
+        administration (CARC 109, not covered by this payer: send it to the correct payer).
+        The practice bills the patient's Part D plan instead (an out-of-network claim
+        through a Part D billing portal, or the patient pays and is reimbursed), or the
+        patient gets the vaccine at a pharmacy.
+
+    Fix safety:
+        No fix: the claim must go to another payer, or the vaccine was given for an injury
+        the diagnoses do not show.
+
+    Example:
+        ``SV1*HC:90750*200*UN*1***1~`` (zoster, recombinant) with ``SV1*HC:90471*25*UN*1***1~``
+        on a Medicare Part B claim reports the 90750 line; ``SV1*HC:90715*...`` (Tdap) pointing
+        at ``S61411A`` (a hand laceration) is not reported.
+
+    Sources:
+        Medicare Benefit Policy Manual Pub 100-02 Ch 15 §50.4.4.2 (Part B immunizations:
+        pneumococcal, influenza, hepatitis B, COVID-19, and vaccines directly related to an
+        injury or exposure); SSA §1860D-2(e)(1) and 42 CFR 423.100 (vaccines as Part D drugs);
+        CMS MLN booklet on Medicare Part D vaccines and their administration (Part D covers
+        zoster, Tdap, RSV and the others not covered by Part B).
+
+    Options:
+        Which part pays each vaccine is the ``medicare_part`` column of
+        ``vaccine_products.csv`` in ``edi837/refdata/tables``. Map a Medicare Advantage payer
+        (which covers both parts) to another profile in ``[payers]``.
+    """
+
+    severity = Severity.DENY_RISK
+    fix = FixAvailability.NONE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report Medicare Part B vaccine lines whose vaccine is a Part D drug."""
+        if ctx.profile is not Profile.MEDICARE or not ctx.vaccine_lines:
+            return
+        if skips_void(self, claim):
+            return
+        parts = ctx.refdata.shipped.vaccine_medicare_part
+        for line in ctx.vaccine_lines:
+            part = parts.get(line.code)
+            if line.sv1 is None or part not in ("D", "B-exposure"):
+                continue
+            if part == "B-exposure":
+                if _given_for_exposure(claim, line):
+                    continue
+                reason = (
+                    "Part B pays a tetanus- or rabies-containing vaccine only when it is given "
+                    "for an injury or an exposure, and this line points at neither"
+                )
+            else:
+                reason = (
+                    "Part B pays only influenza, pneumococcal, hepatitis B and COVID-19 "
+                    "vaccines (and vaccines given for an injury or exposure)"
+                )
+            yield ctx.report(
+                self,
+                f"Vaccine {_label(line)} is a Medicare Part D vaccine: {reason}. Bill it and "
+                "its administration to the patient's Part D plan, not to Part B.",
+                line.sv1,
+                "SV101-2",
+                line=line,
+            )
+
+
 class CHM001(Rule):
     """96372 administers an antineoplastic drug: consider 96401 or 96402.
 
@@ -837,4 +1068,15 @@ class CHM001(Rule):
             )
 
 
-RULES: list[type[Rule]] = [NCCI001, MUE001, POS001, POS002, VAC001, VAC003, CHM001]
+RULES: list[type[Rule]] = [
+    NCCI001,
+    MUE001,
+    POS001,
+    POS002,
+    POS004,
+    VAC001,
+    VAC003,
+    VAC004,
+    VAC005,
+    CHM001,
+]
