@@ -777,11 +777,14 @@ class SUP002(Rule):
                 )
 
 
-def _rendering_person_npi(claim: Claim, line: ServiceLine) -> str:
+def rendering_person_npi(claim: Claim, line: ServiceLine) -> str:
     """The NPI of the person who rendered ``line``, or ``""`` when the claim does not name one.
 
     2420A, else 2310B, else the billing provider when it is a person (a solo practitioner);
-    an organisation billing without 2310B names no rendering person.
+    an organisation billing without 2310B names no rendering person. Rules that compare who
+    rendered two lines (SUP-003, INJ-006) use this rather than the encounter key
+    :meth:`~edi837.x837p.model.Claim.rendering_npi`, which falls back to the billing
+    organisation's NPI.
     """
     for provider in (line.rendering, claim.rendering):
         if provider is not None and provider.npi:
@@ -844,7 +847,7 @@ class SUP003(Rule):
             nm1 = supervisor.nm1 if supervisor is not None else None
             if supervisor is None or nm1 is None or not supervisor.npi:
                 continue
-            rendering = _rendering_person_npi(claim, line)
+            rendering = rendering_person_npi(claim, line)
             if not rendering or rendering == supervisor.npi:
                 continue
             yield ctx.report(
