@@ -842,7 +842,7 @@ class VAC004(Rule):
 
     Sources:
         CPT guideline on immune globulins (AAP Coding News, CPT 2010 changes: given with
-        96372 or 96365-96368/96374/96375, not with immunization administration); CPT 2024
+        96372 or 96365-96368/96374/96375, not with immunization administration); CPT
         96380/96381 (RSV monoclonal antibody administration); CMS HCPCS Level II file
         (immune globulin J-codes).
 
