@@ -157,6 +157,6 @@ def claim_document(claim: str, profile: Profile, patient: bool) -> bytes:
 @pytest.mark.parametrize("name", list(OTHER_ADMINISTRATIONS))
 def test_other_administrations_and_a_void_are_clean(name: str, profile: Profile) -> None:
     claim, patient, lines = OTHER_ADMINISTRATIONS[name]
-    result = Engine().check_stream(io.BytesIO(claim_document(claim, profile, patient)), name)
+    result = api.check(claim_document(claim, profile, patient), engine=Engine(), name=name)
     assert result.status == "ok" and result.claims == 1 and result.service_lines == lines
     assert [f"{f.code} {f.severity.value}: {f.message}" for f in result.findings] == []
