@@ -40,6 +40,16 @@ _BATCH_SHARE = 8
 _DETECT_BYTES = 64
 
 
+def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in ``text[start:end]``: LF, CR and CRLF each count once.
+
+    Old Mac and some mainframe exports end lines with a bare CR; a CRLF is one break.
+    """
+    stop = len(text) if end is None else end
+    count = text.count
+    return count("\n", start, stop) + count("\r", start, stop) - count("\r\n", start, stop)
+
+
 class X12SyntaxError(Exception):
     """Input that cannot be read as X12 at all; reported as one line, exit code 2."""
 
@@ -213,6 +223,9 @@ class SegmentReader:
         base = 0  # file char offset of buf[0]
         pos = 0
         line = 1
+        # The last character read was a CR counted as a line break: a LF right after it
+        # belongs to the same break (CRLF), wherever the two fall.
+        pending = False
         number = 0
         delims: Delimiters | None = None
         term = ""
@@ -380,7 +393,9 @@ class SegmentReader:
                 elif (end - pos) * self._bytes_per_char > limit:
                     raise too_long("segment", pos)
             number += 1
-            line += count(buf, "\n", start, pos)
+            if start < pos:
+                line += _breaks(buf, start, pos) - (pending and buf[start] == "\n")
+            pending = False
             if end < 0:
                 # The last segment has no terminator: keep it, and keep trailing white space
                 # as the file's tail so that the writer can reproduce it.
@@ -403,7 +418,8 @@ class SegmentReader:
                 )
             else:
                 seg = Segment(buf[pos:end], delims, number, offset, line, buf[start:pos], term)
-            line += count(buf, "\n", pos, end + 1)
+            line += _breaks(buf, pos, end + 1)
+            pending = term == "\r"
             pos = end + 1
             self.segments_read = number
             yield seg
@@ -419,7 +435,9 @@ class SegmentReader:
             bytes_per_char = self._bytes_per_char
             origin = len(self.bom) + base * bytes_per_char
             separator = delims.element
-            if buf[pos] == "\n" and term != "\n":
+            # Whether the batch holds a CR: without one, counting LFs counts every line break.
+            has_cr = find(buf, "\r", pos, stop) >= 0
+            if buf[pos] == "\n" and term != "\n" and term != "\r" and not has_cr:
                 # One segment a line, the usual layout: when every terminator up to the last
                 # one in the batch has a line feed right after it, splitting on both leaves
                 # each segment's line feed out of its part, and most parts have nothing to
@@ -477,6 +495,8 @@ class SegmentReader:
                         break
                     else:
                         lead = part[: len(part) - len(text)]
+                        # No LF in a part; a CR before the segment id is a line break.
+                        line += count(lead, "\r")
                     number += 1
                     seg = new_segment(Segment)
                     if text[-1] == "\r":
@@ -493,10 +513,15 @@ class SegmentReader:
                     seg.line = line
                     seg.lead = lead
                     line += 1
+                    if has_cr and "\r" in text:
+                        line += count(text, "\r")
                     pos += len(part) + 1
                     self.segments_read = number
                     yield seg
                 continue
+            # A CR terminator is a line break of its own (CR-only files); an LF after it is
+            # part of the same break.
+            term_cr = term == "\r"
             for part in parts:
                 text = part.lstrip(whitespace)
                 if text is part:
@@ -508,7 +533,13 @@ class SegmentReader:
                 else:
                     lead = part[: len(part) - len(text)]
                     # Most often the lead is the one line break after each terminator.
-                    line += 1 if lead == "\n" else count(lead, "\n")
+                    if lead == "\n":
+                        line += not pending
+                    elif lead == "\r\n" or lead == "\r":
+                        line += 1
+                    else:
+                        line += _breaks(lead) - (pending and lead[0] == "\n")
+                pending = False
                 number += 1
                 seg = new_segment(Segment)
                 seg.text = text
@@ -520,8 +551,11 @@ class SegmentReader:
                 seg.line = line
                 seg.lead = lead
                 seg.term = term
-                if "\n" in text:
-                    line += count(text, "\n")
+                if "\n" in text or (has_cr and "\r" in text):
+                    line += _breaks(text)
+                if term_cr:
+                    line += 1
+                    pending = True
                 pos += len(part) + 1
                 self.segments_read = number
                 yield seg
