@@ -214,3 +214,37 @@ def test_check_names_the_file_line_of_a_finding_in_a_cr_only_file(tmp_path: Path
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 1
     assert "at segment 32 SV101-2 (file line 32)" in result.stdout
+
+
+# -- error lines carry no element data ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (b"NM1*IL*1*DOE*JANE****MI*123456789~", "NM1"),
+        (b"\r\n  N3*12 ELM STREET~", "N3"),
+        (b"Dear DOE, JANE: your claim", None),
+        (b"DMG*D8*19480207*F~", "DMG"),
+    ],
+)
+def test_a_file_without_isa_is_named_by_segment_id_only(data: bytes, named: str | None) -> None:
+    with pytest.raises(X12SyntaxError) as caught:
+        read(data)
+    line = caught.value.describe("claims.837")
+    for secret in (b"DOE", b"JANE", b"ELM", b"123456789", b"19480207", b"Dear"):
+        assert secret.decode() not in line
+    assert caught.value.byte_offset == len(data) - len(data.lstrip())
+    if named is None:
+        assert "first segment" not in line
+    else:
+        assert f"(the first segment is {named})" in line
+
+
+def test_check_prints_no_patient_data_for_a_file_without_isa(tmp_path: Path) -> None:
+    path = tmp_path / "no-isa.837"
+    path.write_bytes(b"NM1*IL*1*DOE*JANE****MI*123456789~\n")
+    code, err = check(str(path))
+    assert code == 2
+    assert "DOE" not in err and "JANE" not in err and "123456789" not in err
+    assert "segment 1 (byte 0)" in err and "NM1" in err

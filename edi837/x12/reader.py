@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ _ISA_SCAN = 400
 # The fast path splits an eighth of a chunk at once: large enough to amortise the call, small
 # enough that the list of parts stays a fraction of a chunk.
 _BATCH_SHARE = 8
+# What an X12 segment id looks like (NM1, GS, SV1), followed by what cannot continue it.
+_SEGMENT_ID = re.compile(r"([A-Z][A-Z0-9]{1,2})(?![A-Za-z0-9])")
 # Enough leading bytes to see a byte order mark or the NUL pattern of UTF-16 "ISA" after some
 # leading white space, however small the chunk size.
 _DETECT_BYTES = 64
@@ -356,9 +359,11 @@ class SegmentReader:
                 while len(buf) - pos < _ISA_SCAN and more():
                     pass
                 if not buf.startswith("ISA", pos):
-                    found = buf[pos : pos + 20].split("\n")[0]
+                    # Name what is there by its segment id only: the rest may be patient data.
+                    shape = _SEGMENT_ID.match(buf, pos)
+                    found = f" (the first segment is {shape.group(1)})" if shape else ""
                     raise X12SyntaxError(
-                        f"the file does not start with an ISA segment (found {found!r})",
+                        f"the file does not start with an ISA segment{found}",
                         segment_number=number + 1,
                         byte_offset=self._byte_offset(base + pos),
                         hint="an X12 interchange must begin with ISA",
