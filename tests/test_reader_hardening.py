@@ -191,8 +191,10 @@ def test_line_numbers_count_cr_lf_and_crlf_as_one_break_each(
     term: str, after: str, chunk_size: int
 ) -> None:
     text = layout(term, after)
-    segments = read(text.encode(), chunk_size=chunk_size)
+    reader = SegmentReader(io.BytesIO(text.encode()), chunk_size=chunk_size)
+    segments = list(reader)
     assert len(segments) == 1 + 7 * 40
+    assert "".join(s.raw for s in segments) + reader.tail == text  # still byte for byte
     expected = [1 + len(BREAK.findall(text, 0, s.byte_offset)) for s in segments]
     assert [s.line for s in segments] == expected
 
