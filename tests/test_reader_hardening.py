@@ -112,10 +112,11 @@ def test_the_limit_counts_bytes_in_utf16_files() -> None:
     assert len(read(data, max_segment_size=8192)) == 2
 
 
-def test_a_huge_run_of_white_space_between_segments_is_bad_input() -> None:
+@pytest.mark.parametrize("chunk_size", [1000, 1 << 20])
+def test_a_huge_run_of_white_space_between_segments_is_bad_input(chunk_size: int) -> None:
     data = (ISA + "\n" * 5000 + "GS*HC~\n").encode()
     with pytest.raises(X12SyntaxError) as caught:
-        read(data, chunk_size=1000, max_segment_size=4096)
+        read(data, chunk_size=chunk_size, max_segment_size=4096)
     assert caught.value.byte_offset == GS_OFFSET - 1  # where the run starts, after the ISA
     assert "white space" in caught.value.message
 

@@ -340,11 +340,11 @@ class SegmentReader:
                 n = len(buf)
                 while pos < n and buf[pos] in whitespace:
                     pos += 1
-                if pos < n:
-                    break
+                # Checked whenever the buffer runs out, and once the run ends, so that the
+                # result does not depend on the chunk size.
                 if (pos - start) * self._bytes_per_char > limit:
                     raise too_long("white space between segments", start)
-                if not more():
+                if pos < n or not more():
                     break
             if pos >= len(buf):
                 if number == 0:
