@@ -425,6 +425,11 @@ class DX002(Rule):
                     "(1-12) of the diagnosis in HI."
                 )
             return f"is {pointer!r}; a pointer is a number from 1 to 12."
+        # Bounded before conversion: a pointer is at most two digits (SV107 is N0 1/2), and a
+        # 4,301-digit value must be a finding, not an integer-conversion error.
+        if len(pointer) > 2:
+            shown = pointer if len(pointer) <= 8 else pointer[:8] + "..."
+            return f"is {shown}; a pointer is a number from 1 to 12."
         value = int(pointer)
         if not 1 <= value <= MAX_DIAGNOSES:
             return f"is {pointer}; a pointer is a number from 1 to 12."
