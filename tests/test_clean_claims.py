@@ -13,7 +13,7 @@ import pytest
 
 from edi837.engine import Engine
 from edi837.findings import Severity
-from edi837.rules.base import Profile
+from edi837.rules.profiles import Profile
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "clean-injection.837"
 

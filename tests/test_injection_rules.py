@@ -12,7 +12,7 @@ from pathlib import Path
 from edi837.engine import Engine
 from edi837.findings import Finding
 from edi837.refdata import load_reference
-from edi837.rules.base import Settings
+from edi837.rules.settings import Settings
 from edi837.x12.reader import SegmentReader
 from edi837.x837p.builder import UnitReader
 from tests.rulecases import as_bytes, build_document

@@ -33,7 +33,7 @@ from edi837.rules.base import (
     replace_fix,
     suggestion,
 )
-from edi837.rules.pairing import INJECTION
+from edi837.rules.lines import INJECTION
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine, parse_decimal
 

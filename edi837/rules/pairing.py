@@ -10,14 +10,11 @@ lists, so that the rules report it instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from edi837.refdata import ReferenceData
+from edi837.rules.lines import INJECTION as INJECTION  # re-exported: 96372 is named here too
+from edi837.rules.lines import LineKinds
 from edi837.x837p.model import Claim, ServiceLine
-
-if TYPE_CHECKING:
-    from edi837.rules.base import CheckContext
-
-INJECTION = "96372"
 
 
 @dataclass
@@ -67,15 +64,20 @@ def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
     return codes
 
 
-def pair_claim(claim: Claim, ctx: CheckContext) -> Pairing:
+def pair_claim(
+    claim: Claim,
+    kinds: LineKinds,
+    encounters: list[list[ServiceLine]],
+    refdata: ReferenceData,
+) -> Pairing:
     """Pair the 96372 lines of ``claim`` with its drug lines, encounter by encounter."""
     result = Pairing()
-    injections = ctx.injections
+    injections = kinds.injections
     if len(injections) == 1:
         # The usual claim: one 96372, and every drug line (if any) on its date.
         injection = injections[0]
         when = injection.service_date_text
-        drugs = [line for line in ctx.drug_lines if line.code != INJECTION]
+        drugs = [line for line in kinds.drug_lines if line.code != INJECTION]
         if all(line.service_date_text == when for line in drugs):
             result.injections.append(injection)
             result.drugs.extend(drugs)
@@ -89,7 +91,7 @@ def pair_claim(claim: Claim, ctx: CheckContext) -> Pairing:
         if line.code == INJECTION:
             result.injections.append(line)
             by_date.setdefault(line.service_date_text, ([], []))[0].append(line)
-        elif ctx.is_drug_line(line):
+        elif kinds.is_drug_line(line):
             result.drugs.append(line)
             by_date.setdefault(line.service_date_text, ([], []))[1].append(line)
     for injections, drugs in by_date.values():
