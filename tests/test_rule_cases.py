@@ -117,3 +117,45 @@ def test_every_rule_case_file_has_a_positive_and_a_negative_case() -> None:
     for code, cases in by_code.items():
         assert any(c.findings for c in cases), f"{code}: no case that must produce it"
         assert any(not c.findings for c in cases), f"{code}: no case that must not produce it"
+
+
+def applicability(finding: Finding) -> str:
+    """``none``, ``display`` (words only), or the applicability of a concrete fix."""
+    if finding.fix is None:
+        return "none"
+    if not finding.fix.concrete:
+        return "display"
+    return finding.fix.applicability.value
+
+
+def test_every_rule_emits_the_fixes_it_declares() -> None:
+    # What `edi837 rules` and docs/rules.md say about a rule's fix must be what it does:
+    # a rule declared unsafe that only ever suggests in words misleads --unsafe-fixes users.
+    emitted: dict[str, set[str]] = {}
+    for case in CASE_LIST:
+        for finding in run(case, case.document)[1]:
+            emitted.setdefault(finding.code, set()).add(applicability(finding))
+    wrong = []
+    for rule in default_registry().all():
+        seen = emitted.get(rule.code, set())
+        if not seen <= rule.fix.allows:
+            wrong.append(f"{rule.code} declares {rule.fix.value} but emits {sorted(seen)}")
+        # A declared fix is one the cases show at least once.
+        witness = {
+            "safe": {"safe"},
+            "unsafe": {"unsafe"},
+            "display": {"display"},
+            "sometimes": {"safe"},
+            "none": {"none"},
+        }[rule.fix.value]
+        if rule.scope != "structure" and seen and not seen & witness:
+            wrong.append(f"{rule.code} declares {rule.fix.value} but emits only {sorted(seen)}")
+    assert wrong == []
+
+
+def test_a_suggestion_in_words_is_display_only() -> None:
+    # The JSON contract (version 2) shows a fix without edits as "display", never "unsafe".
+    for case in CASE_LIST:
+        for finding in run(case, case.document)[1]:
+            if finding.fix is not None and not finding.fix.concrete:
+                assert finding.fix.applicability.value == "display", describe(finding)

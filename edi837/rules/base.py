@@ -46,12 +46,33 @@ __all__ = [
 
 
 class FixAvailability(StrEnum):
-    """What kind of fix a rule can offer (ruff's ``FIX_AVAILABILITY``)."""
+    """What kind of fix a rule can offer (ruff's ``FIX_AVAILABILITY``).
+
+    ``safe`` and ``unsafe`` rules build concrete edits (an ``unsafe`` rule may fall back to a
+    suggestion where no edit can be built); ``display`` rules only suggest, in words;
+    ``sometimes`` rules build a safe edit when the data settles the answer and an unsafe one or
+    a suggestion otherwise. The rule cases check that what a rule emits matches this.
+    """
 
     NONE = "none"
     SAFE = "safe"
     UNSAFE = "unsafe"
     SOMETIMES = "sometimes"
+    DISPLAY = "display"
+
+    @property
+    def allows(self) -> frozenset[str]:
+        """The fix applicabilities (``none`` for a finding without fix) such a rule may emit."""
+        return _ALLOWED[self]
+
+
+_ALLOWED = {
+    FixAvailability.NONE: frozenset({"none"}),
+    FixAvailability.SAFE: frozenset({"none", "safe"}),
+    FixAvailability.UNSAFE: frozenset({"none", "unsafe", "display"}),
+    FixAvailability.SOMETIMES: frozenset({"none", "safe", "unsafe", "display"}),
+    FixAvailability.DISPLAY: frozenset({"none", "display"}),
+}
 
 
 _SECTION = re.compile(r"^(What it does|Why it matters|Fix safety|Example|Sources|Options):\s*$")
@@ -302,7 +323,7 @@ def delete_fix(
 
 def suggestion(description: str) -> Fix:
     """A fix in words only: shown to the user, never applied (catalogue class SUGGEST)."""
-    return Fix(Applicability.UNSAFE, description, ())
+    return Fix(Applicability.DISPLAY, description, ())
 
 
 def iter_lines(claim: Claim, code: str | None = None) -> Iterator[ServiceLine]:

@@ -159,7 +159,7 @@ class FRQ002(Rule):
     """
 
     severity = Severity.REJECT
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a replacement or void without REF*F8, and an original with one."""
@@ -449,7 +449,7 @@ class DX003(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372/drug-line pair whose pointers share no diagnosis."""

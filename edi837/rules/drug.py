@@ -646,7 +646,7 @@ class NDC008(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC the loaded crosswalk maps to other codes than SV101-2."""
@@ -1140,7 +1140,7 @@ class CTP003(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC quantity that clearly counts billing units instead of NDC units."""
@@ -1233,7 +1233,7 @@ class CTP004(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC unit that does not fit the product's dosage form."""
@@ -1516,7 +1516,7 @@ class NOC001(Rule):
     """
 
     severity = Severity.REJECT
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report NOC drug lines without an SV101-7 description or without a 2410."""
@@ -1591,7 +1591,7 @@ class NOC002(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report NOC drug lines whose NDC has a specific code in the crosswalk."""

@@ -378,7 +378,7 @@ class INJ004(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report repeated 96372 lines of one encounter without 59/X{EPSU}/76."""
@@ -436,7 +436,7 @@ class INJ005(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines without 59/X{EPSU} beside IV or chemotherapy administration."""
@@ -552,7 +552,7 @@ class EM001(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report E/M lines without 25 in an encounter with a 96372 line."""
@@ -608,7 +608,7 @@ class EM002(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 99211 lines in an encounter with a 96372 line."""
@@ -674,7 +674,7 @@ class MOD001(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.SAFE
+    fix = FixAvailability.SOMETIMES
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 25 on 96372 or drug lines, with a fix that removes it."""
@@ -738,7 +738,7 @@ class MOD002(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report misused 59/X{EPSU} modifiers line by line."""
@@ -1144,7 +1144,7 @@ class JWZ003(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW/JZ on procedure lines."""
