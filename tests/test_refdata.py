@@ -140,7 +140,7 @@ def test_excel_only_downloads_are_skipped_with_a_note(tmp_path: Path) -> None:
 
 def test_every_shipped_table_names_its_source_and_date(shipped: ReferenceData) -> None:
     infos = [info for info in shipped.tables if not info.full]
-    assert len(infos) == 10
+    assert len(infos) == 12
     for info in infos:
         assert info.source and info.as_of and info.rows > 0, info.name
         text = info.path.read_text(encoding="utf-8")

@@ -41,6 +41,7 @@ from .mdrp import (
 from .model import (
     MEDICAID_TABLES,
     OFFICIAL_TABLES,
+    AdministrationCode,
     AntineoplasticKind,
     CrosswalkRow,
     DrugCode,
@@ -51,6 +52,7 @@ from .model import (
     PtpEdit,
     ReferenceDataError,
     TableInfo,
+    code_in_range,
 )
 from .ncci import (
     MUE_NAME,
@@ -333,6 +335,59 @@ class ReferenceData:
             return None
         replacement, safety = fix
         return replacement, "safe" if safety == "safe" else "unsafe"
+
+    def administration(self, code: str, dos: date | None) -> AdministrationCode | None:
+        """The administration-code row of ``code`` on ``dos`` (``administration_codes.csv``).
+
+        When several rows cover the code on the date (96372 gave nirsevimab too until its own
+        codes existed), the answer joins what they deliver.
+        """
+        code = _norm(code)
+        rows = [row for row in self.shipped.administrations if row.covers(code, dos)]
+        if not rows:
+            return None
+        if len(rows) == 1:
+            return rows[0]
+        return replace(rows[0], delivers=frozenset().union(*(row.delivers for row in rows)))
+
+    def administrations_for(self, classes: frozenset[str], dos: date | None) -> list[str]:
+        """The administration codes (``20610-20611``) that give a drug of these classes."""
+        wanted = classes - {"injectable"} or classes
+        return [
+            row.low if row.low == row.high else f"{row.low}-{row.high}"
+            for row in self.shipped.administrations
+            if row.can_give(classes)
+            and row.delivers & wanted
+            and (dos is None or row.covers(row.low, dos))
+        ]
+
+    def delivery_kind(self, code: str) -> str | None:
+        """What kind of non-ordinary drug ``code`` is (``drug_delivery.csv``), or None."""
+        code = _norm(code)
+        for row in self.shipped.drug_delivery:
+            if code_in_range(code, row.low, row.high):
+                return row.kind
+        return None
+
+    def drug_classes(self, code: str) -> frozenset[str]:
+        """The classes of a drug code that decide which administration codes can give it.
+
+        An ordinary drug is ``injectable``; a code of ``drug_delivery.csv`` is its kind
+        (``corticosteroid`` stays injectable as well); antineoplastics and immune globulins add
+        their class.
+        """
+        facts = self.code_facts(code)
+        kind = self.delivery_kind(code)
+        classes = {kind} if kind is not None else {"injectable"}
+        if kind == "corticosteroid":
+            classes.add("injectable")
+        if facts.antineoplastic is not None:
+            classes.add("antineoplastic")
+        if facts.immune_globulin and kind is None:
+            classes.add("immune-globulin")
+        if facts.vaccine_product:
+            classes = {"vaccine"}
+        return frozenset(classes)
 
     def drug(self, code: str) -> DrugCode | None:
         """Billing unit and package facts of a common injectable drug code."""

@@ -13,11 +13,12 @@ import csv
 import functools
 import io
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
-from .model import DrugCode, ReferenceDataError, TableInfo
+from .model import AdministrationCode, DrugCode, DrugDelivery, ReferenceDataError, TableInfo
 
 #: Shipped table name -> (file name, required columns).
 TABLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -30,6 +31,11 @@ TABLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "noc-drugs": ("noc_drugs.csv", ("code", "hospital_only", "descriptor")),
     "antineoplastic": ("antineoplastic.csv", ("code", "kind", "drug")),
     "ndc-units": ("ndc_units.csv", ("unit", "name", "valid", "replacement", "fix")),
+    "administration-codes": (
+        "administration_codes.csv",
+        ("low", "high", "route", "delivers", "per_unit", "valid_from", "valid_through", "source"),
+    ),
+    "drug-delivery": ("drug_delivery.csv", ("low", "high", "kind", "route", "source")),
     "injectable-drugs": (
         "injectable_drugs.csv",
         ("code", "unit_quantity", "unit", "up_to", "descriptor", "form", "single_dose"),
@@ -43,6 +49,17 @@ _ANTINEOPLASTIC_KINDS = {"hormonal", "non-hormonal", "none"}
 _YES_NO = {"yes", "no"}
 _SINGLE_DOSE = {"yes", "no", "mixed"}
 _FORMS = {"solution", "powder", "suspension", "varies"}
+_DELIVERY_KINDS = {
+    "iv-fluid",
+    "device",
+    "hyaluronan",
+    "oral",
+    "intravitreal",
+    "rsv-antibody",
+    "iv-only",
+    "corticosteroid",
+}
+_DRUG_CLASSES = _DELIVERY_KINDS | {"injectable", "antineoplastic", "immune-globulin", "vaccine"}
 _DRUG_UNITS = {"MG", "MCG", "G", "ML", "UNITS", "USP UNITS", "IU", "NOC"}
 
 
@@ -122,6 +139,41 @@ class ShippedTables:
     ndc_units_valid: frozenset[str]
     ndc_unit_fixes: dict[str, tuple[str, str]]
     drugs: dict[str, DrugCode]
+    administrations: tuple[AdministrationCode, ...]
+    drug_delivery: tuple[DrugDelivery, ...]
+
+
+def _date(table: ShippedTable, text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError as exc:
+        raise ReferenceDataError(str(table.info.path), f"bad date {text!r}") from exc
+
+
+def _administrations(table: ShippedTable) -> tuple[AdministrationCode, ...]:
+    _check(table, "per_unit", _YES_NO)
+    rows = []
+    for row in table.rows:
+        delivers = frozenset(row["delivers"].split())
+        unknown = delivers - _DRUG_CLASSES
+        if unknown or not delivers:
+            raise ReferenceDataError(
+                str(table.info.path), f"{row['low']}: delivers {sorted(unknown)} unknown"
+            )
+        rows.append(
+            AdministrationCode(
+                low=row["low"],
+                high=row["high"],
+                route=row["route"],
+                delivers=delivers,
+                per_unit=row["per_unit"] == "yes",
+                valid_from=_date(table, row["valid_from"]),
+                valid_through=_date(table, row["valid_through"]),
+                what=row.get("what", ""),
+                source=row["source"],
+            )
+        )
+    return tuple(rows)
 
 
 def build(tables: dict[str, ShippedTable]) -> ShippedTables:
@@ -143,6 +195,7 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
     _check(drug_table, "form", _FORMS)
     _check(drug_table, "single_dose", _SINGLE_DOSE)
     _check(drug_table, "unit", _DRUG_UNITS)
+    _check(tables["drug-delivery"], "kind", _DELIVERY_KINDS)
 
     drugs: dict[str, DrugCode] = {}
     for row in drug_table.rows:
@@ -185,6 +238,18 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
             if row["valid"] == "no" and row["replacement"]
         },
         drugs=drugs,
+        administrations=_administrations(tables["administration-codes"]),
+        drug_delivery=tuple(
+            DrugDelivery(
+                row["low"],
+                row["high"],
+                row["kind"],
+                row["route"],
+                row.get("what", ""),
+                row["source"],
+            )
+            for row in tables["drug-delivery"].rows
+        ),
     )
 
 

@@ -14,7 +14,7 @@ from edi837.rules.base import (
 )
 from edi837.rules.injection.common import DISTINCT, free_modifier_ref, line_label
 from edi837.rules.lines import INJECTION
-from edi837.x837p.model import Claim
+from edi837.x837p.model import Claim, ServiceLine
 
 
 def _in_range(code: str, low: int, high: int) -> bool:
@@ -114,15 +114,25 @@ class INJ002(Rule):
 
     What it does:
         Reports each 96372 line that the shared pairing could not match with a drug line (a
-        J-, Q- or other drug code billed on its own 2400 with the same DTP*472 date). A warning
-        by default; deny-risk for the payer profiles listed in ``drug_line_required``.
+        J-, Q- or other drug code billed on its own 2400 in the same encounter: same date, same
+        rendering provider). A drug goes to the administration that gave it, and a 96372 gives
+        one drug per unit, so a second 96372 line beside a single drug is reported too. A
+        warning by default; deny-risk for the payer profiles listed in ``drug_line_required``.
+
+        When the encounter does have drug lines but 96372 cannot give any of them (an
+        intra-articular hyaluronan J7321-J7329, a contraceptive device or implant J7296-J7307,
+        an IV fluid, an oral drug, an intravitreal drug, an antineoplastic given only
+        intravenously, nirsevimab since its own codes 96380/96381), the finding is deny-risk
+        and names the administration codes that give that drug (shipped tables
+        ``administration_codes.csv`` and ``drug_delivery.csv``).
 
     Why it matters:
         96372 bills the administration only. Without a drug line the drug may have been a free
         sample, supplied by the patient, or simply left off the claim, which loses its payment.
         Medicare still pays the administration of a patient-supplied drug that would have been
         covered, but some Medicaid and commercial payers deny an administration billed without
-        the drug.
+        the drug. A 96372 billed for a drug it cannot give (a hyaluronan goes with 20610/20611,
+        an implant with 11981) is the wrong administration code and is denied.
 
     Fix safety:
         No fix. Whether a drug was bought, supplied or forgotten is only in the record.
@@ -133,7 +143,8 @@ class INJ002(Rule):
 
     Sources:
         CPT 96372 descriptor; Pub 100-02 Ch 15 §60.1 (administration payable whatever the
-        drug's source), as quoted in a Noridian chemotherapy billing guide.
+        drug's source), as quoted in a Noridian chemotherapy billing guide; HCPCS descriptors of
+        J7296-J7307, J7321-J7329, J7030-J7060; CMS LCD L39529 (hyaluronans with 20610/20611).
 
     Options:
         ``drug_line_required = ["medicaid"]`` makes the finding deny-risk for those profiles.
@@ -150,10 +161,30 @@ class INJ002(Rule):
         required = ctx.profile in ctx.settings.drug_line_required
         severity = Severity.DENY_RISK if required else Severity.WARNING
         for line in unpaired:
+            wrong = self._drugs_it_cannot_give(ctx, line)
+            if wrong:
+                yield ctx.report(
+                    self,
+                    f"96372 (line {line.number}) cannot administer "
+                    f"{_join([f'{d.code} ({_KIND_TEXT.get(k, k)})' for d, k in wrong])}: "
+                    f"it is given with {_join(self._codes_for(ctx, line, wrong))}; bill the "
+                    "administration that gave it instead of 96372.",
+                    line.sv1,
+                    "SV101-2",
+                    line=line,
+                    severity=Severity.DENY_RISK,
+                )
+                continue
             if line.drug is not None and line.drug.ndc:
                 tail = (
                     f"; the NDC {line.drug.ndc} sits on the 96372 line itself, so bill the drug"
                     " on its own HCPCS line"
+                )
+            elif any(ctx.is_drug_line(other) for other in ctx.encounter_of(line)):
+                tail = (
+                    ": every drug line of the encounter is given by another administration (one "
+                    "drug per injection); add the drug this injection gave, or bill the "
+                    "injections as one line with their count in SV104"
                 )
             else:
                 tail = "; add the drug line, or document a sample or patient-supplied drug"
@@ -161,12 +192,69 @@ class INJ002(Rule):
             when = dos.isoformat() if dos is not None else "its date of service"
             yield ctx.report(
                 self,
-                f"96372 on {when} has no drug line in the same encounter{tail}.",
+                f"96372 (line {line.number}) on {when} has no drug line of its own in the same "
+                f"encounter{tail}.",
                 line.sv1,
                 "SV101-2",
                 line=line,
                 severity=severity,
             )
+
+    @staticmethod
+    def _drugs_it_cannot_give(
+        ctx: CheckContext, line: ServiceLine
+    ) -> list[tuple[ServiceLine, str]]:
+        """The encounter's drug lines with their kind, when 96372 can give none of them."""
+        row = ctx.refdata.administration(INJECTION, line.service_date)
+        if row is None:
+            return []
+        drugs = [d for d in ctx.encounter_of(line) if ctx.is_drug_line(d)]
+        wrong = []
+        for drug in drugs:
+            classes = ctx.refdata.drug_classes(drug.code)
+            if row.can_give(classes):
+                return []
+            wrong.append((drug, _kind_of(classes)))
+        return wrong
+
+    @staticmethod
+    def _codes_for(
+        ctx: CheckContext, line: ServiceLine, wrong: list[tuple[ServiceLine, str]]
+    ) -> list[str]:
+        codes: list[str] = []
+        for drug, _ in wrong:
+            for code in ctx.refdata.administrations_for(
+                ctx.refdata.drug_classes(drug.code), line.service_date
+            ):
+                if code not in codes:
+                    codes.append(code)
+        return codes or ["another administration code"]
+
+
+# What a drug 96372 cannot give is, in the words of the HCPCS descriptors.
+_KIND_TEXT = {
+    "hyaluronan": "an intra-articular hyaluronan",
+    "device": "a contraceptive device or implant",
+    "iv-fluid": "an IV fluid",
+    "iv-only": "a drug given only intravenously",
+    "oral": "an oral drug",
+    "intravitreal": "an intravitreal drug",
+    "rsv-antibody": "an RSV monoclonal antibody",
+    "vaccine": "a vaccine",
+}
+
+
+def _kind_of(classes: frozenset[str]) -> str:
+    for kind in _KIND_TEXT:
+        if kind in classes:
+            return kind
+    return "drug"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
 
 
 class INJ003(Rule):
