@@ -105,6 +105,10 @@ _SOURCES = {
 }
 
 
+# A dose in a HCPCS descriptor: "500 mg", "1 mcg", "10 units".
+_DESCRIPTOR_DOSE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(mg|mcg|g|ml|units?)\b", re.IGNORECASE)
+
+
 def _norm(code: str) -> str:
     return code.strip().upper()
 
@@ -303,6 +307,16 @@ class ReferenceData:
     def is_noc(self, code: str) -> bool:
         """True for not-otherwise-classified / unlisted drug codes, including configured ones."""
         return self.code_facts(code).noc
+
+    def noc_billing_unit(self, code: str) -> str | None:
+        """The dose a NOC code's descriptor names (J1599: ``500 mg``), else None.
+
+        Most NOC codes (J3490, J3590, J9999) have no dose in their descriptor and are billed
+        as one unit with the dose in the description; a few define a billing unit.
+        """
+        descriptor = self.shipped.noc_descriptors.get(_norm(code), "")
+        match = _DESCRIPTOR_DOSE.search(descriptor)
+        return f"{match.group(1)} {match.group(2).lower()}" if match else None
 
     def noc_hospital_only(self, code: str) -> bool:
         """True for NOC codes meant for hospital outpatient claims only (C9399)."""

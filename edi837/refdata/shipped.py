@@ -135,6 +135,7 @@ class ShippedTables:
     facility_pos: dict[str, str]
     pos_codes: dict[str, str]
     noc: dict[str, bool]
+    noc_descriptors: dict[str, str]
     antineoplastic: dict[str, str]
     ndc_units_valid: frozenset[str]
     ndc_unit_fixes: dict[str, tuple[str, str]]
@@ -230,6 +231,7 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
         facility_pos={row["pos"]: row["risk"] for row in tables["facility-pos"].rows},
         pos_codes={row["code"]: row["name"] for row in tables["pos-codes"].rows},
         noc={row["code"]: row["hospital_only"] == "yes" for row in tables["noc-drugs"].rows},
+        noc_descriptors={row["code"]: row["descriptor"] for row in tables["noc-drugs"].rows},
         antineoplastic={row["code"]: row["kind"] for row in tables["antineoplastic"].rows},
         ndc_units_valid=frozenset(row["unit"] for row in units if row["valid"] == "yes"),
         ndc_unit_fixes={

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TypeAlias
 from weakref import WeakKeyDictionary
 
@@ -523,6 +523,12 @@ class CTP003(Rule):
         ``SV1*HC:J1885*8*UN*2***1~`` with ``LIN**N4*00409379501~ CTP****2*ML~`` (30 mg/mL):
         CTP04 should be 1.
 
+        When CTP05-1 is itself an amount in the measure of the HCPCS descriptor (``ME`` or
+        ``GR`` for a code billed per mg, mcg or g; ``ML`` for one billed per mL; ``F2`` for one
+        billed in units), no crosswalk is needed: SV104 must be the NDC amount in billing
+        units, rounded up or down to a whole unit, and a disagreement is a deny-risk
+        (40 units of J1885, 600 mg, against ``CTP****30*ME``).
+
     Sources:
         X12 RFI #591 (J-code 20 mg × 1 unit vs NDC 5 mg gives CTP04 = 4); CMS ASP
         NDC-HCPCS crosswalk "billable units"; Horizon NJ Health "NDC quantity exceeded".
@@ -545,6 +551,10 @@ class CTP003(Rule):
         if quantity is None or units is None or quantity <= 0 or units <= 0:
             return None
         copied = quantity == units
+        if not copied:
+            measured = self._check_measure(line, ctx)
+            if not isinstance(measured, bool):
+                return measured
         if not copied and ctx.refdata.crosswalk is None:
             return None  # only a copied SV104 can be judged without a crosswalk row
         reading = _unit_reading(line, ctx)
@@ -594,6 +604,46 @@ class CTP003(Rule):
             ),
         )
 
+    def _check_measure(self, line: ServiceLine, ctx: CheckContext) -> Finding | None | bool:
+        """Compare SV104 with CTP04 when both are amounts of one measure (mg, g, mL, units).
+
+        ``False`` when they are not (the other readings decide), ``None`` when they agree,
+        else the finding.
+        The HCPCS dose of one billing unit comes from the shipped table, so no crosswalk is
+        needed: 40 units of J1885 (15 mg each) are 600 mg, which ``CTP****30*ME`` is not.
+        """
+        drug = line.drug
+        assert drug is not None and drug.quantity is not None and line.units is not None
+        dose = billing_unit(line.code, None, ctx)
+        if dose is None:
+            return False
+        per_ndc_unit = _DOSE_PER_NDC_UNIT.get(drug.unit, {}).get(dose[1])
+        if per_ndc_unit is None:
+            return False
+        implied = drug.quantity * per_ndc_unit / dose[0]  # billing units the NDC amount is
+        low, high = implied.to_integral_value(ROUND_FLOOR), implied.to_integral_value(ROUND_CEILING)
+        units = line.units
+        # A partial billing unit is rounded up (Medicare), or down by some payers: either fits.
+        if low <= units <= high:
+            return None  # agreed: nothing to report
+        right = max(high, _ONE_UNIT)
+        return ctx.report(
+            self,
+            f"SV104 bills {line.units_text} units of {line.code} ({_dose_text(dose)} each, "
+            f"{_num(units * dose[0])} {dose[1].lower()} in all) but CTP04 reports "
+            f"{drug.quantity_text} {drug.unit}, which is {_num(implied)} units; one of them is "
+            "wrong.",
+            drug.ctp,
+            "CTP04",
+            line=line,
+            severity=Severity.DENY_RISK,
+            fix=suggestion(
+                f"If {drug.quantity_text} {drug.unit} was given, bill {_num(right)} units of "
+                f"{line.code}; if {line.units_text} units were, restate CTP04 as "
+                f"{_num(units / per_ndc_unit * dose[0])} {drug.unit}"
+            ),
+        )
+
 
 class CTP004(Rule):
     """The NDC unit fits the product's dosage form.
@@ -602,7 +652,9 @@ class CTP004(Rule):
         Takes the dosage form from the loaded FDA NDC Directory (else the usual form of the
         HCPCS code) and reports clear mismatches: ML for a powder, tablet, kit or other
         product counted by the piece; GR or ME for a solution or suspension; F2 for a product
-        whose strength is not in units.
+        whose strength is not in units; and a fractional quantity in UN (``CTP****0.5*UN``),
+        since UN counts whole packages or pieces, naming the unit that fits (ML for a liquid,
+        ME or GR for a solid).
 
     Why it matters:
         Payers convert the NDC quantity with the unit: a vial of powder in mL or a solution
@@ -640,6 +692,23 @@ class CTP004(Rule):
             form = _form_kind(line, package, ctx)
             wanted: str | None = None
             reason = ""
+            quantity = line.drug.quantity
+            if unit == "UN" and quantity is not None and quantity != quantity.to_integral_value():
+                # UN counts whole packages or pieces; half a vial is a measured amount.
+                fits = {"liquid": "ML", "solid": "ME or GR"}.get(form or "", "ML, ME or GR")
+                yield ctx.report(
+                    self,
+                    f"CTP04 {line.drug.quantity_text} UN is a fraction, but UN counts whole "
+                    f"packages or pieces; report the amount given in {fits} and restate CTP04.",
+                    line.drug.ctp,
+                    "CTP05-1",
+                    line=line,
+                    fix=suggestion(
+                        f"Report the NDC quantity in {fits} (the measure the amount given was "
+                        "drawn in) and restate CTP04 in that unit"
+                    ),
+                )
+                continue
             if unit == "ML" and form == "solid":
                 wanted, reason = "UN", "is counted by the piece"
             elif unit in ("GR", "ME") and form == "liquid":

@@ -156,7 +156,11 @@ class NOC003(Rule):
     """Medicare: a NOC drug line is billed as 1 unit with the dose in the description.
 
     What it does:
-        Under the medicare profile, reports a NOC drug line whose SV104 is not 1.
+        Under the medicare profile, reports a NOC drug line whose SV104 is not 1. The
+        one-unit convention is for NOC codes without a dose in their descriptor (J3490, J3590,
+        J9999 ...); a NOC code whose descriptor defines a billing unit (J1599, immune globulin
+        NOS, per 500 mg) is billed in those units and is not reported (shipped table
+        ``noc_drugs.csv``).
 
     Why it matters:
         NOC codes have no dose per unit; MACs price the line from the description and NDC
@@ -189,6 +193,8 @@ class NOC003(Rule):
             units = line.units
             if units is None or units <= 0 or units == 1:
                 continue  # a missing or zero count is R-DRG-001's
+            if ctx.refdata.noc_billing_unit(line.code) is not None:
+                continue  # J1599 is billed per 500 mg: units count doses, not one line
             yield ctx.report(
                 self,
                 f"NOC drug line {line.code} bills {line.units_text} units; Medicare expects 1 "

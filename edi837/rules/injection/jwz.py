@@ -88,9 +88,17 @@ class JWZ001(Rule):
         whose products come in both kinds (``mixed``) is reported only when the NDC's package
         says single-dose. A line that itself carries JW is the waste line, checked by JWZ-004.
 
+        Under Medicare, a code whose products come in both kinds (``mixed``, most everyday
+        96372 drugs) without JZ or JW and without FDA package data that settles it is a
+        warning that the container type is unknown, saying how to load the FDA data; with the
+        data, the line is decided as above.
+
+        JW and JZ apply only to single-dose containers: a JW or JZ line whose drug comes from
+        a multi-dose container (package description, or the table's ``single_dose = "no"``)
+        is reported too (deny-risk under Medicare, a warning for the other profiles listed).
+
         Exemptions (catalogue R-JWZ-005), where nothing is reported: multi-dose containers
-        (package description ``MULTI-DOSE``, or the table's ``single_dose = "no"``); drugs
-        whose container is unknown; services at an FQHC (POS 50) or RHC (POS 72). Drugs that
+        without JW or JZ; services at an FQHC (POS 50) or RHC (POS 72). Drugs that
         are not separately payable (packaged into another service) are exempt too, but neither
         the claim nor the loaded reference data shows payment status, so such a line is still
         reported; ignore that finding, or the rule for that payer.
@@ -128,19 +136,28 @@ class JWZ001(Rule):
         """Report single-dose drug lines without JZ or a JW line."""
         if ctx.profile not in ctx.settings.jwz_profiles:
             return
+        medicare = ctx.profile is Profile.MEDICARE
         for line in ctx.drug_lines:
-            if not line.modifier_codes.isdisjoint(JW_JZ):
-                continue
             dos = line.service_date
             if dos is None or dos < JZ_REQUIRED_FROM:
                 continue
             if ctx.line_pos(line) in JWZ_EXEMPT_POS:
                 continue
+            container = _container(ctx, line)
+            used = line.modifier_codes & JW_JZ
+            if used:
+                if container == "multi":
+                    yield self._multi_dose(ctx, line, sorted(used), medicare)
+                continue
             if _has_waste_line(claim, line):
                 continue
-            if _container(ctx, line) != "single":
+            if container is None:
+                if medicare and self._mixed(ctx, line):
+                    yield self._unknown(ctx, line)
                 continue
-            if ctx.profile is not Profile.MEDICARE:
+            if container != "single":
+                continue
+            if not medicare:
                 severity = Severity.WARNING
             elif dos >= JZ_EDITS_FROM:
                 severity = Severity.REJECT
@@ -155,6 +172,45 @@ class JWZ001(Rule):
                 line=line,
                 severity=severity,
             )
+
+    def _multi_dose(
+        self, ctx: CheckContext, line: ServiceLine, used: list[str], medicare: bool
+    ) -> Finding:
+        mods = "/".join(used)
+        return ctx.report(
+            self,
+            f"{mods} on {line.code}: JW and JZ apply only to drugs from single-dose containers, "
+            f"and this {line.code} comes from a multi-dose container; remove {mods}.",
+            line.sv1,
+            modifier_ref(line, set(used)),
+            line=line,
+            severity=Severity.DENY_RISK if medicare else Severity.WARNING,
+        )
+
+    @staticmethod
+    def _mixed(ctx: CheckContext, line: ServiceLine) -> bool:
+        """The code's products come in single-dose and multi-dose containers alike."""
+        drug = ctx.refdata.drug(line.code)
+        return drug is not None and drug.single_dose == "mixed"
+
+    def _unknown(self, ctx: CheckContext, line: ServiceLine) -> Finding:
+        if ctx.refdata.ndc_directory is None:
+            how = (
+                "load the FDA NDC Directory (--refdata with product.txt and package.txt) to "
+                "tell from the NDC"
+            )
+        else:
+            how = "the FDA package description of the billed NDC does not say which"
+        return ctx.report(
+            self,
+            f"{line.code} is marketed in single-dose and multi-dose containers and this line "
+            f"has neither JZ nor a JW line; if the container was single-dose, Medicare needs "
+            f"JZ or a JW line ({how}).",
+            line.sv1,
+            free_modifier_ref(line),
+            line=line,
+            severity=Severity.WARNING,
+        )
 
 
 def _has_waste_line(claim: Claim, line: ServiceLine) -> bool:
