@@ -108,7 +108,9 @@ class MOD001(Rule):
         Safe by default: the fix removes 25 from the line and closes the gap it leaves (the
         remaining modifiers move up, in order; empty positions are closed too). 25 has no
         meaning on these lines, so nothing billable is lost. The fix never moves 25 to the E/M
-        line.
+        line. Unsafe, and saying why, when closing the gap would pull SV101-7 into a modifier
+        position (``96372:25:59:GA:KX`` with the description ``XU`` would become
+        ``96372:59:GA:KX:XU``, which the next run reports under MOD-002).
 
     Example:
         ``SV1*HC:96372:25*35*UN*1***1~`` becomes ``SV1*HC:96372*35*UN*1***1~``.
@@ -132,13 +134,17 @@ class MOD001(Rule):
                 continue
             mods, tail = _modifier_layout(line.sv1)
             kept = [m for m in mods if m and m != "25"]
-            fix = _modifier_fix(
-                line,
-                kept,
-                tail,
-                f"Remove modifier 25 from {line.code}",
-                ctx.settings.remove_25_safe,
-            )
+            description = f"Remove modifier 25 from {line.code}"
+            safe = ctx.settings.remove_25_safe
+            if len(mods) > 4:
+                # SV101-7 would move into SV101-6: if it is the description (a two-character
+                # one such as XU), the payer would read it as a modifier.
+                safe = False
+                description += (
+                    f" (unsafe: '{mods[4]}' would move from SV101-7, the description, into "
+                    "a modifier position)"
+                )
+            fix = _modifier_fix(line, kept, tail, description, safe)
             kind = "the injection" if line.code == INJECTION else "a drug line"
             yield ctx.report(
                 self,
@@ -297,10 +303,15 @@ class MOD003(Rule):
         turns into a description the payer reads as text.
 
     Fix safety:
-        Safe for gaps and exact repeats: the modifier positions are rewritten with the same
-        modifiers, in the same order, without empty positions or second copies (a description in
-        SV101-7 stays there), which changes nothing the payer reads. A malformed modifier or a
-        fifth distinct one has no fix: which one to keep, or what was meant, needs a person.
+        Safe for gaps and exact repeats when every value that moves is a valid two-character
+        modifier: the modifier positions are rewritten with the same modifiers, in the same
+        order, without empty positions or second copies (a description in SV101-7 stays there),
+        which changes nothing the payer reads. Unsafe, and saying why, when a value would move
+        into a modifier position from SV101-7 (it may be the description). A description typed
+        one colon early (``HC:J1599:JZ:::PRIVIGEN 10G IV``, text in the last modifier position)
+        gets an unsafe fix that moves it to SV101-7; closing the gap over it would have made
+        the description a modifier. Any other malformed modifier, or a fifth distinct one, has
+        no fix: which one to keep, or what was meant, needs a person.
 
     Example:
         ``SV1*HC:J1885::JZ:JZ*8*UN*2***1~`` becomes ``SV1*HC:J1885:JZ*8*UN*2***1~``.
@@ -338,14 +349,8 @@ class MOD003(Rule):
                 and len(set(mods)) == len(mods)
             ):
                 continue  # the usual case: nothing to report, no fix to build
-            cleaned: list[str] = []
-            for value in mods:
-                if value and value not in cleaned:
-                    cleaned.append(value)
             # None when nothing changes, or when more than four distinct modifiers remain.
-            fix = _modifier_fix(
-                line, cleaned, tail, "Close gaps and remove repeated modifiers", True
-            )
+            fix = self._fix(line, mods, tail)
             refs = [f"SV101-{p}" for p in (*MODIFIER_POSITIONS, 7)]
             for index, value in enumerate(mods):
                 if value and not _is_modifier(value):
@@ -391,3 +396,36 @@ class MOD003(Rule):
                     line=line,
                     fix=fix,
                 )
+
+    @staticmethod
+    def _fix(line: ServiceLine, mods: list[str], tail: list[str]) -> Fix | None:
+        """Close gaps and drop repeats; safe only when nothing but modifiers moves."""
+        bad = [value for value in mods if value and not _is_modifier(value)]
+        if bad:
+            text = bad[0]
+            if len(bad) == 1 and not tail and len(mods) <= 4 and mods[-1] == text:
+                # A description typed one colon early: it belongs in SV101-7, not SV101-6.
+                kept = list(dict.fromkeys(value for value in mods[:-1] if value))
+                return _modifier_fix(
+                    line,
+                    kept,
+                    [text],
+                    f"Move '{text}' to SV101-7, the description, and close the gaps (unsafe: "
+                    "whether it is the description, and not a mistyped modifier, is for a "
+                    "person to confirm)",
+                    False,
+                )
+            return None
+        cleaned = list(dict.fromkeys(value for value in mods if value))
+        if len(mods) > 4:
+            # The fifth value came from SV101-7: moving it into a modifier position changes
+            # what the payer reads if it was the description.
+            return _modifier_fix(
+                line,
+                cleaned,
+                tail,
+                f"Close gaps and remove repeated modifiers (unsafe: '{mods[4]}' would move "
+                "from SV101-7, the description, into a modifier position)",
+                False,
+            )
+        return _modifier_fix(line, cleaned, tail, "Close gaps and remove repeated modifiers", True)
