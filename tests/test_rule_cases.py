@@ -11,6 +11,7 @@ from edi837.engine import Engine
 from edi837.findings import Finding
 from edi837.fixer import apply_fixes
 from edi837.rules import default_registry
+from edi837.rules.profiles import Profile
 from edi837.x12.reader import SegmentReader
 from edi837.x12.segment import Segment
 from edi837.x837p.builder import UnitReader
@@ -159,3 +160,25 @@ def test_a_suggestion_in_words_is_display_only() -> None:
         for finding in run(case, case.document)[1]:
             if finding.fix is not None and not finding.fix.concrete:
                 assert finding.fix.applicability.value == "display", describe(finding)
+
+
+def test_every_rule_emits_the_severities_it_documents() -> None:
+    # The severity table of `edi837 rules CODE` and docs/rules.md (default, per profile, and
+    # the documented exceptions) is what the rule emits; a class default nobody sees is a bug.
+    registry = default_registry()
+    wrong: list[str] = []
+    defaults_seen: set[str] = set()
+    for case in CASE_LIST:
+        if case.settings.get("severity"):
+            continue  # a user's override is not the rule's own severity
+        profile = Profile(case.profile)
+        for finding in run(case, case.document)[1]:
+            rule = registry.get(finding.code)
+            default = rule.default_severity(profile)
+            if finding.severity is default:
+                defaults_seen.add(rule.code)
+            elif finding.severity not in rule.severity_when:
+                wrong.append(f"{case.id}: {finding.code} {finding.severity.value}")
+    assert wrong == []
+    emitted = {f.code for case in CASE_LIST for f in run(case, case.document)[1]}
+    assert sorted(emitted - defaults_seen) == [], "rules never seen at their default severity"

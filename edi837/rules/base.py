@@ -107,6 +107,8 @@ class Rule:
     docs: ClassVar[dict[str, str]] = {}
     severity: ClassVar[Severity] = Severity.WARNING
     severity_by_profile: ClassVar[dict[Profile, Severity]] = {}
+    # Other severities the rule gives in documented cases, with the case in words.
+    severity_when: ClassVar[dict[Severity, str]] = {}
     fix: ClassVar[FixAvailability] = FixAvailability.NONE
     scope: ClassVar[str] = "claim"
     family: ClassVar[str] = ""

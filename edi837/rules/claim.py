@@ -159,6 +159,7 @@ class FRQ002(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "when an original claim carries REF*F8"}
     fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
@@ -526,6 +527,7 @@ class POS003(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "when SV105 repeats CLM05-1"}
     fix = FixAvailability.SAFE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:

@@ -205,6 +205,7 @@ class CTP001(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "when CTP04 only has needless zeros"}
     fix = FixAvailability.SOMETIMES
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
@@ -535,6 +536,9 @@ class CTP003(Rule):
     """
 
     severity = Severity.WARNING
+    severity_when = {
+        Severity.DENY_RISK: "when SV104 and CTP04 are amounts of one measure and disagree"
+    }
     fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:

@@ -19,6 +19,7 @@ from edi837.rules.base import (
 from edi837.rules.drug.common import crosswalk_rows, intends_n4, line_ndc, normalize_ndc
 from edi837.rules.lines import INJECTION
 from edi837.rules.profiles import Profile
+from edi837.rules.registry import matches
 from edi837.x837p.model import Claim, ServiceLine
 
 #: LIN02 codes the 005010X222A1 TR3 allows in loop 2410; only N4 is an NDC (5-4-2).
@@ -108,6 +109,13 @@ class NDC001(Rule):
             )
 
 
+def runs(code: str, ctx: CheckContext) -> bool:
+    """Whether the settings select the rule ``code`` (so that a more general rule can defer)."""
+    select, ignore = ctx.settings.select, ctx.settings.ignore
+    chosen = select is None or any(matches(code, pattern) for pattern in select)
+    return chosen and not any(matches(code, pattern) for pattern in ignore)
+
+
 class NDC002(Rule):
     """A drug line carries an NDC (loop 2410) where the payer profile requires one.
 
@@ -115,6 +123,8 @@ class NDC002(Rule):
         Reports a drug line (J- or Q-code, S-code for commercial payers, immune globulin, or a
         code of the injectable-drug table) without a loop 2410, when the profile's NDC policy
         asks for it: ``all`` (every drug line), ``noc`` (NOC/unlisted codes only) or ``none``.
+        A NOC line without an NDC is left to NOC-001, which reports the same fault more
+        specifically, unless NOC-001 is not selected.
 
     Why it matters:
         Medicaid must collect NDCs for physician-administered drugs to invoice manufacturer
@@ -152,12 +162,15 @@ class NDC002(Rule):
         policy = ctx.settings.ndc_policy.get(ctx.profile, "none")
         if policy == "none":
             return
+        noc_rule_runs = runs("NOC-001", ctx)
         for line in ctx.drug_lines:
             if line.drug is not None or line.sv1 is None:
                 continue
             noc = ctx.is_noc(line.code)
             if policy == "noc" and not noc:
                 continue
+            if noc and noc_rule_runs:
+                continue  # NOC-001 reports the missing NDC of a NOC line, more specifically
             which = "NOC drug lines" if policy == "noc" else "every drug line"
             yield ctx.report(
                 self,
@@ -195,6 +208,7 @@ class NDC003(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.DENY_RISK: "for another TR3 LIN02 qualifier on a drug line"}
     fix = FixAvailability.SOMETIMES
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:

@@ -41,6 +41,7 @@ class REF001(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "for a VY link sequence on one line only"}
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:

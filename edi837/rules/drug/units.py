@@ -43,6 +43,7 @@ class DRG001(Rule):
     """
 
     severity = Severity.WARNING
+    severity_when = {Severity.REJECT: "when SV104 is 0 or less"}
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:

@@ -62,6 +62,7 @@ class INJ001(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "for a fractional unit count"}
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
@@ -151,6 +152,11 @@ class INJ002(Rule):
     """
 
     severity = Severity.WARNING
+    severity_when = {
+        Severity.DENY_RISK: (
+            "for the drug_line_required profiles, or when 96372 cannot give the encounter's drugs"
+        )
+    }
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:

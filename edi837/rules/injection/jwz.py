@@ -130,6 +130,12 @@ class JWZ001(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {
+        Severity.DENY_RISK: (
+            "under Medicare from 2023-07-01 to 2023-09-30, and for JW/JZ on a multi-dose container"
+        ),
+        Severity.WARNING: "for other listed profiles, and when the container type is unknown",
+    }
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
