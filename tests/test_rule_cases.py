@@ -182,3 +182,39 @@ def test_every_rule_emits_the_severities_it_documents() -> None:
     assert wrong == []
     emitted = {f.code for case in CASE_LIST for f in run(case, case.document)[1]}
     assert sorted(emitted - defaults_seen) == [], "rules never seen at their default severity"
+
+
+def all_rules(case: RuleCase) -> RuleCase:
+    """The case run with every default rule instead of its own selection."""
+    return RuleCase(
+        code=case.code,
+        name=case.name,
+        document=case.document,
+        select=[code for code in sorted(CODES)],
+        findings=case.findings,
+        fixed=case.fixed,
+        unsafe_fixed=case.unsafe_fixed,
+        settings=case.settings,
+        from_claim=case.from_claim,
+        profile=case.profile,
+    )
+
+
+CODES = {rule.code for rule in default_registry().selected(None)}
+
+
+def where(finding: Finding) -> tuple[str, str | None, int | None, str | None]:
+    return (finding.code, finding.claim, finding.line, finding.element)
+
+
+@pytest.mark.parametrize("case", CASE_LIST, ids=[c.id for c in CASE_LIST])
+def test_safe_fixes_never_cause_a_new_finding(case: RuleCase) -> None:
+    # A safe fix is one a biller need not review: after every safe fix of the default rules,
+    # the re-check must not report anything (of any severity) the input did not already have.
+    everything = all_rules(case)
+    _, before = run(everything, case.document)
+    fixed = fix_until_stable(everything, unsafe=False)
+    _, after = run(everything, "".join(text + "~\n" for text in fixed))
+    known = {where(f) for f in before}
+    new = [describe(f) for f in after if where(f) not in known]
+    assert new == []

@@ -179,6 +179,47 @@ def canonical_decimal(text: str) -> str | None:
     return ("-" if sign == "-" else "") + body
 
 
+def _directory_package(line: ServiceLine, ctx: CheckContext) -> NdcPackage | None:
+    """The FDA package of the line's NDC when the NDC Directory is loaded."""
+    if ctx.refdata.ndc_directory is None:
+        return None
+    return ndc_package_of(line_ndc(line, ctx), ctx)
+
+
+def _labelled_in_units(line: ServiceLine, package: NdcPackage | None, ctx: CheckContext) -> bool:
+    """True when the product is dosed in units, or when nothing says otherwise."""
+    if package is not None and package.strength:
+        return bool(_UNIT_STRENGTH.search(package.strength))
+    drug = ctx.refdata.drug(line.code)
+    if drug is None or not drug.has_billing_unit:
+        return True
+    return drug.unit not in ("MG", "MCG", "G", "ML")
+
+
+def unit_misfit(
+    line: ServiceLine,
+    unit: str,
+    package: NdcPackage | None,
+    form: str | None,
+    ctx: CheckContext,
+) -> tuple[str | None, str] | None:
+    """Why NDC unit ``unit`` does not fit the line's product, and the unit that would.
+
+    None when it fits or nothing can be said. CTP-004 reports the misfit of the unit sent;
+    CTP-002 asks it of the unit its fix would write, so that a safe fix never causes it.
+    """
+    if unit == "ML" and form == "solid":
+        return "UN", "is counted by the piece"
+    if unit in ("GR", "ME") and form == "liquid":
+        return "ML", "is a liquid measured by volume"
+    if unit == "F2" and not _labelled_in_units(line, package, ctx):
+        wanted = {"liquid": "ML", "solid": "UN"}.get(form or "")
+        if wanted is None and package is None:
+            return None
+        return wanted, "is not labelled in units"
+    return None
+
+
 class CTP001(Rule):
     """CTP04 is present, greater than 0 and a valid X12 decimal.
 
@@ -307,7 +348,10 @@ class CTP002(Rule):
         Safe for spellings that mean an 837P code: ``MG`` becomes ``ME``, ``GM`` becomes
         ``GR``, ``IU`` becomes ``F2``, and a lower-case valid code is upper-cased. ``EA`` (a
         T-MSIS code) becomes ``UN`` only as an unsafe fix: "each" may count vials or doses,
-        so check CTP04 too. Other values have no fix.
+        so check CTP04 too. Other values have no fix. A respelling is unsafe too when the unit
+        it writes would not fit the product's dosage form (CTP-004): ``MG`` on ketorolac, a
+        solution, would become ``ME`` and then be reported for not being ``ML``, which needs
+        CTP04 restated; a safe fix never leaves a finding the same run would report.
 
     Example:
         ``CTP****30*MG~`` becomes ``CTP****30*ME~``.
@@ -345,13 +389,20 @@ class CTP002(Rule):
             if mapped is not None:
                 replacement, safety = mapped
                 applicability = Applicability.SAFE if safety == "safe" else Applicability.UNSAFE
-                fix = replace_fix(
-                    ctp,
-                    "CTP05-1",
-                    replacement,
-                    f"Change the NDC unit {unit} to {replacement}",
-                    applicability,
+                description = f"Change the NDC unit {unit} to {replacement}"
+                package = _directory_package(line, ctx)
+                misfit = unit_misfit(
+                    line, replacement, package, _form_kind(line, package, ctx), ctx
                 )
+                if misfit is not None:
+                    # MG means ME, but a solution is measured in ML: writing ME would only
+                    # trade this finding for CTP-004's, and ML needs CTP04 restated.
+                    applicability = Applicability.UNSAFE
+                    description += (
+                        f" (unsafe: {line.code} {misfit[1]}, so CTP-004 would then ask for "
+                        f"{misfit[0] or 'another unit'} with CTP04 restated)"
+                    )
+                fix = replace_fix(ctp, "CTP05-1", replacement, description, applicability)
             advice = f"use {replacement}" if replacement else "use F2, GR, ME, ML or UN"
             yield ctx.report(
                 self,
@@ -688,14 +739,8 @@ class CTP004(Rule):
             unit = line.drug.unit
             if unit not in NDC_UNITS:
                 continue  # R-CTP-002
-            package = (
-                ndc_package_of(line_ndc(line, ctx), ctx)
-                if ctx.refdata.ndc_directory is not None
-                else None
-            )
+            package = _directory_package(line, ctx)
             form = _form_kind(line, package, ctx)
-            wanted: str | None = None
-            reason = ""
             quantity = line.drug.quantity
             if unit == "UN" and quantity is not None and quantity != quantity.to_integral_value():
                 # UN counts whole packages or pieces; half a vial is a measured amount.
@@ -713,17 +758,10 @@ class CTP004(Rule):
                     ),
                 )
                 continue
-            if unit == "ML" and form == "solid":
-                wanted, reason = "UN", "is counted by the piece"
-            elif unit in ("GR", "ME") and form == "liquid":
-                wanted, reason = "ML", "is a liquid measured by volume"
-            elif unit == "F2" and not self._labelled_in_units(line, package, ctx):
-                wanted = {"liquid": "ML", "solid": "UN"}.get(form or "")
-                reason = "is not labelled in units"
-                if wanted is None and package is None:
-                    continue
-            if not reason:
+            misfit = unit_misfit(line, unit, package, form, ctx)
+            if misfit is None:
                 continue
+            wanted, reason = misfit
             what = (
                 package.dosage_form.lower()
                 if package is not None and package.dosage_form
@@ -742,15 +780,3 @@ class CTP004(Rule):
                     "restate CTP04 in that unit"
                 ),
             )
-
-    @staticmethod
-    def _labelled_in_units(
-        line: ServiceLine, package: NdcPackage | None, ctx: CheckContext
-    ) -> bool:
-        """True when the product is dosed in units, or when nothing says otherwise."""
-        if package is not None and package.strength:
-            return bool(_UNIT_STRENGTH.search(package.strength))
-        drug = ctx.refdata.drug(line.code)
-        if drug is None or not drug.has_billing_unit:
-            return True
-        return drug.unit not in ("MG", "MCG", "G", "ML")
