@@ -251,6 +251,14 @@ class CheckContext:
             return known
         return is_drug_code(line.code, self.refdata, self.profile)
 
+    def named(self, code: str) -> bool:
+        """Whether the settings select ``code`` by its full code, not by prefix or default.
+
+        Opt-in checks (POS-003's SV105 repeat) run only then, so that ``check`` and the
+        default ``fix`` leave valid files alone.
+        """
+        return any(pattern.strip().upper() == code for pattern in self.settings.select or ())
+
     def is_noc(self, code: str) -> bool:
         """A NOC/unlisted drug code, from the shipped table plus ``extra_noc``."""
         return code in self.settings.extra_noc or self.refdata.is_noc(code)

@@ -496,9 +496,14 @@ class POS003(Rule):
         Reports a CLM05-1 or SV105 that the reference data says is not a place-of-service
         code (reject): POS codes are two digits, so ``1`` or an institutional bill type such
         as ``131`` is invalid. A two-digit code missing from the shipped CMS snapshot may be a
-        newer CMS assignment; it counts as unknown and is not reported. Also reports an SV105
-        equal to CLM05-1 (warning): the line-level place of service is sent only when it
-        differs from the claim's. An empty CLM05-1 is left to the structure rules.
+        newer CMS assignment; it counts as unknown and is not reported. An empty CLM05-1 is
+        left to the structure rules.
+
+        Opt-in: only when POS-003 is selected by its full code (``--select POS-003``), it
+        also reports an SV105 equal to CLM05-1 (warning): the line-level place of service is
+        sent only when it differs from the claim's. The guide's own examples and many real
+        files repeat it, and no payer rejects it, so neither ``check`` nor the default ``fix``
+        touches it.
 
     Why it matters:
         An unknown place of service fails the front-end edit; it also drives the facility or
@@ -521,7 +526,8 @@ class POS003(Rule):
         situational rule comes from secondary sources (VERIFY).
 
     Options:
-        ``edi837 fix`` applies the SV105 removal. A receiver that wants SV105 on every line
+        ``edi837 fix --select POS-003`` applies the SV105 removal; the default ``fix`` never
+        does. A receiver that wants SV105 on every line
         can be served with ``ignore = ["POS-003"]`` (this also drops the code-set check) or a
         lower level in ``[severity]``.
     """
@@ -548,6 +554,8 @@ class POS003(Rule):
             if sv1 is None or not line_pos:
                 continue
             if line_pos == claim_pos:
+                if not ctx.named(self.code):
+                    continue  # opt-in: valid X12 that no payer rejects
                 yield ctx.report(
                     self,
                     f"SV105 repeats the claim's place of service {line_pos}; send SV105 only "
