@@ -296,7 +296,8 @@ def test_indicator_9_marks_an_edit_deleted_the_day_it_started(full: ReferenceDat
 
 
 def test_a_repeated_pair_keeps_each_window(full: ReferenceData) -> None:
-    windows = full.ptp_edits("ZZ001", "ZZ002")
+    assert full.ptp_table is not None
+    windows = full.ptp_table.edits("ZZ001", "ZZ002")
     assert [(e.effective, e.deletion, e.modifier) for e in windows] == [
         (date(2015, 1, 1), date(2017, 12, 31), 1),
         (date(2020, 1, 1), None, 0),

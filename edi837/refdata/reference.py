@@ -63,7 +63,7 @@ from .ncci import (
     mue_effective_date,
     ptp_quarter,
 )
-from .ndc import is_ndc11, paddings_of_10
+from .ndc import paddings_of_10
 from .shipped import ShippedTables, shipped_tables
 from .sources import Source, discover, open_text
 
@@ -329,10 +329,6 @@ class ReferenceData:
         """
         return self.code_facts(code).antineoplastic
 
-    def is_ndc_unit(self, unit: str) -> bool:
-        """True for a CTP05-1 unit the 837P accepts: F2, GR, ME, ML, UN."""
-        return unit in self.shipped.ndc_units_valid
-
     def ndc_unit_fix(self, unit: str) -> tuple[str, FixSafety] | None:
         """Replacement for a wrong CTP05-1 unit and whether applying it is safe.
 
@@ -435,12 +431,6 @@ class ReferenceData:
             return applying[0]
         return found[0] if found else None
 
-    def ptp_edits(self, col1: str, col2: str) -> list[PtpEdit]:
-        """Every date window of a pair in exact column order (deleted ones included)."""
-        if self.ptp_table is None:
-            return []
-        return self.ptp_table.edits(_norm(col1), _norm(col2))
-
     def mue(self, code: str) -> Mue | None:
         """Practitioner MUE of a code. None when not loaded or not published (confidential)."""
         if self.mue_table is None:
@@ -519,12 +509,6 @@ class ReferenceData:
         if code.isascii() and code.isdecimal() and len(code) < 5:
             code = code.zfill(5)
         return self.mdrp.labeler_on(code, dos)
-
-    def is_ndc_known(self, ndc11: str) -> bool | None:
-        """True when the 11-digit NDC is in the loaded directory; None without a directory."""
-        if self.ndc_directory is None:
-            return None
-        return is_ndc11(ndc11) and ndc11 in self.ndc_directory
 
 
 # -- loading -----------------------------------------------------------------------------------

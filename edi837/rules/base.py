@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
@@ -111,7 +111,6 @@ class Rule:
     severity_when: ClassVar[dict[Severity, str]] = {}
     fix: ClassVar[FixAvailability] = FixAvailability.NONE
     scope: ClassVar[str] = "claim"
-    family: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -334,10 +333,3 @@ def delete_fix(
 def suggestion(description: str) -> Fix:
     """A fix in words only: shown to the user, never applied (catalogue class SUGGEST)."""
     return Fix(Applicability.DISPLAY, description, ())
-
-
-def iter_lines(claim: Claim, code: str | None = None) -> Iterator[ServiceLine]:
-    """The service lines of ``claim``, or only those whose SV101-2 is ``code``."""
-    for line in claim.lines:
-        if code is None or line.code == code:
-            yield line
