@@ -210,11 +210,13 @@ class INJ002(Rule):
     def _drugs_it_cannot_give(
         ctx: CheckContext, line: ServiceLine
     ) -> list[tuple[ServiceLine, str]]:
-        """The encounter's drug lines with their kind, when 96372 can give none of them."""
+        """The encounter's unplaced drug lines with their kind, when 96372 can give none."""
         row = ctx.refdata.administration(INJECTION, line.service_date)
         if row is None:
             return []
-        drugs = [d for d in ctx.encounter_of(line) if ctx.is_drug_line(d)]
+        # A drug another administration gave (a hyaluronan with 20610) is accounted for.
+        unplaced = {id(d) for d in ctx.pairing.unpaired_drugs}
+        drugs = [d for d in ctx.encounter_of(line) if id(d) in unplaced]
         wrong = []
         for drug in drugs:
             classes = ctx.refdata.drug_classes(drug.code)
