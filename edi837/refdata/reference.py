@@ -179,6 +179,12 @@ class ReferenceData:
     _codes: dict[str, CodeFacts] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _administrations: dict[tuple[str, date | None], AdministrationCode | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _drug_classes: dict[str, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- what is loaded ------------------------------------------------------------------
 
@@ -352,13 +358,21 @@ class ReferenceData:
         When several rows cover the code on the date (96372 gave nirsevimab too until its own
         codes existed), the answer joins what they deliver.
         """
-        code = _norm(code)
-        rows = [row for row in self.shipped.administrations if row.covers(code, dos)]
-        if not rows:
-            return None
+        key = (code, dos)
+        memo = self._administrations
+        if key in memo:
+            return memo[key]
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        normal = _norm(code)
+        rows = [row for row in self.shipped.administrations if row.covers(normal, dos)]
+        found = None
         if len(rows) == 1:
-            return rows[0]
-        return replace(rows[0], delivers=frozenset().union(*(row.delivers for row in rows)))
+            found = rows[0]
+        elif rows:
+            found = replace(rows[0], delivers=frozenset().union(*(row.delivers for row in rows)))
+        memo[key] = found
+        return found
 
     def administrations_for(self, classes: frozenset[str], dos: date | None) -> list[str]:
         """The administration codes (``20610-20611``) that give a drug of these classes."""
@@ -386,6 +400,11 @@ class ReferenceData:
         (``corticosteroid`` stays injectable as well); antineoplastics and immune globulins add
         their class.
         """
+        known = self._drug_classes.get(code)
+        if known is not None:
+            return known
+        if len(self._drug_classes) >= _MEMO_LIMIT:
+            self._drug_classes.clear()
         facts = self.code_facts(code)
         kind = self.delivery_kind(code)
         classes = {kind} if kind is not None else {"injectable"}
@@ -397,7 +416,8 @@ class ReferenceData:
             classes.add("immune-globulin")
         if facts.vaccine_product:
             classes = {"vaccine"}
-        return frozenset(classes)
+        answer = self._drug_classes[code] = frozenset(classes)
+        return answer
 
     def drug(self, code: str) -> DrugCode | None:
         """Billing unit and package facts of a common injectable drug code."""

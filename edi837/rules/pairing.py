@@ -164,6 +164,11 @@ def pair_claim(
 ) -> Pairing:
     """Pair the drug lines of ``claim`` with its administration lines, encounter by encounter."""
     result = Pairing()
+    if not kinds.drug_lines:
+        # Nothing to pair: every 96372 stands alone (INJ-002's case).
+        result.injections = list(kinds.injections)
+        result.unpaired_injections = list(kinds.injections)
+        return result
     pairer = _Pairer(claim, refdata)
     administrations: list[ServiceLine] = []
     for line in claim.lines:
@@ -175,8 +180,6 @@ def pair_claim(
             result.injections.append(line)
         elif row is None and kinds.is_drug_line(line):
             result.drugs.append(line)
-    if not result.drugs and not result.injections:
-        return result
     left: list[ServiceLine] = []
     for encounter in encounters:
         admins = [line for line in encounter if id(line) in pairer.rows]
