@@ -31,17 +31,22 @@ from edi837.rules.lines import (
 )
 from edi837.rules.pairing import Pairing, pair_claim
 from edi837.rules.profiles import Profile
-from edi837.rules.settings import DEFAULT_NDC_POLICY, Settings
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, Loop, ServiceLine, cached_value
 
+# Profile and Settings live in their own modules; they are re-exported here for the callers
+# that read them with the rule model (the engine, the claim and encounter rules).
 __all__ = [
-    "DEFAULT_NDC_POLICY",  # re-exported for callers outside the rules package
+    "DOC_SECTIONS",
     "CheckContext",
     "FixAvailability",
     "Profile",
     "Rule",
     "Settings",
+    "delete_fix",
+    "replace_fix",
+    "suggestion",
 ]
 
 
