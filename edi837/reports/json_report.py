@@ -15,7 +15,7 @@ def document(results: Sequence[FileResult]) -> dict[str, Any]:
     """The JSON object: version, one item per file, and the summary."""
     total = totals(results)
     return {
-        "version": 1,
+        "version": 2,
         "files": [r.to_dict() for r in results],
         "summary": {
             "files": total.files,
