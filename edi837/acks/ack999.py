@@ -127,6 +127,11 @@ def _errors(errors: list[SegmentError]) -> list[Out]:
                     if match.group(1) == "loop"
                     else name.split("*")[0]
                 )
+        # IK301 is AN 2-3: an unrecognised id that does not fit is cut to three characters,
+        # one that is blank or a single character cannot be named (IK5 still says 5).
+        segment_id = segment_id[:3]
+        if len(segment_id) < 2 or not segment_id.isprintable():
+            continue
         key = (error.position, segment_id, error.case.ik304)
         if key not in grouped:
             grouped[key] = []

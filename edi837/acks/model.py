@@ -26,11 +26,32 @@ class Out:
     elements: tuple[Element, ...] = ()
 
     def text(self, delims: Delimiters) -> str:
-        """The segment without its terminator."""
+        """The segment without its terminator.
+
+        Raises :class:`DelimiterClash` when a value holds one of the delimiters (possible only
+        with delimiters other than the input's, whose data cannot contain its own).
+        """
         values = [_element_text(e, delims.component) for e in self.elements]
         while values and not values[-1]:
             values.pop()
+        if self.id != "ISA":
+            for element in self.elements:
+                parts = (element,) if isinstance(element, str) else element
+                for part in parts:
+                    if any(c and c in part for c in _separators(delims)):
+                        raise DelimiterClash(
+                            f"a value of the {self.id} segment contains one of the delimiters; "
+                            "choose delimiters that do not occur in the data"
+                        )
         return delims.element.join([self.id, *values])
+
+
+class DelimiterClash(ValueError):
+    """A value to write contains a delimiter."""
+
+
+def _separators(delims: Delimiters) -> tuple[str, ...]:
+    return (delims.element, delims.component, delims.segment, delims.repetition or "")
 
 
 def out(segment_id: str, *elements: Element) -> Out:

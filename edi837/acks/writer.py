@@ -88,6 +88,14 @@ def _style(record: InterchangeRecord, delimiters: Delimiters | None) -> Style:
     return Style(chosen, line_end)
 
 
+def creation_time() -> datetime:
+    """Now, in UTC; or ``SOURCE_DATE_EPOCH`` when set, for reproducible outputs."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdecimal():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
 def serialise(segments: list[Out], style: Style) -> bytes:
     """The segments as X12 text with the style's delimiters, in UTF-8."""
     end = style.delimiters.segment + style.line_end
@@ -116,7 +124,7 @@ def build_acks(
         if isinstance(control_number, ControlNumbers)
         else ControlNumbers(control_number)
     )
-    moment = now or datetime.now(UTC)
+    moment = now or creation_time()
     intake = read(as_source(source), engine, Severity(fail_on))
     result = Acknowledgements(intake=intake)
     builders = {"ta1": _ta1, "999": _999, "277ca": _277}
