@@ -219,14 +219,12 @@ def claim_ids(path: Path) -> list[str]:
 @pytest.mark.parametrize(
     "path",
     [p for p in LOCAL_FILES if p.parent.name != "envelope"]
-    + [CORPUS / "imsweb" / "x12_multiple_st.txt", CORPUS / "x222a1-examples" / "wheelchair.edi"],
+    + [pytest.param(p, marks=pytest.mark.corpus) for p in corpus_files()],
     ids=label,
 )
 def test_the_277ca_accepts_exactly_the_claims_split_accepts(
     path: Path, engine: Engine, tmp_path: Path
 ) -> None:
-    if not path.is_file():
-        pytest.skip(f"{path} not found (shared corpus absent)")
     try:
         result = api.split(path, tmp_path, name="out", engine=engine)
     except X12SyntaxError:

@@ -95,7 +95,8 @@ def build(intake: Intake, group: GroupRecord) -> list[Out]:
         overall = "E" if "E" in statuses else "A"
     else:
         overall = "P" if accepted else "R"
-    body.append(out("AK9", overall, str(count), str(count), str(accepted), *_codes(group.codes)))
+    codes = _codes(group.codes) if overall != "A" else []
+    body.append(out("AK9", overall, str(count), str(count), str(accepted), *codes))
     return body
 
 
@@ -103,7 +104,8 @@ def _transaction(record: TransactionRecord, status: str) -> list[Out]:
     st = record.st
     segments = [out("AK2", st.element(1), st.element(2), st.element(3))]
     segments.extend(_errors(record.errors))
-    codes = _codes(record.codes)
+    # IK502 says why a set was not simply accepted; an accepted set carries none.
+    codes = _codes(record.codes) if status != "A" else []
     if status != "A" and not codes:
         codes = ["5"]  # one or more segments in error
     segments.append(out("IK5", status, *codes))
