@@ -142,6 +142,7 @@ OUT_OF_BALANCE = Status("A7", "400")  # 400: claim is out of balance
 PLACE = Status("A7", "249")  # 249: place of service code
 FREQUENCY = Status("A7", "535")  # 535: claim frequency code
 PAYER_CLAIM_NUMBER = Status("A6", "464")  # 464: payer assigned claim control number
+NPI = Status("A7", "562")  # 562: entity's National Provider Identifier
 SUPERVISING_NPI = Status("A7", "562", "DQ")  # 562: entity's NPI; DQ supervising physician
 RENDERING_NPI = Status("A7", "562", "82")  # 82: rendering provider
 
@@ -294,6 +295,24 @@ ACKS: dict[str, RuleAck] = {
         ),
         INVALID,
     ),
+    # Syntax notes (X12.6): an exclusion (only one of) is IK403 10, a paired, required or
+    # conditional relation left incomplete is 2 (conditional required data element missing).
+    "ELM-005": RuleAck(
+        (
+            Case(Target.SEGMENT, "10", "8", when="only one may be used", test=_says("only one")),
+            Case(Target.SEGMENT, "2", "8"),
+        ),
+        INVALID,
+    ),
+    # Data type form: a date (DT, RD8) 8, a time (TM) 9, a number with other characters 6.
+    "ELM-006": RuleAck(
+        (
+            Case(Target.SEGMENT, "8", "8", when="not a date", test=_says("calendar date")),
+            Case(Target.SEGMENT, "9", "8", when="not a time", test=_says("time of day")),
+            Case(Target.SEGMENT, "6", "8"),
+        ),
+        INVALID,
+    ),
     # Claim rules: business edits, answered per claim in the 277CA only.
     "FRQ-001": RuleAck(_CLAIM_ONLY, FREQUENCY),
     "FRQ-002": RuleAck(_CLAIM_ONLY, PAYER_CLAIM_NUMBER),
@@ -304,9 +323,11 @@ ACKS: dict[str, RuleAck] = {
     "POS-001": RuleAck(_CLAIM_ONLY, PLACE),
     "POS-002": RuleAck(_CLAIM_ONLY, PLACE),
     "POS-003": RuleAck(_CLAIM_ONLY, PLACE),
+    "POS-004": RuleAck(_CLAIM_ONLY, PLACE),
     "SUP-001": RuleAck(_CLAIM_ONLY, SUPERVISING_NPI),
     "SUP-002": RuleAck(_CLAIM_ONLY, SUPERVISING_NPI),
     "SUP-003": RuleAck(_CLAIM_ONLY, SUPERVISING_NPI),
+    "SUP-004": RuleAck(_CLAIM_ONLY, NPI),
     "NDC-001": RuleAck(_CLAIM_ONLY, NDC_INVALID),
     "NDC-002": RuleAck(_CLAIM_ONLY, NDC_MISSING),
     "NDC-003": RuleAck(_CLAIM_ONLY, NDC_INVALID),
@@ -333,6 +354,9 @@ ACKS: dict[str, RuleAck] = {
     "INJ-006": RuleAck(_CLAIM_ONLY, RENDERING_NPI),
     "EM-001": RuleAck(_CLAIM_ONLY, MODIFIER),
     "EM-002": RuleAck(_CLAIM_ONLY, PROCEDURE),
+    "EM-003": RuleAck(_CLAIM_ONLY, PROCEDURE),
+    "HCP-001": RuleAck(_CLAIM_ONLY, PROCEDURE),
+    "HCP-002": RuleAck(_CLAIM_ONLY, PROCEDURE),
     "MOD-001": RuleAck(_CLAIM_ONLY, MODIFIER),
     "MOD-002": RuleAck(_CLAIM_ONLY, MODIFIER),
     "MOD-003": RuleAck(_CLAIM_ONLY, MODIFIER),
@@ -344,6 +368,8 @@ ACKS: dict[str, RuleAck] = {
     "MUE-001": RuleAck(_CLAIM_ONLY, UNITS),
     "VAC-001": RuleAck(_CLAIM_ONLY, PROCEDURE),
     "VAC-003": RuleAck(_CLAIM_ONLY, PROCEDURE),
+    "VAC-004": RuleAck(_CLAIM_ONLY, PROCEDURE),
+    "VAC-005": RuleAck(_CLAIM_ONLY, PROCEDURE),
     "CHM-001": RuleAck(_CLAIM_ONLY, PROCEDURE),
 }
 
