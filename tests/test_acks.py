@@ -419,3 +419,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_unknown_type_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = invoke("ack", str(SAMPLES / "multi.837"), "--types", "997")
     assert code == 2 and "unknown acknowledgement type" in err
+
+
+def test_delimiters_that_occur_in_the_data_are_refused(tmp_path: Path) -> None:
+    text = (SAMPLES / "clean-injection.837").read_text()
+    source = tmp_path / "apostrophe.837"
+    source.write_text(text.replace("NM1*IL*1*TESTPATIENT*", "NM1*IL*1*O'TESTPATIENT*"))
+    out = tmp_path / "out"
+    code, _, err = invoke("ack", str(source), "-o", str(out), "--delimiters", "*:'^")
+    assert code == 2
+    assert "contains one of the delimiters" in err and "TESTPATIENT" not in err
+    assert not any(out.iterdir())  # nothing half-written
