@@ -16,6 +16,7 @@ from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules import default_registry
 from edi837.rules.base import CheckContext, Profile, Rule, Settings
+from edi837.rules.claim import VOID
 from edi837.rules.registry import Registry
 from edi837.x837p.builder import Unit
 from edi837.x837p.model import Claim
@@ -130,6 +131,7 @@ class Engine:
         self.rules = self.registry.selected(self.settings.select, self.settings.ignore)
         self.selected_codes = frozenset(r.code for r in self.rules)
         self.claim_rules: list[Rule] = [r for r in self.rules if r.scope == "claim"]
+        self.void_rules: list[Rule] = [r for r in self.claim_rules if r.applies_to_void]
         self.overrides = dict(self.settings.severity)
 
     def profile_for(self, claim: Claim) -> Profile:
@@ -156,7 +158,9 @@ class Engine:
         ctx = CheckContext(claim, self.profile_for(claim), self.settings, self.refdata)
         found: list[Finding] = []
         keep = self._keep
-        for rule in self.claim_rules:
+        # A void repeats the original claim to cancel it; coding edits do not apply to it.
+        rules = self.void_rules if claim.frequency == VOID else self.claim_rules
+        for rule in rules:
             for finding in rule.check(claim, ctx):
                 kept = keep(finding)
                 if kept is not None:
