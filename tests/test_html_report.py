@@ -175,8 +175,9 @@ def test_control_characters_from_a_damaged_file_do_not_break_the_page() -> None:
     )
     result = FileResult(path="odd\x02.837", status="findings", findings=[finding])
     _, doc = page_for([result])
-    assert "odd byte \ufffd in the data" in text_of(xp(doc, "//table[@class='findings']")[0])
-    assert xp(doc, "//mark")[0].text == "ODD\ufffdNAME"
+    assert "odd byte \\x01 in the data" in text_of(xp(doc, "//table[@class='findings']")[0])
+    assert xp(doc, "//mark")[0].text == "ODD\\x01NAME"
+    assert "odd\\x02.837" in text_of(doc)
 
 
 def test_a_run_without_findings_says_so(engine: Engine) -> None:

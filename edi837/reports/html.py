@@ -25,6 +25,7 @@ from lxml import html as lxml_html
 from edi837 import __version__
 from edi837.engine import ClaimView, FileResult
 from edi837.findings import Applicability, Finding, Severity
+from edi837.reports.escape import escape_text
 from edi837.reports.summary import Totals, totals
 
 Element = etree._Element
@@ -37,9 +38,9 @@ COLOURS = {
     Severity.WARNING: "#1d5fa8",
 }
 
-# Characters that HTML cannot carry as text; X12 data should never hold them, but a damaged
-# file might, and the page must still be written.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Characters that HTML cannot carry at all (noncharacters); control characters are shown as
+# visible escapes (escape_text) before this applies.
+_NOT_TEXT = re.compile("[\ufffe\uffff]")
 
 STYLE = """
 :root { --reject: #b3261e; --deny-risk: #c15c00; --warning: #1d5fa8; --ok: #2e7d32;
@@ -105,8 +106,8 @@ td.fix { color: #245c2a; }
 
 
 def _text(value: object) -> str:
-    """A value as page text: control characters a damaged file may hold become U+FFFD."""
-    return _NOT_TEXT.sub("\ufffd", str(value))
+    """A value as page text: control characters a damaged file may hold shown escaped."""
+    return _NOT_TEXT.sub("\ufffd", escape_text(str(value), keep="\t\n\r"))
 
 
 def _add(parent: Element, tag: str, text: object = None, **attrs: str | None) -> Element:
