@@ -169,6 +169,7 @@ def redact_message(message: str, values: Iterable[str]) -> str:
     more is also masked where it stands as a word, since some messages name it unquoted.
     """
     for value in values:
+        message = message.replace(repr(value), repr(MASK))
         message = message.replace(f"'{value}'", f"'{MASK}'")
         if len(value) >= 3:
             message = re.sub(rf"(?<![\w]){re.escape(value)}(?![\w])", MASK, message)

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from edi837.engine import FileResult
+from edi837.redaction import redact_finding_message
 from edi837.reports.escape import escape_text
+from edi837.reports.stream import text_target
 
 COLUMNS = [
     "path",
@@ -58,8 +60,6 @@ def neutral_cell(value: object) -> str:
 
 
 def _rows(results: Iterable[FileResult], redact: bool) -> Iterable[Sequence[object]]:
-    from edi837.redaction import redact_finding_message
-
     yield COLUMNS
     for result in results:
         if result.status == "error":
@@ -74,11 +74,15 @@ def _rows(results: Iterable[FileResult], redact: bool) -> Iterable[Sequence[obje
             yield row
 
 
-def write_csv(results: Iterable[FileResult], out: TextIO, *, redact: bool = False) -> None:
+def write_csv(
+    results: Iterable[FileResult], out: TextIO | BinaryIO, *, redact: bool = False
+) -> None:
     """Write a header row, then the findings of every file in order, row by row.
 
-    ``results`` may be a generator: each file's rows are written as it arrives.
+    ``results`` may be a generator: each file's rows are written as it arrives. ``out`` may
+    be a binary file (written as UTF-8).
     """
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    for row in _rows(results, redact):
-        writer.writerow([neutral_cell(cell) for cell in row])
+    with text_target(out) as text:
+        writer = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        for row in _rows(results, redact):
+            writer.writerow([neutral_cell(cell) for cell in row])
