@@ -189,3 +189,18 @@ def test_spool_copies_a_stream_to_a_private_temporary(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         path.unlink()
+
+
+def test_dev_stdout_onto_a_file_keeps_what_the_file_already_holds(tmp_path: Path) -> None:
+    script = (
+        "from pathlib import Path\n"
+        "from edi837.x12.writer import atomic_output\n"
+        "with atomic_output(Path('/dev/stdout')) as out:\n"
+        "    out.write(b'report')\n"
+    )
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"earlier\n")
+    with log.open("ab") as handle:
+        subprocess.run([sys.executable, "-c", script], stdout=handle, cwd=tmp_path, check=True)
+    assert log.read_bytes() == b"earlier\nreport"
+    assert [p.name for p in tmp_path.iterdir()] == ["log.txt"]

@@ -252,7 +252,9 @@ def atomic_output(
     """
     target = Path(target)
     if writes_through(target):
-        with open(target, "wb") as handle:
+        # Append: the same as truncating for a device or a FIFO, and for a descriptor the
+        # shell opened on a regular file (``-o /dev/stdout >> log``) it keeps what is there.
+        with open(target, "ab") as handle:
             yield handle
             handle.flush()
         if before_publish is not None:
