@@ -114,3 +114,13 @@ def test_annotate_masks_segment_and_note_lines(engine: Engine, result: FileResul
     assert "does not give the input back" in summary.restore
     assert f"NM1*IL*1*{MASK}*{MASK}****MI*{MASK}~" in listing
     assert "CLM*MULTI0004*" in listing  # claims stay readable
+
+
+def test_streamed_json_is_byte_for_byte_the_contract_document(result: FileResult) -> None:
+    from edi837.reports.json_report import document
+
+    for redact in (False, True):
+        streamed = io.BytesIO()
+        write_json(iter([result, result]), streamed, redact=redact)
+        whole = json.dumps(document([result, result], redact), indent=2) + "\n"
+        assert streamed.getvalue().decode("utf-8") == whole

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any, BinaryIO, TextIO
 
 from edi837.engine import FileResult
@@ -55,6 +56,32 @@ def _indented(value: Any, depth: int) -> str:
     return json.dumps(value, indent=2).replace("\n", "\n" + pad)
 
 
+_SLOT = "\x00findings\x00"
+
+
+def _write_file_object(out: TextIO, result: FileResult, redact: bool) -> None:
+    """One item of ``files`` at depth 2, its findings written one at a time.
+
+    A file of a million findings is never one list of dictionaries: the object is rendered
+    with a placeholder for ``findings``, and the findings go where the placeholder stood.
+    """
+    head = replace(result, findings=[]).to_dict()
+    head["findings"] = _SLOT
+    before, after = _indented(head, 2).split(json.dumps(_SLOT), 1)
+    out.write(before)
+    if not result.findings:
+        out.write("[]")
+    else:
+        out.write("[")
+        for index, finding in enumerate(result.findings):
+            item = finding.to_dict()
+            if redact:
+                item["message"] = redact_finding_message(finding)
+            out.write(("\n" if index == 0 else ",\n") + "        " + _indented(item, 4))
+        out.write("\n      ]")
+    out.write(after)
+
+
 def write_json(
     results: Iterable[FileResult], out: TextIO | BinaryIO, *, redact: bool = False
 ) -> None:
@@ -65,9 +92,8 @@ def write_json(
         first = True
         for result in results:
             add_result(total, result)
-            text.write(
-                ("\n" if first else ",\n") + "    " + _indented(file_object(result, redact), 2)
-            )
+            text.write(("\n" if first else ",\n") + "    ")
+            _write_file_object(text, result, redact)
             first = False
         text.write("]" if first else "\n  ]")
         text.write(',\n  "summary": ' + _indented(_summary(total), 1) + "\n}\n")
