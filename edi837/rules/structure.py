@@ -540,7 +540,11 @@ class ELM006(StructureRule):
         leading minus (implied decimals); ``NaN``, ``Infinity`` and exponents such as ``1E5``
         are not X12 numbers. ``DT`` is a calendar date (CCYYMMDD), ``TM`` a time of day, and
         a date whose format its qualifier names (DTP02/DTP03, DMG01/DMG02) is read in that
-        format (``D8``, ``RD8``). Messages name the element, never its value.
+        format (``D8``, ``RD8``). ``AN`` and ``ID`` values hold only characters of the X12
+        extended character set (which the 005010 guides allow: letters of both cases, digits,
+        space and the X12 specials; never a control character or one outside ASCII), and an
+        identifier (NM109, REF02, CLM01, a procedure code ...) holds at least one letter or
+        digit. Messages name the element, never its value.
     Why it matters:
         A receiver that parses the value as X12 rejects the segment (999 IK4 code 6); one
         that parses it loosely can read a charge of ``1E5`` as 100,000.
@@ -548,7 +552,8 @@ class ELM006(StructureRule):
         No fix: the value has to come from the source system.
 
     Example:
-        ``SV1*HC:96372*NaN*UN*1***1~``; ``DMG*D8*19521399*F~`` (month 13).
+        ``SV1*HC:96372*NaN*UN*1***1~``; ``DMG*D8*19521399*F~`` (month 13); an NM109 of
+        ``!!``.
     Sources:
         X12.6 data element types; pyx12 validation.py and the 837P map's data types.
     """

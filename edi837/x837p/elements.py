@@ -33,7 +33,7 @@ from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot, SyntaxRul
 Problem = tuple[str, str, str]
 
 # A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components,
-# data type)
+# data type, identifier)
 Check = tuple[
     int,
     str,
@@ -45,7 +45,37 @@ Check = tuple[
     "frozenset[str] | None",
     "tuple[Check, ...] | None",
     "str | None",
+    bool,
 ]
+
+# The X12 character sets (X12.6). The basic set is upper-case letters, digits, space and
+# ! " & ' ( ) * + , - . / : ; ? = ; the extended set adds lower-case letters and
+# % ~ @ [ ] _ { } \ | < > # $, and from version 00501 on also ^ and `. The 005010 guides allow
+# the extended set, and the tracker reads only 005010 837P transactions, so values are held to
+# it: a control character or a character outside ASCII is never X12 data. Delimiters are taken
+# out of the set per interchange.
+BASIC_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !\"&'()*+,-./:;?=")
+EXTENDED_CHARACTERS = BASIC_CHARACTERS | frozenset("abcdefghijklmnopqrstuvwxyz%~@[]_{}\\|<>#$^`")
+
+# X12 data elements that identify something (an id code, a reference, a claim or line id, a
+# procedure code or modifier, a phone number): such a value is written with letters and
+# digits, so one made only of punctuation (an NM109 of ``!!``) is a placeholder, not an id.
+_IDENTIFIERS = frozenset(
+    {
+        "67",  # Identification Code (NM109)
+        "127",  # Reference Identification (REF02, and the claim and line references)
+        "234",  # Product/Service ID (SV101-2, LIN03)
+        "310",  # Location Identifier
+        "350",  # Assigned Identification
+        "364",  # Communication Number (PER04, PER06, PER08)
+        "628",  # Hierarchical ID Number (HL01)
+        "734",  # Hierarchical Parent ID Number (HL02)
+        "799",  # Version Identifier and line item control numbers
+        "1028",  # Claim Submitter's Identifier (CLM01)
+        "1271",  # Industry Code (HI diagnosis codes)
+        "1339",  # Procedure Modifier
+    }
+)
 
 # Element results are memoised per slot by segment text; a cap keeps memory flat on files
 # where every segment is different.
@@ -67,6 +97,7 @@ def _compile_check(definition: ElementDef) -> Check:
         definition.codes,
         components,
         definition.data_type,
+        definition.data_element in _IDENTIFIERS,
     )
 
 
@@ -419,6 +450,7 @@ def _delimiter_in_data(
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)", re.ASCII)
 _INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_ALPHANUMERIC = re.compile(r"[A-Za-z0-9]", re.ASCII)
 
 
 def count_value(value: str, max_digits: int) -> int | None:
@@ -456,6 +488,26 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
         wrong = _type_problem(value, check)
         if wrong is not None:
             problems.append(("ELM-006", check[1], wrong))
+    elif check[9] in ("AN", "ID"):
+        outside = next((c for c in value if c not in EXTENDED_CHARACTERS), None)
+        if outside is not None:
+            problems.append(
+                (
+                    "ELM-006",
+                    check[1],
+                    f"{check[1]} ({check[2]}) holds U+{ord(outside):04X} at character "
+                    f"{value.index(outside) + 1}, which is not in the X12 character set",
+                )
+            )
+        elif check[10] and _ALPHANUMERIC.search(value) is None:
+            problems.append(
+                (
+                    "ELM-006",
+                    check[1],
+                    f"{check[1]} ({check[2]}) holds no letter or digit; an identifier is "
+                    "written with letters and digits",
+                )
+            )
     # X12 counts only digits in the length of a numeric value: no sign, no decimal point.
     length = len(value.replace("-", "").replace(".", "")) if check[4] else len(value)
     if length < check[5] or length > check[6]:
@@ -494,8 +546,8 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
     component = re.escape(delimiters.component)
     # Where separators inside data are reported, a simple element may hold neither the
     # component nor the repetition separator.
-    repetition = re.escape(delimiters.repetition or "")
-    simple = f"[^{element}{component}{repetition}]" if rules.guard_delimiters else f"[^{element}]"
+    separators = {delimiters.element, delimiters.component, delimiters.repetition or ""}
+    simple = _characters(separators if rules.guard_delimiters else {delimiters.element})
     parts: list[str] = []
     definitions: Sequence[ElementDef] = rules.slot.elements
     for definition in definitions:
@@ -505,7 +557,7 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
         if definition.components is None:
             pattern = _value_pattern(definition, simple)
         else:
-            pattern = _composite_pattern(definition, element, component, repetition)
+            pattern = _composite_pattern(definition, element, component, _characters(separators))
         if pattern is None:
             return None
         parts.append(pattern)
@@ -523,8 +575,14 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
         return None
 
 
+def _characters(excluded: set[str]) -> str:
+    """A character class of the X12 extended set without ``excluded`` (the separators)."""
+    allowed = sorted(EXTENDED_CHARACTERS - excluded)
+    return "[" + "".join(re.escape(c) for c in allowed) + "]"
+
+
 def _composite_pattern(
-    definition: ElementDef, element: str, component: str, repetition: str
+    definition: ElementDef, element: str, component: str, allowed: str
 ) -> str | None:
     """The pattern of a composite; the separators come escaped for a regular expression."""
     if definition.usage == "N":
@@ -532,7 +590,7 @@ def _composite_pattern(
     assert definition.components is not None
     parts = []
     for part in definition.components:
-        pattern = _value_pattern(part, f"[^{element}{component}{repetition}]")
+        pattern = _value_pattern(part, allowed)
         if pattern is None:
             return None
         parts.append(pattern)
@@ -578,6 +636,9 @@ def _value_pattern(definition: ElementDef, allowed: str) -> str | None:
         value = f"-?[0-9]{{{max(low, 1)},{high}}}(?![0-9])"
     else:
         value = f"{allowed}{{{max(low, 1)},{high}}}(?!{allowed})"
+        if definition.data_element in _IDENTIFIERS:
+            # An identifier holds a letter or digit somewhere in it.
+            value = f"(?={allowed}*[A-Za-z0-9])" + value
     if definition.usage == "R":
         return value
     return f"(?:{value})?"
