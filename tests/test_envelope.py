@@ -17,6 +17,7 @@ import pytest
 from edi837.findings import Applicability, EditKind, Finding, Severity
 from edi837.x12.envelope import EnvelopeChecker, transaction_kind
 from edi837.x12.reader import SegmentReader, read_segments
+from edi837.x837p.builder import UnitReader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envelope"
 CLEAN = (FIXTURES / "clean-837p.x12").read_text(encoding="ascii")
@@ -28,13 +29,15 @@ W = "warning"
 
 
 def check(text: str | bytes) -> tuple[list[Finding], EnvelopeChecker]:
+    """The envelope and 837P header findings (ENV-*) of a document, as the reader reports them.
+
+    The X12 envelope checker and the 837P header checker (fed by the loop tracker) run
+    together in the unit reader; the other parser codes (element and loop checks) are left out.
+    """
     raw = text.encode("latin-1") if isinstance(text, str) else text
-    checker = EnvelopeChecker()
-    found: list[Finding] = []
-    for seg in SegmentReader(io.BytesIO(raw)):
-        found += checker.feed(seg)
-    found += checker.finish()
-    return found, checker
+    reader = UnitReader(SegmentReader(io.BytesIO(raw)))
+    found = [f for unit in reader for f in unit.findings if f.code.startswith("ENV-")]
+    return found, reader.envelope
 
 
 def summary(found: list[Finding]) -> list[tuple[str, str, str | None, str | None]]:
@@ -124,12 +127,13 @@ CASES = [
             ("ENV-002", R, "ISA", "ISA05"),
             ("ENV-002", R, "ISA", "ISA07"),
             ("ENV-002", R, "ISA", "ISA16"),
+            ("ENV-002", R, "N3", "N301"),  # the Z of SAMPLE PLAZA
         ],
     ),
     Case(
-        "ENV-002 leaves repetition separators in claim segments to the guide checks",
+        "ENV-002 a repetition separator in a claim segment is reported once",
         edited(("N3*100 SAMPLE PLAZA~", "N3*100 SAMPLE^PLAZA~")),
-        [],
+        [("ENV-002", R, "N3", "N301")],
     ),
     # ENV-004: versions, only for transaction sets meant as 837P.
     Case(
@@ -660,3 +664,16 @@ def test_corpus_835_and_278_beside_an_837_are_not_version_errors() -> None:
     found += checker.finish()
     assert not [f for f in found if f.code == "ENV-004"]
     assert {"835 4010 (004010X091A1)", "278 4010 (004010X094A1)"} <= kinds
+
+
+def test_env002_names_the_element_and_the_place_never_the_value() -> None:
+    found, _ = check(
+        edited(
+            ("N3*100 SAMPLE PLAZA~", "N3*100 SAMPLE^PLAZA~"),
+            ("GS*HC*ENVTESTSUB*", "GS*HC*ENVTEST:SUB*"),
+        )
+    )
+    messages = {f.element: f.message for f in found if f.code == "ENV-002"}
+    assert set(messages) == {"N301", "GS02"}
+    assert "character 11 of 16" in messages["N301"] and "SAMPLE" not in messages["N301"]
+    assert "character 8 of 11" in messages["GS02"] and "ENVTEST" not in messages["GS02"]

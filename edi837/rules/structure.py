@@ -1,29 +1,32 @@
-"""Envelope, hierarchy and structure rules: reported by the parser, declared here.
+"""Envelope, hierarchy and structure rules: reported by the parser, documented here.
 
-The X12 envelope checker (:mod:`edi837.x12.envelope`) and the 837P loop tracker
-(:mod:`edi837.x837p.tracker`) find these problems while the file streams; the classes below give
-each code its severity, fix class and documentation, so that ``--select``/``--ignore``, severity
-overrides and ``edi837 rules`` treat them like every other rule. SEG-* and ELM-* are this
-project's codes for checks the catalogue does not number (segments and elements against the
-pyx12 837P map).
+The X12 envelope checker (:mod:`edi837.x12.envelope`), the 837P loop tracker
+(:mod:`edi837.x837p.tracker`) with its element and header checks find these problems while the
+file streams. They report through the code classes of :mod:`edi837.x12.checks` and
+:mod:`edi837.x837p.checks`, which hold each code's default severity and build its findings; each
+rule below *is* a subclass of its code class that adds the fix class and documentation, so that
+``--select``/``--ignore``, severity overrides and ``edi837 rules`` see the very class the parser
+reports through (the parser layers sit below the rules and cannot import them). SEG-* and ELM-*
+are this project's codes for checks the catalogue does not number (segments and elements against
+the pyx12 837P map).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from edi837.findings import Severity
 from edi837.rules.base import FixAvailability, Rule
+from edi837.x12 import checks as x12_codes
+from edi837.x837p import checks as guide_codes
 
 
 class StructureRule(Rule):
     """A rule the parser reports; it has no claim check of its own."""
 
     scope: ClassVar[str] = "structure"
-    severity = Severity.REJECT
 
 
-class ENV001(StructureRule):
+class ENV001(x12_codes.ENV001, StructureRule):
     """The file starts with ISA, and the ISA is 106 characters with fixed-width elements.
 
     What it does:
@@ -47,7 +50,7 @@ class ENV001(StructureRule):
     fix = FixAvailability.UNSAFE
 
 
-class ENV002(StructureRule):
+class ENV002(x12_codes.ENV002, StructureRule):
     """The four delimiters are distinct, and none of them appears inside data.
 
     What it does:
@@ -67,7 +70,7 @@ class ENV002(StructureRule):
     """
 
 
-class ENV003(StructureRule):
+class ENV003(x12_codes.ENV003, StructureRule):
     """Line breaks after terminators are consistent (CR, LF or CRLF, not a mix).
 
     What it does:
@@ -85,10 +88,8 @@ class ENV003(StructureRule):
         Common practice (not in the standard); pyx12 strips CR/LF before each segment.
     """
 
-    severity = Severity.WARNING
 
-
-class ENV004(StructureRule):
+class ENV004(guide_codes.ENV004, StructureRule):
     """Versions and ids: ISA12 00501, GS01 HC, GS08 005010X222A1, ST01 837, ST03 = GS08.
 
     What it does:
@@ -108,7 +109,7 @@ class ENV004(StructureRule):
     """
 
 
-class ENV005(StructureRule):
+class ENV005(x12_codes.ENV005, StructureRule):
     """ISA13 equals IEA02 (9 digits).
 
     What it does:
@@ -125,7 +126,7 @@ class ENV005(StructureRule):
     """
 
 
-class ENV006(StructureRule):
+class ENV006(x12_codes.ENV006, StructureRule):
     """GS06 equals GE02.
 
     What it does:
@@ -142,7 +143,7 @@ class ENV006(StructureRule):
     """
 
 
-class ENV007(StructureRule):
+class ENV007(x12_codes.ENV007, StructureRule):
     """ST02 equals SE02, and ST02 is unique within its group.
 
     What it does:
@@ -159,7 +160,7 @@ class ENV007(StructureRule):
     """
 
 
-class ENV008(StructureRule):
+class ENV008(x12_codes.ENV008, StructureRule):
     """SE01 is the number of segments from ST to SE, both counted.
 
     What it does:
@@ -177,7 +178,7 @@ class ENV008(StructureRule):
     """
 
 
-class ENV009(StructureRule):
+class ENV009(x12_codes.ENV009, StructureRule):
     """GE01 counts the transactions of its group; IEA01 counts the groups of its interchange.
 
     What it does:
@@ -194,7 +195,7 @@ class ENV009(StructureRule):
     """
 
 
-class ENV010(StructureRule):
+class ENV010(guide_codes.ENV010, StructureRule):
     """BHT: BHT01 0019, BHT02 00 or 18, BHT04 a valid CCYYMMDD date, BHT06 CH or RP.
 
     What it does:
@@ -212,7 +213,7 @@ class ENV010(StructureRule):
     """
 
 
-class ENV011(StructureRule):
+class ENV011(guide_codes.ENV011, StructureRule):
     """The header has a 1000A submitter (NM1*41 with PER) and a 1000B receiver (NM1*40).
 
     What it does:
@@ -230,7 +231,7 @@ class ENV011(StructureRule):
     """
 
 
-class HL001(StructureRule):
+class HL001(guide_codes.HL001, StructureRule):
     """HL01 is unique within the transaction and ascends from 1.
 
     What it does:
@@ -247,7 +248,7 @@ class HL001(StructureRule):
     """
 
 
-class HL002(StructureRule):
+class HL002(guide_codes.HL002, StructureRule):
     """HL02 points to an earlier HL01 of the right level.
 
     What it does:
@@ -265,7 +266,7 @@ class HL002(StructureRule):
     """
 
 
-class HL003(StructureRule):
+class HL003(guide_codes.HL003, StructureRule):
     """HL04 says whether the level has children: 2000A 1, 2000B 1 only with a 2000C, 2000C 0.
 
     What it does:
@@ -284,7 +285,7 @@ class HL003(StructureRule):
     fix = FixAvailability.SAFE
 
 
-class HL004(StructureRule):
+class HL004(guide_codes.HL004, StructureRule):
     """SBR02 18 (subscriber is the patient) means there is no 2000C patient level.
 
     What it does:
@@ -301,7 +302,7 @@ class HL004(StructureRule):
     """
 
 
-class STR001(StructureRule):
+class STR001(guide_codes.STR001, StructureRule):
     """Loop repeats stay within the guide: 2300 ≤100 per HL, 2400 ≤50 per claim, 2410 ≤1.
 
     What it does:
@@ -318,7 +319,7 @@ class STR001(StructureRule):
     """
 
 
-class STR002(StructureRule):
+class STR002(guide_codes.STR002, StructureRule):
     """Segments appear in the order the guide gives within their loop.
 
     What it does:
@@ -336,7 +337,7 @@ class STR002(StructureRule):
     """
 
 
-class STR003(StructureRule):
+class STR003(guide_codes.STR003, StructureRule):
     """LX01 starts at 1 and goes up by 1 within each claim.
 
     What it does:
@@ -353,7 +354,7 @@ class STR003(StructureRule):
     """
 
 
-class STR004(StructureRule):
+class STR004(guide_codes.STR004, StructureRule):
     """CLM02 equals the sum of the SV102 line charges.
 
     What it does:
@@ -370,7 +371,7 @@ class STR004(StructureRule):
     """
 
 
-class STR005(StructureRule):
+class STR005(guide_codes.STR005, StructureRule):
     """Every 2400 has DTP*472 with D8 (CCYYMMDD) or RD8 (a date range).
 
     What it does:
@@ -388,7 +389,7 @@ class STR005(StructureRule):
     """
 
 
-class SEG001(StructureRule):
+class SEG001(guide_codes.SEG001, StructureRule):
     """The segment id is one the 837P guide knows.
 
     What it does:
@@ -405,7 +406,7 @@ class SEG001(StructureRule):
     """
 
 
-class SEG002(StructureRule):
+class SEG002(guide_codes.SEG002, StructureRule):
     """The segment is expected where it stands (right loop, no extra repeat).
 
     What it does:
@@ -423,7 +424,7 @@ class SEG002(StructureRule):
     """
 
 
-class SEG003(StructureRule):
+class SEG003(guide_codes.SEG003, StructureRule):
     """Required segments and loops are present.
 
     What it does:
@@ -441,7 +442,7 @@ class SEG003(StructureRule):
     """
 
 
-class ELM001(StructureRule):
+class ELM001(guide_codes.ELM001, StructureRule):
     """Required elements are present.
 
     What it does:
@@ -458,7 +459,7 @@ class ELM001(StructureRule):
     """
 
 
-class ELM002(StructureRule):
+class ELM002(guide_codes.ELM002, StructureRule):
     """Element values have the length the guide allows.
 
     What it does:
@@ -475,7 +476,7 @@ class ELM002(StructureRule):
     """
 
 
-class ELM003(StructureRule):
+class ELM003(guide_codes.ELM003, StructureRule):
     """Coded elements hold a value from their code list.
 
     What it does:
@@ -492,7 +493,7 @@ class ELM003(StructureRule):
     """
 
 
-class ELM004(StructureRule):
+class ELM004(guide_codes.ELM004, StructureRule):
     """Segments have no more elements than the guide defines.
 
     What it does:
@@ -509,7 +510,7 @@ class ELM004(StructureRule):
     """
 
 
-class ELM005(StructureRule):
+class ELM005(guide_codes.ELM005, StructureRule):
     """Elements related by the guide's syntax notes are used together, or not together.
 
     What it does:
@@ -531,7 +532,7 @@ class ELM005(StructureRule):
     """
 
 
-class ELM006(StructureRule):
+class ELM006(guide_codes.ELM006, StructureRule):
     """Element values have the form of their X12 data type.
 
     What it does:

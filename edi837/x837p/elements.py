@@ -26,15 +26,17 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from edi837.x12.checks import ENV002, Check, data_delimiters, delimiters_in
 from edi837.x12.segment import Delimiters, Segment
+from edi837.x837p.checks import ELM001, ELM002, ELM003, ELM004, ELM005, ELM006
 from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot, SyntaxRule
 
-#: One problem of a segment: (code, element reference, message).
-Problem = tuple[str, str, str]
+#: One problem of a segment: (its code, element reference, message).
+Problem = tuple[type[Check], str, str]
 
 # A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components,
 # data type, identifier)
-Check = tuple[
+Compiled = tuple[
     int,
     str,
     str,
@@ -43,7 +45,7 @@ Check = tuple[
     int,
     int,
     "frozenset[str] | None",
-    "tuple[Check, ...] | None",
+    "tuple[Compiled, ...] | None",
     "str | None",
     bool,
 ]
@@ -82,7 +84,7 @@ _IDENTIFIERS = frozenset(
 MEMO_LIMIT = 1024
 
 
-def _compile_check(definition: ElementDef) -> Check:
+def _compile_check(definition: ElementDef) -> Compiled:
     components = None
     if definition.components is not None:
         components = tuple(_compile_check(part) for part in definition.components)
@@ -219,7 +221,7 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         ref = f"{sid}{rules.defined + 1:02d}"
         problems.append(
             (
-                "ELM-004",
+                ELM004,
                 ref,
                 f"{sid} has {present} elements; the guide defines {rules.defined}",
             )
@@ -235,25 +237,26 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         if not value:
             if check[3] == "R":
                 problems.append(
-                    ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
+                    (ELM001, check[1], f"required element {check[1]} ({check[2]}) is missing")
                 )
             continue
         if check[3] == "N":
             problems.append(
-                ("ELM-004", check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
+                (ELM004, check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
             )
             continue
         components = check[8]
         if components is None:
             if guarded and (separator in value or (repetition and repetition in value)):
-                _delimiter_in_data(value, check[1], seg.delimiters, problems)
+                for message in delimiters_in(check[1], value, data_delimiters(seg.delimiters)):
+                    problems.append((ENV002, check[1], message))
             _check_value(value, check, problems)
             continue
         parts = value.split(separator)
         if len(parts) > len(components):
             problems.append(
                 (
-                    "ELM-004",
+                    ELM004,
                     f"{check[1]}-{len(components) + 1}",
                     f"{check[1]} has {len(parts)} components; the guide defines {len(components)}",
                 )
@@ -264,21 +267,22 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
             if not text:
                 if part[3] == "R":
                     problems.append(
-                        ("ELM-001", part[1], f"required component {part[1]} ({part[2]}) is missing")
+                        (ELM001, part[1], f"required component {part[1]} ({part[2]}) is missing")
                     )
                 continue
             if part[3] == "N":
                 problems.append(
-                    ("ELM-004", part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
+                    (ELM004, part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
                 )
                 continue
             if guarded and repetition and repetition in text:
-                _delimiter_in_data(text, part[1], seg.delimiters, problems)
+                # A composite's components may not hold the repetition separator.
+                only = data_delimiters(seg.delimiters, component=False)
+                for message in delimiters_in(part[1], text, only):
+                    problems.append((ENV002, part[1], message))
             _check_value(text, part, problems)
     for check in rules.required_after[min(present, rules.defined)]:
-        problems.append(
-            ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
-        )
+        problems.append((ELM001, check[1], f"required element {check[1]} ({check[2]}) is missing"))
     return tuple(problems)
 
 
@@ -322,28 +326,28 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
             if data_type not in _DATE_FORMATS:
                 continue  # an unknown qualifier is ELM-003's finding
         if data_type in ("DT", "D8"):
-            if not _is_date(value):
+            if not is_date(value):
                 problems.append(
                     (
-                        "ELM-006",
+                        ELM006,
                         ref,
                         f"{ref} ({name}) is not a calendar date ({data_type}: CCYYMMDD)",
                     )
                 )
         elif data_type == "RD8":
             start, dash, end = value.partition("-")
-            if not dash or not _is_date(start) or not _is_date(end):
+            if not dash or not is_date(start) or not is_date(end):
                 problems.append(
                     (
-                        "ELM-006",
+                        ELM006,
                         ref,
                         f"{ref} ({name}) is not a range of calendar dates (RD8: CCYYMMDD-CCYYMMDD)",
                     )
                 )
-        elif not _is_time(value):
+        elif not is_time(value):
             problems.append(
                 (
-                    "ELM-006",
+                    ELM006,
                     ref,
                     f"{ref} ({name}) is not a time of day (TM: HHMM, HHMMSS, HHMMSSD or HHMMSSDD)",
                 )
@@ -351,12 +355,12 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
     return problems
 
 
-def _is_date(value: str) -> bool:
+def is_date(value: str, earliest: int = 1800) -> bool:
     """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
     if len(value) != 8 or _DIGITS.fullmatch(value) is None:
         return False
     year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
-    if year < 1800:
+    if year < earliest:
         return False
     try:
         date(year, month, day)
@@ -365,7 +369,7 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _is_time(value: str) -> bool:
+def is_time(value: str) -> bool:
     """HHMM, HHMMSS, HHMMSSD or HHMMSSDD, a time of day (X12 TM)."""
     if len(value) not in (4, 6, 7, 8) or _DIGITS.fullmatch(value) is None:
         return False
@@ -411,7 +415,7 @@ def _relation_problems(seg: Segment, sid: str, syntax: tuple[SyntaxRule, ...]) -
                     f"{_ref(sid, positions[0])} is used"
                 )
         if message:
-            problems.append(("ELM-005", ref, f"{message} ({rule.note})"))
+            problems.append((ELM005, ref, f"{message} ({rule.note})"))
     return problems
 
 
@@ -423,25 +427,6 @@ def _listed(sid: str, positions: tuple[int, ...], word: str) -> str:
     """``PER05 and PER06``, ``FRM02, FRM03 or FRM04``."""
     refs = [_ref(sid, p) for p in positions]
     return refs[0] if len(refs) == 1 else f"{', '.join(refs[:-1])} {word} {refs[-1]}"
-
-
-def _delimiter_in_data(
-    value: str, ref: str, delimiters: Delimiters, problems: list[Problem]
-) -> None:
-    """ENV-002: a component or repetition separator inside a simple element's value."""
-    for name, char in (
-        ("component separator (ISA16)", delimiters.component),
-        ("repetition separator (ISA11)", delimiters.repetition),
-    ):
-        if char and char in value:
-            problems.append(
-                (
-                    "ENV-002",
-                    ref,
-                    f"{ref} contains the {name} {char!r} at character {value.index(char) + 1} "
-                    f"of {len(value)}; a delimiter may not occur in data",
-                )
-            )
 
 
 # X12.6 numeric forms, ASCII only: R is a decimal with an optional leading minus and at most one
@@ -464,7 +449,7 @@ def count_value(value: str, max_digits: int) -> int | None:
     return int(value)
 
 
-def _type_problem(value: str, check: Check) -> str | None:
+def _type_problem(value: str, check: Compiled) -> str | None:
     """Why ``value`` is not of the element's X12 data type; ``None`` when it is."""
     data_type = check[9]
     if data_type == "R":
@@ -483,17 +468,17 @@ def _type_problem(value: str, check: Check) -> str | None:
     return None
 
 
-def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
+def _check_value(value: str, check: Compiled, problems: list[Problem]) -> None:
     if check[4]:
         wrong = _type_problem(value, check)
         if wrong is not None:
-            problems.append(("ELM-006", check[1], wrong))
+            problems.append((ELM006, check[1], wrong))
     elif check[9] in ("AN", "ID"):
         outside = next((c for c in value if c not in EXTENDED_CHARACTERS), None)
         if outside is not None:
             problems.append(
                 (
-                    "ELM-006",
+                    ELM006,
                     check[1],
                     f"{check[1]} ({check[2]}) holds U+{ord(outside):04X} at character "
                     f"{value.index(outside) + 1}, which is not in the X12 character set",
@@ -502,7 +487,7 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
         elif check[10] and _ALPHANUMERIC.search(value) is None:
             problems.append(
                 (
-                    "ELM-006",
+                    ELM006,
                     check[1],
                     f"{check[1]} ({check[2]}) holds no letter or digit; an identifier is "
                     "written with letters and digits",
@@ -514,7 +499,7 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
         bounds = f"{check[5]}" if check[5] == check[6] else f"{check[5]}-{check[6]}"
         problems.append(
             (
-                "ELM-002",
+                ELM002,
                 check[1],
                 f"{check[1]} ({check[2]}) has length {length}; the guide allows {bounds}",
             )
@@ -524,7 +509,7 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
         shown = ", ".join(sorted(codes)[:12]) + (" ..." if len(codes) > 12 else "")
         problems.append(
             (
-                "ELM-003",
+                ELM003,
                 check[1],
                 f"{check[1]} ({check[2]}) holds a value that is not in the guide's code list "
                 f"({shown})",
