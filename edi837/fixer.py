@@ -68,6 +68,8 @@ def plan(findings: Iterable[Finding], unsafe: bool = False) -> EditPlan:
                 key = (number, f"+{edit.new}")
             elif edit.kind is EditKind.REPLACE:
                 key = (number, edit.element or "")
+            elif edit.kind is EditKind.REPLACE_LEAD:
+                key = (number, "^lead")
             else:
                 key = (number, "*")
             if number in whole or key in touched or key in keys:
@@ -112,6 +114,17 @@ def _edited(seg: Segment, edits: list[Edit]) -> tuple[Segment | None, list[Segme
         elif edit.kind is EditKind.REPLACE_SEGMENT:
             assert edit.new is not None
             current = _derive(current, edit.new)
+        elif edit.kind is EditKind.REPLACE_LEAD:
+            assert edit.new is not None
+            current = Segment(
+                current.text,
+                current.delimiters,
+                current.number,
+                current.byte_offset,
+                current.line,
+                edit.new,
+                current.term,
+            )
         else:
             assert edit.element is not None and edit.new is not None
             current = _derive(current, current.replaced(edit.element, edit.new))

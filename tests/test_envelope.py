@@ -424,7 +424,6 @@ def test_clean_document_has_no_findings() -> None:
         pytest.param(lambda t: t.replace("~\n", "~\r"), id="CR"),
         pytest.param(lambda t: t.replace("~\n", "\n"), id="newline terminator"),
         pytest.param(lambda t: t.replace("~\n", "\r\n"), id="CRLF terminator"),
-        pytest.param(lambda t: t.replace("~\n", "~\n   "), id="indented"),
         pytest.param(lambda t: t.replace("~\n", "~\n\n"), id="blank lines"),
     ],
 )
@@ -677,3 +676,52 @@ def test_env002_names_the_element_and_the_place_never_the_value() -> None:
     assert set(messages) == {"N301", "GS02"}
     assert "character 11 of 16" in messages["N301"] and "SAMPLE" not in messages["N301"]
     assert "character 8 of 11" in messages["GS02"] and "ENVTEST" not in messages["GS02"]
+
+
+def test_env012_an_indented_run_is_one_warning_with_a_safe_edit_per_segment() -> None:
+    lines = CLEAN.split("\n")
+    text = "\n".join(lines[:5] + ["  " + line for line in lines[5:9]] + lines[9:])
+    found, _ = check(text)
+    assert summary(found) == [("ENV-012", W, lines[5][:3].rstrip("*"), None)]
+    (finding,) = found
+    assert finding.segment_number == 6 and "segments 6 to 9" in finding.message
+    assert finding.fix is not None and finding.fix.applicability is Applicability.SAFE
+    edits = finding.fix.edits
+    assert [(e.kind, e.segment_number, e.old, e.new) for e in edits] == [
+        (EditKind.REPLACE_LEAD, number, "\n  ", "\n") for number in range(6, 10)
+    ]
+
+
+def test_env012_indentation_everywhere_is_reported_in_parts_per_transaction() -> None:
+    found, _ = check(CLEAN.replace("~\n", "~\n   "))
+    # Every segment after the ISA is indented: one run up to the ST, one in the transaction
+    # from the ST on, each a single warning.
+    assert summary(found) == [("ENV-012", W, "GS", None), ("ENV-012", W, "ST", None)]
+
+
+def test_env013_an_unterminated_iea_is_a_warning() -> None:
+    text = CLEAN.rstrip("\n")
+    assert text.endswith("~")
+    found, _ = check(text[:-1])
+    assert summary(found) == [("ENV-013", W, "IEA", None)]
+    # A file whose terminator is the line break may simply end.
+    newline = CLEAN.replace("~\n", "\n").rstrip("\n")
+    assert check(newline)[0] == []
+
+
+def test_fix_removes_indentation_and_keeps_every_segment(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from edi837.cli import main
+
+    source = tmp_path / "indented.x12"
+    source.write_text(CLEAN.rstrip("\n").replace("~\n", "~\n\t  ") + "\n", encoding="ascii")
+    out = tmp_path / "fixed.x12"
+    log = tmp_path / "fix.log"
+    result = CliRunner().invoke(
+        main, ["fix", str(source), "-o", str(out), "--select", "ENV-012", "--log", str(log)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="ascii") == CLEAN
+    result = CliRunner().invoke(main, ["check", "--select", "ENV", str(out)])
+    assert result.exit_code == 0 and "ENV-012" not in result.stdout

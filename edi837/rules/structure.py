@@ -231,6 +231,49 @@ class ENV011(guide_codes.ENV011, StructureRule):
     """
 
 
+class ENV012(x12_codes.ENV012, StructureRule):
+    """Segments begin with their id: no spaces or tabs before them.
+
+    What it does:
+        Reports segments whose id is preceded by spaces or tabs (an indented listing), once
+        per run of consecutive indented segments, as a warning. Line breaks after terminators
+        are layout and are not reported here (ENV-003 looks at them).
+    Why it matters:
+        X12 has no indentation: a receiver that does not skip white space reads the spaces as
+        part of the segment id (``  NM1``) and rejects the segment as unknown.
+    Fix safety:
+        Safe. The fix removes the spaces and tabs before each segment id and keeps the line
+        breaks and every segment as it is.
+
+    Example:
+        ``NM1*41*2*EXAMPLE BILLING SERVICE*****46*EDI837TESTSUB~`` written as
+        ``   NM1*41*2*...~`` on its line.
+    Sources:
+        X12.6 (a segment begins with its segment identifier); pyx12 strips only line breaks.
+    """
+
+    fix = FixAvailability.SAFE
+
+
+class ENV013(x12_codes.ENV013, StructureRule):
+    """The last segment of the file ends with the segment terminator.
+
+    What it does:
+        Reports an IEA that ends the file without the segment terminator (``~``), as a
+        warning. Files whose terminator is a line break may simply end.
+    Why it matters:
+        A reader that cuts segments at the terminator never sees the unterminated IEA: pyx12
+        reports the interchange trailer as missing, and a receiver may reject the interchange.
+    Fix safety:
+        No fix: add the terminator when the file is written.
+
+    Example:
+        A file ending in ``IEA*1*000000101`` with no ``~``.
+    Sources:
+        X12.6 (every segment ends with the segment terminator); pyx12 x12valid "IEA missing".
+    """
+
+
 class HL001(guide_codes.HL001, StructureRule):
     """HL01 is unique within the transaction and ascends from 1.
 
@@ -572,6 +615,8 @@ RULES: list[type[Rule]] = [
     ENV009,
     ENV010,
     ENV011,
+    ENV012,
+    ENV013,
     HL001,
     HL002,
     HL003,

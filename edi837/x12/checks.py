@@ -173,3 +173,15 @@ class ENV008(Check):
 
 class ENV009(Check):
     """GE01 counts the transactions of its group; IEA01 counts the groups of its interchange."""
+
+
+class ENV012(Check):
+    """Segments begin with their id: no spaces or tabs before them."""
+
+    severity = Severity.WARNING
+
+
+class ENV013(Check):
+    """The last segment of the file ends with the segment terminator."""
+
+    severity = Severity.WARNING

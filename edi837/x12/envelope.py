@@ -30,6 +30,8 @@ from edi837.x12.checks import (
     ENV007,
     ENV008,
     ENV009,
+    ENV012,
+    ENV013,
     Check,
     data_delimiters,
     delimiters_in,
@@ -40,6 +42,9 @@ from edi837.x12.segment import Segment
 __all__ = ["ISA_LENGTH", "ISA_WIDTHS", "EnvelopeChecker", "transaction_kind"]
 
 WARNING = Severity.WARNING
+# The longest run of indented segments one ENV-012 finding covers; a longer run is reported in
+# parts, so that a finding (and its fix) stays small whatever the file's size.
+_INDENT_RUN = 1000
 ISA_LENGTH = 106
 # Widths of ISA01..ISA16: every position of every ISA element is filled, which is what makes the
 # ISA fixed-length and lets a reader find the delimiters by offset (catalogue §1.1).
@@ -187,6 +192,11 @@ class EnvelopeChecker:
         self._style: str | None = None
         self._style_segment: Segment | None = None
         self._mixed_reported = False
+        # Indentation (ENV-012): the current run of consecutive indented segments, reported as
+        # one finding when it ends, with an edit per segment.
+        self._indent_first: Segment | None = None
+        self._indent_edits: list[Edit] = []
+        self._indent_transaction: str | None = None
 
         self._isa: Segment | None = None
         self._gs: Segment | None = None
@@ -208,6 +218,9 @@ class EnvelopeChecker:
             # Same layout as the segment before: nothing to look at (ENV-003 needs a change).
             if seg.lead != self._lead:
                 return self._layout(seg)
+            if self._indent_first is not None:
+                # The same lead as the segment before, which was indented.
+                return self._indented(seg)
             return []
         found = self._handlers[seg.id](seg)
         found += self._layout(seg)
@@ -224,6 +237,7 @@ class EnvelopeChecker:
             )
             return out
         out += self._check_stray(None)
+        out += self._flush_indent()
         end = "the file ends first"
         if self._in_st and self._st is not None:
             out.append(self._missing_se(self._st, end))
@@ -296,8 +310,59 @@ class EnvelopeChecker:
             self._pending = term if term == "\r" else ""
         if breaks and not self._mixed_reported:
             out += self._check_breaks(seg, breaks)
+        out += self._check_indent(seg)
         self._lead = None if self._newline_terminated or not self._in_st else seg.lead
         return out
+
+    def _check_indent(self, seg: Segment) -> list[Finding]:
+        """ENV-012: spaces or tabs before a segment id; runs of them become one finding."""
+        lead = seg.lead
+        if " " not in lead and "\t" not in lead:
+            return self._flush_indent()
+        # A run stays inside one transaction set, so its finding goes with that transaction.
+        out = self._flush_indent() if seg.id == "ST" else []
+        return out + self._indented(seg)
+
+    def _indented(self, seg: Segment) -> list[Finding]:
+        if self._indent_first is None:
+            self._indent_first = seg
+            self._indent_transaction = self._in_transaction() if self._in_st else None
+        lead = seg.lead
+        # Line breaks after terminators are layout a reader skips; spaces and tabs before an id
+        # are not, so the fix keeps the first and drops the second.
+        kept = "".join(c for c in lead if c in "\r\n")
+        self._indent_edits.append(Edit(EditKind.REPLACE_LEAD, seg.number, None, lead, kept))
+        if len(self._indent_edits) >= _INDENT_RUN:
+            return self._flush_indent()
+        return []
+
+    def _flush_indent(self) -> list[Finding]:
+        first = self._indent_first
+        if first is None:
+            return []
+        edits = tuple(self._indent_edits)
+        self._indent_first = None
+        self._indent_edits = []
+        last = edits[-1].segment_number
+        where = (
+            f"segment {first.number} is"
+            if len(edits) == 1
+            else f"segments {first.number} to {last} are"
+        )
+        return [
+            self._finding(
+                ENV012,
+                f"{where} indented with spaces or tabs before the segment id; a segment "
+                "begins with its id, and some receivers read the spaces as part of it",
+                first,
+                fix=Fix(
+                    Applicability.SAFE,
+                    "remove the spaces and tabs before the segment ids (line breaks are kept)",
+                    edits,
+                ),
+                transaction=self._indent_transaction,
+            )
+        ]
 
     def _check_breaks(self, seg: Segment, breaks: str) -> list[Finding]:
         styles = _break_styles(breaks)
@@ -564,6 +629,19 @@ class EnvelopeChecker:
 
     def _on_iea(self, seg: Segment) -> list[Finding]:
         out = self._check_stray(seg)
+        if not seg.term and seg.delimiters.segment not in "\r\n":
+            # Only the last segment of a file can lack its terminator. Where the terminator is
+            # a line break, a file that simply ends is read the same; elsewhere a reader that
+            # cuts segments at the terminator never sees the interchange trailer.
+            out.append(
+                self._finding(
+                    ENV013,
+                    f"IEA, the last segment of the file, has no segment terminator "
+                    f"({described(seg.delimiters.segment)}); a receiver that reads up to the "
+                    "terminator misses the interchange trailer",
+                    seg,
+                )
+            )
         out += self._close_st(seg)
         out += self._close_gs(seg)
         self._leave_transaction()
