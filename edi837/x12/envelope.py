@@ -39,7 +39,7 @@ from edi837.x12.checks import (
 )
 from edi837.x12.segment import Segment
 
-__all__ = ["ISA_LENGTH", "ISA_WIDTHS", "EnvelopeChecker", "transaction_kind"]
+__all__ = ["ISA_LENGTH", "ISA_WIDTHS", "EnvelopeChecker", "guide_id", "transaction_kind"]
 
 WARNING = Severity.WARNING
 # The longest run of indented segments one ENV-012 finding covers; a longer run is reported in
@@ -81,14 +81,14 @@ _OUTSIDE_TRANSACTIONS = frozenset({"TA1"})
 Handler = Callable[[Segment], list[Finding]]
 
 
-def _guide_id(version: str) -> str:
+def guide_id(version: str) -> str:
     """``X222`` from ``005010X222A1``; ``""`` when the version names no implementation guide."""
     return version[6:10] if len(version) >= 10 and version[6] == "X" else ""
 
 
 def transaction_kind(st01: str, version: str) -> str:
     """A description of a transaction set for people: ``837P (005010X222A1)``, ``835 4010 (..)``."""
-    name = _GUIDE_NAMES.get(_guide_id(version), "")
+    name = _GUIDE_NAMES.get(guide_id(version), "")
     if not name.startswith(st01) or not st01:
         name = st01 or "unknown transaction set"
     release = version[:6]

@@ -18,16 +18,12 @@ from __future__ import annotations
 
 from edi837.findings import Finding, Severity
 from edi837.x12.checks import ENV002, Check, data_delimiters, delimiters_in
+from edi837.x12.envelope import guide_id
 from edi837.x12.segment import Segment
 from edi837.x837p.checks import ENV004, ENV010, ENV011
 from edi837.x837p.elements import is_date, is_time
 
 GUIDE_837P = "005010X222A1"
-
-
-def _guide_id(version: str) -> str:
-    """``X222`` from ``005010X222A1``; ``""`` when the version names no implementation guide."""
-    return version[6:10] if len(version) >= 10 and version[6] == "X" else ""
 
 
 class HeaderChecker:
@@ -101,8 +97,8 @@ class HeaderChecker:
         gs, isa = self._gs, self._isa
         gs08 = gs[8] if gs is not None else ""
         version = st03 or gs08
-        named_837p = _guide_id(gs08) == "X222" or _guide_id(st03) == "X222"
-        other_guide = _guide_id(version) not in ("", "X222")
+        named_837p = guide_id(gs08) == "X222" or guide_id(st03) == "X222"
+        other_guide = guide_id(version) not in ("", "X222")
         if not (named_837p or (st01 == "837" and not other_guide)):
             return []
         out: list[Finding] = []

@@ -19,7 +19,10 @@ While placing, it reports the structure findings of the rules catalogue §1.2:
   repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
   from a loop instance (reported when the instance closes, on its opening segment).
 
-and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*).
+and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*). It
+also feeds the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) with
+the ISA, GS and ST of every transaction set and the header segments of each 837P one. Every
+finding is built through its code class (:mod:`edi837.x837p.checks`).
 
 A segment that cannot be placed stays in the current loop (as pyx12 does) and the tracker
 carries on. Memory is bounded: the state is the stack of open loop instances, a few counters,
