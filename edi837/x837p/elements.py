@@ -110,8 +110,6 @@ class SlotElements:
         slot: the guide slot.
         uid: the slot's index among the tracker's slots (keys the per-reader memo).
         skip: element references a structure rule owns (HL02, HL04, DTP02/03 of DTP*472).
-        guard_delimiters: whether separators inside simple elements are reported here
-            (ENV-002); the envelope checker does it for the envelope and header segments.
         extra: a check of the same segment text that a structure rule owns and wants
             remembered with these (the DTP*472 service date of STR-005).
     """
@@ -124,7 +122,6 @@ class SlotElements:
         "checks",
         "defined",
         "required_after",
-        "guard_delimiters",
         "extra",
         "syntax",
         "dated",
@@ -135,14 +132,12 @@ class SlotElements:
         slot: SegmentSlot,
         uid: int,
         skip: frozenset[str],
-        guard_delimiters: bool,
         extra: Callable[[Segment], list[Problem]] | None = None,
     ) -> None:
         self.slot = slot
         self.uid = uid
         self.id = slot.segment_id
         self.skip = skip
-        self.guard_delimiters = guard_delimiters
         self.extra = extra
         checks = tuple(_compile_check(e) for e in slot.elements if e.ref not in skip)
         self.checks = checks
@@ -228,7 +223,6 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         )
     separator = seg.delimiters.component
     repetition = seg.delimiters.repetition
-    guarded = rules.guard_delimiters
     for check in rules.checks:
         position = check[0]
         if position > present:
@@ -247,7 +241,7 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
             continue
         components = check[8]
         if components is None:
-            if guarded and (separator in value or (repetition and repetition in value)):
+            if separator in value or (repetition and repetition in value):
                 for message in delimiters_in(check[1], value, data_delimiters(seg.delimiters)):
                     problems.append((ENV002, check[1], message))
             _check_value(value, check, problems)
@@ -275,7 +269,7 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
                     (ELM004, part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
                 )
                 continue
-            if guarded and repetition and repetition in text:
+            if repetition and repetition in text:
                 # A composite's components may not hold the repetition separator.
                 only = data_delimiters(seg.delimiters, component=False)
                 for message in delimiters_in(part[1], text, only):
@@ -529,10 +523,9 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
     """
     element = re.escape(delimiters.element)
     component = re.escape(delimiters.component)
-    # Where separators inside data are reported, a simple element may hold neither the
-    # component nor the repetition separator.
     separators = {delimiters.element, delimiters.component, delimiters.repetition or ""}
-    simple = _characters(separators if rules.guard_delimiters else {delimiters.element})
+    # A simple element may hold neither the component nor the repetition separator (ENV-002).
+    simple = _characters(separators)
     parts: list[str] = []
     definitions: Sequence[ElementDef] = rules.slot.elements
     for definition in definitions:

@@ -252,7 +252,6 @@ class _SlotRT:
                 slot,
                 uid,
                 skip,
-                guard_delimiters=True,
                 extra=_service_date_problems if self.hook == _HOOK_DTP472 else None,
             )
         self.placements: list[Placement | None] = [None] * (len(loop.path) + 1)
