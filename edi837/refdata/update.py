@@ -168,6 +168,9 @@ def _unpack(files: Sequence[_File], staging: Path) -> None:
                             continue
                         with archive.open(info) as source, (staging / name).open("wb") as out:
                             shutil.copyfileobj(source, out)
+                        # Keep the publisher's date: the FDA directory's edition is its file date.
+                        stamp = datetime(*info.date_time).timestamp()
+                        os.utime(staging / name, (stamp, stamp))
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise _Failed(f"{item.path.name}: damaged zip archive ({exc})") from None
         elif item.path.suffix.lower() == ".zip":
