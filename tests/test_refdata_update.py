@@ -398,3 +398,22 @@ def test_refdata_warns_when_an_edition_is_out_of_date(tmp_path: Path) -> None:
     code, _, err = run("refdata", "--refdata", str(tmp_path))
     assert code == 0
     assert "warning: mdrp edition 2025-Q1 is" in err and "edi837 refdata update" in err
+
+
+def test_the_configuration_names_the_folder_and_refuses_unknown_tables(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    site.files["/cder/ndctext.zip"] = zipped(fixture("product.txt"), fixture("package.txt"))
+    (tmp_path / "edi837.toml").write_text(
+        f'[refdata]\ndir = "cms"\n[refdata.urls]\n"ndc-directory" = "{site.url("/cder/ndctext.zip")}"\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run("refdata", "update", "--only", "ndc-directory")
+    assert code == 0 and "ndc-directory: installed edition 2026-12-04, 11 rows" in out
+    assert api.load_engine().refdata.loaded("ndc-directory")
+    (tmp_path / "edi837.toml").write_text('[refdata.urls]\nmeu = "https://x.example/a.zip"\n')
+    code, _, err = run("refdata", "update", "--only", "mue")
+    assert code == 2 and "refdata.urls.meu: not a table" in err
+    code, _, err = run("check", str(Path(__file__).parents[1] / "samples" / "multi.837"))
+    assert code == 2 and "refdata.urls.meu" in err

@@ -246,6 +246,8 @@ def update(
             )
     except ValueError as exc:
         raise Failure(str(exc)) from None
+    except OSError as exc:
+        raise Failure(f"{exc.filename or target}: {exc.strerror or exc}") from None
     _report(outcomes, target)
 
 
@@ -267,7 +269,10 @@ def import_(
     from edi837.refdata.update import import_files
 
     target = _target(folder, config_path)
-    outcomes = import_files(target, list(files), accept_license=accept_license, force=force)
+    try:
+        outcomes = import_files(target, list(files), accept_license=accept_license, force=force)
+    except OSError as exc:
+        raise Failure(f"{exc.filename or target}: {exc.strerror or exc}") from None
     _report(outcomes, target)
 
 
@@ -299,7 +304,8 @@ def _progress_bar() -> Iterator[Progress | None]:
 
         def advance(label: str, done: int, total: int | None) -> None:
             if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total)
+                shown = label if len(label) <= 40 else label[:37] + "..."
+                tasks[label] = bar.add_task(shown, total=total)
             bar.update(tasks[label], completed=done, total=total)
 
         yield advance

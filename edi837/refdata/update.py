@@ -369,14 +369,16 @@ def update(
             continue
         kept = (manifest["tables"].get(name) or {}).get("edition")
         keep = f"; kept edition {kept}" if kept else ""
+        fetched: list[Fetched] = []
         try:
             sources = list((urls or {}).get(name) or [publication.url])
-            links = _resolve(publication, sources, timeout)
-            fetched: list[Fetched] = [
-                download(link, folder / ".downloads" / name, timeout=timeout, progress=progress)
-                for link in links
-            ]
+            for link in _resolve(publication, sources, timeout):
+                target = folder / ".downloads" / name
+                fetched.append(download(link, target, timeout=timeout, progress=progress))
         except (FetchError, _Failed) as exc:
+            # Parts already complete are fetched again next time; a partial one is resumed.
+            for item in fetched:
+                item.path.unlink(missing_ok=True)
             status: Status = exc.status if isinstance(exc, _Failed) else "failed"
             outcomes.append(Outcome(name, status, f"{name}: {exc}{keep}", kept))
             continue
