@@ -405,8 +405,9 @@ def test_the_configuration_names_the_folder_and_refuses_unknown_tables(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     site.files["/cder/ndctext.zip"] = zipped(fixture("product.txt"), fixture("package.txt"))
+    ndctext = site.url("/cder/ndctext.zip")
     (tmp_path / "edi837.toml").write_text(
-        f'[refdata]\ndir = "cms"\n[refdata.urls]\n"ndc-directory" = "{site.url("/cder/ndctext.zip")}"\n',
+        f'[refdata]\ndir = "cms"\n[refdata.urls]\n"ndc-directory" = "{ndctext}"\n',
         encoding="utf-8",
     )
     code, out, _ = run("refdata", "update", "--only", "ndc-directory")
