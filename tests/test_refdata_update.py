@@ -240,6 +240,8 @@ def test_update_installs_the_newest_edition_of_every_table(site: Site, tmp_path:
         "ccipra-v322r0-f2.TXT",
     ]
     assert manifest["tables"]["mue"]["rows"] == 5 and manifest["tables"]["mue"]["fetched"]
+    # The Excel copy in the MUE zip is not kept: only the file the loader reads.
+    assert [p.name for p in (folder / "mue" / "2026-07-01").iterdir()] == [MUE_CSV]
     # What check and `edi837 refdata` load is what was installed, with nothing left missing.
     shown = json.loads(run("refdata", "--refdata", str(folder), "-f", "json")[1])
     assert shown["missing"] == []
@@ -293,6 +295,13 @@ def test_a_truncated_download_keeps_the_previous_edition(site: Site, tmp_path: P
     assert code == 2
     assert "download stopped after" in err and "run again to resume" in err
     _previous_mue_kept(tmp_path, err)
+    # Once the server sends the rest, the next run asks only for what is missing.
+    site.ranges = True
+    del site.cut[MUE_NEXT_ZIP]
+    code, out, _ = update(tmp_path, urls)
+    assert code == 0 and installed(tmp_path) == {"mue": "2026-10-01"}
+    half = len(site.files[MUE_NEXT_ZIP]) // 2
+    assert [r for p, r in site.requests if p == MUE_NEXT_ZIP][-1] == f"bytes={half}-"
 
 
 def test_a_changed_layout_keeps_the_previous_edition(site: Site, tmp_path: Path) -> None:
@@ -301,6 +310,11 @@ def test_a_changed_layout_keeps_the_previous_edition(site: Site, tmp_path: Path)
     code, _, err = update(tmp_path, urls)
     assert code == 2
     assert "not in the published layout" in err and "lacks the value or indicator column" in err
+    _previous_mue_kept(tmp_path, err)
+    # A quarter published as Excel only: nothing the loader reads.
+    site.files[MUE_NEXT_ZIP] = zipped(("MCR_MUE_PractitionerServices_Eff_10-01-2026.xlsx", b"PK"))
+    code, _, err = update(tmp_path, urls)
+    assert code == 2 and "(it holds MCR_MUE_PractitionerServices_Eff_10-01-2026.xlsx)" in err
     _previous_mue_kept(tmp_path, err)
 
 
@@ -369,6 +383,9 @@ def test_import_installs_zips_downloaded_elsewhere(tmp_path: Path) -> None:
     assert installed(tmp_path) == {"ncci-ptp": "2026-Q3-v322r0", "hcpcs": "2026-Q4"}
     entry = read_manifest(folder)["tables"]["hcpcs"]
     assert entry["files"][0]["url"] == (downloads / "hcpcs.zip").resolve().as_uri()
+    # The same zip again changes nothing.
+    again = run("refdata", "import", "--dir", str(folder), str(downloads / "hcpcs.zip"))
+    assert again[0] == 0 and "hcpcs: edition 2026-Q4 is current" in again[1]
 
 
 def test_the_user_data_folder_is_used_once_it_holds_a_manifest(

@@ -151,20 +151,26 @@ def _licences_ok(
 # -- installing one edition --------------------------------------------------------------------
 
 
-def _unpack(files: Sequence[_File], staging: Path) -> None:
-    """Unpack zips (members flattened to their names) and copy plain files into ``staging``."""
+def _unpack(publication: Publication, files: Sequence[_File], staging: Path) -> None:
+    """Put the table's files of each download into ``staging``: zip members and plain files.
+
+    Only the members that hold the table are kept (the NCCI zips also carry an Excel copy
+    several times the size of the text file); members are flattened to their names.
+    """
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    seen: list[str] = []
     for item in files:
         if zipfile.is_zipfile(item.path):
             try:
                 with zipfile.ZipFile(item.path) as archive:
                     for info in archive.infolist():
                         name = Path(info.filename).name
-                        if info.is_dir() or not name or name.startswith((".", "__MACOSX")):
+                        if info.is_dir() or not name or "__MACOSX" in info.filename:
                             continue
-                        if "__MACOSX" in Path(info.filename).parts:
+                        seen.append(name)
+                        if name.startswith(".") or not publication.member.search(name):
                             continue
                         with archive.open(info) as source, (staging / name).open("wb") as out:
                             shutil.copyfileobj(source, out)
@@ -176,7 +182,15 @@ def _unpack(files: Sequence[_File], staging: Path) -> None:
         elif item.path.suffix.lower() == ".zip":
             raise _Failed(f"{item.path.name}: not a complete zip archive (truncated download?)")
         else:
-            shutil.copyfile(item.path, staging / item.path.name)
+            seen.append(item.path.name)
+            if publication.member.search(item.path.name):
+                shutil.copyfile(item.path, staging / item.path.name)
+    if not any(staging.iterdir()):
+        found = ", ".join(sorted(seen)[:4]) or "nothing"
+        raise _Failed(
+            f"no file matching {publication.member.pattern} in the download "
+            f"(it holds {found}); has the layout changed?"
+        )
 
 
 def edition_of(name: str, infos: Sequence[TableInfo], fallback: date) -> str:
@@ -200,11 +214,8 @@ def _verify(publication: Publication, staging: Path, today: date) -> tuple[str, 
         raise _Failed(f"could not be read: {exc}") from None
     infos = [info for info in reference.tables if info.name == publication.name]
     if not infos:
-        found = ", ".join(sorted(p.name for p in staging.iterdir())[:4]) or "nothing"
-        raise _Failed(
-            f"no file matching {publication.member.pattern} in the download "
-            f"(found {found}); has the layout changed?"
-        )
+        found = ", ".join(sorted(p.name for p in staging.iterdir())[:4])
+        raise _Failed(f"{found}: not loaded as {publication.name}; has the layout changed?")
     rows = sum(info.rows for info in infos)
     if rows == 0:
         raise _Failed("the new file has no data rows")
@@ -225,7 +236,7 @@ def _install(
     staging = folder / ".staging" / name
     previous = manifest["tables"].get(name) or {}
     try:
-        _unpack(files, staging)
+        _unpack(publication, files, staging)
         edition, rows = _verify(publication, staging, today)
         before = previous.get("rows")
         if isinstance(before, int) and before > 0 and not force:
@@ -311,6 +322,20 @@ def _resolve(publication: Publication, urls: Sequence[str], timeout: float) -> l
     return found
 
 
+def _current(
+    folder: Path, manifest: Mapping[str, Any], name: str, files: Sequence[_File]
+) -> Outcome | None:
+    """An ``unchanged`` outcome when these are the very files of the installed edition."""
+    previous = manifest["tables"].get(name) or {}
+    old = sorted(str(f.get("sha256")) for f in previous.get("files", []))
+    if not old or old != sorted(f.sha256 for f in files):
+        return None
+    if not (folder / str(previous.get("folder"))).is_dir():
+        return None
+    edition = previous.get("edition")
+    return Outcome(name, "unchanged", f"{name}: edition {edition} is current", edition)
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -383,18 +408,10 @@ def update(
             outcomes.append(Outcome(name, status, f"{name}: {exc}{keep}", kept))
             continue
         files = [_File(f.url, f.path, f.sha256) for f in fetched]
-        previous = manifest["tables"].get(name) or {}
-        old = sorted(str(f.get("sha256")) for f in previous.get("files", []))
-        if (
-            old
-            and old == sorted(f.sha256 for f in files)
-            and (folder / previous["folder"]).is_dir()
-        ):
-            outcomes.append(Outcome(name, "unchanged", f"{name}: edition {kept} is current", kept))
-        else:
-            outcomes.append(
-                _install(folder, manifest, publication, files, force=force, today=today)
-            )
+        current = _current(folder, manifest, name, files)
+        outcomes.append(
+            current or _install(folder, manifest, publication, files, force=force, today=today)
+        )
         for item in fetched:
             item.path.unlink(missing_ok=True)
     return outcomes
@@ -461,7 +478,10 @@ def import_files(
         files = [
             _File(path.resolve().as_uri(), path, _sha256(path)) for path in groups[publication.name]
         ]
-        outcomes.append(_install(folder, manifest, publication, files, force=force, today=today))
+        current = _current(folder, manifest, publication.name, files)
+        outcomes.append(
+            current or _install(folder, manifest, publication, files, force=force, today=today)
+        )
     return outcomes
 
 
