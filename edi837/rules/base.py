@@ -116,6 +116,9 @@ class Rule:
     severity_when: ClassVar[dict[Severity, str]] = {}
     fix: ClassVar[FixAvailability] = FixAvailability.NONE
     scope: ClassVar[str] = "claim"
+    # A void (CLM05-3 = 8) repeats the original claim to cancel it: only the structural and
+    # identity checks apply, so a rule runs on voids only when it says so.
+    applies_to_void: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

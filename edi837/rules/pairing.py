@@ -76,7 +76,7 @@ def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
     count = len(diagnoses)
     codes: set[str] = set()
     for pointer in line.pointers:
-        if pointer.isdecimal():
+        if pointer.isdecimal() and len(pointer) <= 2:  # SV107 is N0 1/2
             position = int(pointer)
             if 1 <= position <= count:
                 codes.add(diagnoses[position - 1][1])

@@ -248,6 +248,7 @@ class CTP001(Rule):
     severity = Severity.REJECT
     severity_when = {Severity.WARNING: "when CTP04 only has needless zeros"}
     fix = FixAvailability.SOMETIMES
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a CTP04 that is not a positive X12 decimal, or not written canonically."""
@@ -362,6 +363,7 @@ class CTP002(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.SOMETIMES
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a CTP05-1 outside F2, GR, ME, ML and UN, with the known respellings."""

@@ -210,6 +210,7 @@ class NDC003(Rule):
     severity = Severity.REJECT
     severity_when = {Severity.DENY_RISK: "for another TR3 LIN02 qualifier on a drug line"}
     fix = FixAvailability.SOMETIMES
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a LIN02 outside the TR3 list, or other than N4 on a drug line."""
@@ -281,6 +282,7 @@ class NDC004(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.SOMETIMES
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an N4 LIN03 that is not 11 digits, with the R-NDC-005 conversion."""
@@ -352,6 +354,7 @@ class NDC006(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an N4 NDC that is a filler value."""

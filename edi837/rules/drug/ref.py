@@ -43,6 +43,7 @@ class REF001(Rule):
     severity = Severity.REJECT
     severity_when = {Severity.WARNING: "for a VY link sequence on one line only"}
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report bad 2410 REF qualifiers and values, and VY numbers on one line only."""

@@ -64,6 +64,7 @@ class INJ001(Rule):
     severity = Severity.REJECT
     severity_when = {Severity.WARNING: "for a fractional unit count"}
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the 96372 lines with a wrong qualifier, unit basis or unit count."""

@@ -253,6 +253,7 @@ class JWZ002(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines with both JW and JZ."""

@@ -322,6 +322,7 @@ class MOD003(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.SOMETIMES
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report malformed, repeated, gapped or excess modifiers, fixing what is mechanical."""
