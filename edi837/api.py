@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, cast
 
-from edi837.config import ConfigError, load_config
+from edi837.config import ConfigError, default_refdata_folder, load_config
 from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.fixing import Correction, LoggedEdit, correct, segment_diff
@@ -117,7 +117,7 @@ def load_engine(
         settings.profile = profile
     if refdata is not None:
         settings.refdata = os.fspath(refdata)
-    folder = Path(settings.refdata) if settings.refdata else None
+    folder = Path(settings.refdata) if settings.refdata else default_refdata_folder()
     if folder is not None and not folder.is_dir():
         raise OptionsError(f"{folder}: reference data folder not found")
     try:
