@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from edi837.cli.common import CONTEXT, EXIT_ERROR, F, Failure, format_option, guarded, say, visible
+from edi837.cli.common import CONTEXT, EXIT_ERROR, F, Failure, format_option, guarded, say
+from edi837.reports.escape import escape_text
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -187,7 +188,7 @@ def _report(outcomes: list[Outcome], folder: Path) -> None:
     """One line per table; exit 2 when any table was not brought up to date."""
     for outcome in outcomes:
         if outcome.ok:
-            click.echo(visible(outcome.message))
+            click.echo(escape_text(outcome.message))
         else:
             say(f"edi837: {outcome.message}")
     click.echo(f"manifest: {folder / 'manifest.json'}")
