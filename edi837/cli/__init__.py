@@ -41,6 +41,7 @@ def _register() -> None:
     for module in (reading, checking, fixing, splitting, annotating, catalogue):
         for command in module.COMMANDS:
             main.add_command(command)
+    main.add_command(__import__("edi837.cli.watching", fromlist=["watch"]).watch)
 
 
 _register()
