@@ -90,7 +90,7 @@ def make_inbox(folder: Path, count: int, rng: random.Random) -> Inbox:
     for number in range(1, regular + 1):
         clean = number % 4 == 0
         made.files[f"claims-{number:03d}.837"] = interchange(
-            rng.randint(1, 12), seed=number, control=number, clean=clean
+            rng.randint(10, 60), seed=number, control=number, clean=clean
         )
     for number, control in ((1, 7), (2, 42)):
         name = f"resubmitted-{number}.837"
@@ -156,6 +156,11 @@ def watch_command(inbox: Path, outdir: Path, *extra: str) -> list[str]:
     ]
 
 
+def lines(log: Path) -> int:
+    """Lines in the watcher's log so far."""
+    return log.read_bytes().count(b"\n") if log.exists() else 0
+
+
 def busy(outdir: Path) -> bool:
     """True while a file sits in work/ (a kill now interrupts its processing)."""
     work = outdir / "work"
@@ -167,18 +172,26 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     inbox, outdir = tmp_path / "inbox", tmp_path / "out"
     made = make_inbox(inbox, FILES, rng)
     stderr = tmp_path / "stderr.txt"
+    log = tmp_path / "watch.log"
 
     kills = kills_mid_file = 0
     with open(stderr, "ab") as err:
         for _ in range(KILLS):
+            logged = lines(log)
             process = subprocess.Popen(
                 watch_command(inbox, outdir, "--poll", "0.05"),
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
-            # Start-up (imports, rules, reference data) takes part of the time, so some
-            # kills land before the lock is taken, most while files are being processed.
-            time.sleep(rng.uniform(0.3, 2.0))
+            if rng.random() < 0.25:
+                # Anywhere from start-up (imports, rules, reference data) to reconciliation.
+                time.sleep(rng.uniform(0.1, 1.5))
+            else:
+                # Somewhere in the processing of the files, once this run has filed one.
+                deadline = time.monotonic() + 10
+                while lines(log) == logged and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 0.25))
             mid_file = busy(outdir)
             process.send_signal(signal.SIGKILL)
             assert process.wait() == -signal.SIGKILL
@@ -189,10 +202,14 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     assert final.returncode == 0
 
     figures = check_final_state(inbox, outdir, made)
-    logged = (tmp_path / "watch.log").read_text(encoding="utf-8").splitlines()
-    for line in logged:
-        json.loads(line)  # a kill never leaves half a log line behind a later one
-    assert_no_patient_data("\n".join(logged) + stderr.read_text(encoding="utf-8"), made.files)
+    log_lines = log.read_text(encoding="utf-8").splitlines()
+    # Every file is logged (a kill between the log line and the move repeats the line), and
+    # its last line says where it is; a kill never leaves half a line before a later one.
+    last = {entry["file"]: entry for entry in map(json.loads, log_lines)}
+    assert sorted(last) == sorted(made.files)
+    for name, entry in last.items():
+        assert (outdir / entry["moved_to"]).read_bytes() == made.files[name]
+    assert_no_patient_data("\n".join(log_lines) + stderr.read_text(encoding="utf-8"), made.files)
     print(
         f"\ncrash test: {kills} SIGKILLs ({kills_mid_file} with a file in work/), "
         f"{FILES} files, {left_for_last_run} left for the final --once run; "
@@ -260,8 +277,11 @@ def check_final_state(inbox: Path, outdir: Path, made: Inbox) -> dict[str, int]:
                 accepted += reread.claims
             else:
                 rejected += reread.claims
-    stems = {p.name.split(".")[0] for p in outbox.iterdir()}
-    assert stems == {n.removesuffix(".837") for n in archived}, "outputs of unfiled inputs"
+    # An unreadable file has its report (saying why) and nothing else; a duplicate has none.
+    for path in outbox.iterdir():
+        stem = path.name.split(".")[0]
+        assert f"{stem}.837" in archived or path.name == f"{stem}.report.json", path.name
+        assert where[f"{stem}.837"] != "duplicates", path.name
     assert written == expected, "claims lost or doubled"
 
     # The ledger says what the folders say.

@@ -385,26 +385,37 @@ def original_name(hidden: Path, mark: str) -> str:
     return hidden.name[1 : -len(mark)]
 
 
-def move_into(path: Path, folder: Path, reason: str | None = None) -> Path:
-    """Move ``path`` into ``folder`` under its name (``STEM-2.EXT`` … if that is taken).
-
-    With ``reason``, ``NAME.reason.txt`` is written (atomically) before the move: a crash in
-    between leaves the file in ``work/``, and processing it again rewrites the same reason.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
+def destination(path: Path, folder: Path) -> Path:
+    """Where ``path`` goes in ``folder``: under its name, or ``STEM-2.EXT`` … if that is taken."""
     target = folder / path.name
     stem, suffix = _split_suffix(path.name)
     number = 1
     while target.exists():
         number += 1
         target = folder / f"{stem}-{number}{suffix}"
+    return target
+
+
+def move(path: Path, target: Path, reason: str | None = None) -> Path:
+    """Move ``path`` to ``target`` (from :func:`destination`) by one rename.
+
+    With ``reason``, ``NAME.reason.txt`` is written (atomically) before the move: a crash in
+    between leaves the file in ``work/``, and processing it again rewrites the same reason.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
     if reason is not None:
         with atomic_output(reason_path(target)) as handle:
             handle.write((reason.rstrip("\n") + "\n").encode("utf-8"))
     os.rename(path, target)
-    fsync_folder(folder)
+    fsync_folder(target.parent)
     fsync_folder(path.parent)
     return target
+
+
+def move_into(path: Path, folder: Path, reason: str | None = None) -> Path:
+    """Move ``path`` into ``folder`` (see :func:`destination` and :func:`move`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return move(path, destination(path, folder), reason)
 
 
 def reason_path(moved: Path) -> Path:

@@ -253,6 +253,10 @@ class Watcher:
                 return
             if path.name.startswith(".") or not path.is_file():
                 continue
+            if inbox.interchange_closed(path) is False:
+                # Only a file judged truncated is ever claimed without its closing IEA.
+                self._truncated(path, path.name, reconciled=True)
+                continue
             self._process(path, path.name, fresh=False)
 
     # -- the loops ------------------------------------------------------------------------------
@@ -331,15 +335,20 @@ class Watcher:
         if claimed is None:
             return  # another watcher renamed it first: it is theirs
         if truncated:
-            reason = (
-                f"{name}: truncated: the file does not end with the IEA that closes its "
-                f"interchange and has not changed for {self.options.truncated_after:g} s; "
-                "ask the sender to send it again"
-            )
-            moved = inbox.move_into(claimed, self.layout.errors, reason)
-            self._report(Handled(name, ERROR, moved, reason=reason))
+            self._truncated(claimed, name)
             return
         self._process(claimed, name, fresh=True)
+
+    def _truncated(self, path: Path, name: str, *, reconciled: bool = False) -> None:
+        """File a file whose interchange never closed in errors/, unprocessed."""
+        reason = (
+            f"{name}: truncated: the file does not end with the IEA that closes its "
+            f"interchange and has not changed for {self.options.truncated_after:g} s; "
+            "ask the sender to send it again"
+        )
+        target = inbox.destination(path, self.layout.errors)
+        self._report(Handled(name, ERROR, target, reason=reason, reconciled=reconciled))
+        inbox.move(path, target, reason)
 
     # -- one file -------------------------------------------------------------------------------
 
@@ -357,25 +366,32 @@ class Watcher:
         status, reason, first = outcome.status, outcome.error, outcome.duplicate_of
         if status == SKIPPED:
             status, reason, first = self._earlier(outcome, path, fresh)
+        if reason:
+            # The reason names the file as it arrived, not its place in work/.
+            reason = reason.replace(str(path), path.name)
         if status == DONE:
-            moved = inbox.move_into(path, self.layout.archive(dt.date.today()))
+            folder, why = self.layout.archive(dt.date.today()), None
         elif status == DUPLICATE:
+            folder = self.layout.duplicates
             why = reason or f"{path.name}: duplicate of {first}: already processed"
-            moved = inbox.move_into(path, self.layout.duplicates, why)
         else:
+            folder = self.layout.errors
             why = reason or f"{path.name}: could not be processed"
-            moved = inbox.move_into(path, self.layout.errors, why)
-        self._report(
-            Handled(
-                name,
-                status,
-                moved,
-                outcome=outcome,
-                reason=reason,
-                duplicate_of=first,
-                reconciled=not fresh,
-            )
+        folder.mkdir(parents=True, exist_ok=True)
+        target = inbox.destination(path, folder)
+        handled = Handled(
+            name,
+            status,
+            target,
+            outcome=outcome,
+            reason=reason,
+            duplicate_of=first,
+            reconciled=not fresh,
         )
+        # Logged before the move: a crash in between repeats the line (marked reconciled)
+        # when the file is processed again, rather than losing it.
+        self._report(handled)
+        inbox.move(path, target, why)
 
     def _earlier(self, outcome: Outcome, path: Path, fresh: bool) -> tuple[str, str | None, str]:
         """Where a file goes whose content the ledger already knows.
