@@ -21,6 +21,7 @@ from edi837.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from edi837.engine import Engine
     from edi837.ops.watch import Handled
 
 OUTPUT_KINDS = ("report", "fixed", "split", "annotated")
@@ -145,9 +146,13 @@ def watch(
     if not inbox.is_dir():
         say(f"edi837: {inbox}: inbox folder not found; create it or name another")
         sys.exit(EXIT_ERROR)
-    engine = engine_from(select, ignore, profile, config_path, refdata)
-    if not quiet:
-        note_missing_tables(engine)
+
+    def load_engine() -> Engine:
+        engine = engine_from(select, ignore, profile, config_path, refdata)
+        if not quiet:
+            note_missing_tables(engine)
+        return engine
+
     options = WatchOptions(
         inbox=inbox,
         outdir=outdir,
@@ -161,7 +166,7 @@ def watch(
         truncated_after=truncated_after,
     )
     try:
-        serve(options, engine, None if quiet else _tell)
+        serve(options, load_engine, None if quiet else _tell)
     except LockHeld as held:
         say(f"edi837: {outdir}: another run holds the lock ({held}); nothing to do")
     sys.exit(EXIT_OK)

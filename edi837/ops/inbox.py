@@ -320,6 +320,15 @@ def fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes (the ledger's key for its content)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def claim_mark(outdir: Path) -> str:
     """The mark of this ``OUTDIR`` in a hidden claim name, so a restart finds its own claims."""
     digest = hashlib.sha256(os.fsencode(os.path.realpath(outdir))).hexdigest()[:12]

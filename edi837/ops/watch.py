@@ -22,6 +22,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import select
 import signal
 import time
@@ -46,6 +47,16 @@ __all__ = ["Handled", "LockHeld", "WatchOptions", "Watcher", "serve"]
 #: Without polling, the inbox is scanned again this often even when no event came, so an
 #: event lost by the kernel (queue overflow) delays a file but never strands it.
 RESCAN_SECONDS = 30.0
+
+
+#: The reader quotes the first bytes of a file that does not begin with ISA; in a file that
+#: is not X12 those may be a patient's name (an NM1 segment, a CSV row), so logs omit them.
+_QUOTED_START = re.compile(r"\(found (?:'[^']*'|\"[^\"]*\")\)")
+
+
+def redact(reason: str) -> str:
+    """``reason`` without the excerpt of file content that a reader error may quote."""
+    return _QUOTED_START.sub("(its first bytes are not shown here)", reason)
 
 
 class LockHeld(Exception):
@@ -78,6 +89,7 @@ class Handled:
     status: str
     moved_to: Path
     outcome: Outcome | None = None
+    sha256: str | None = None
     reason: str | None = None
     duplicate_of: str | None = None
     reconciled: bool = False
@@ -88,7 +100,7 @@ class Handled:
         return {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             "file": self.file,
-            "sha256": outcome.sha256 if outcome else None,
+            "sha256": self.sha256 or (outcome.sha256 if outcome else None),
             "status": self.status,
             "claims": outcome.claims if outcome else 0,
             "findings": dict(outcome.findings_by_severity) if outcome else {},
@@ -149,7 +161,7 @@ class Watcher:
     """One run of the watcher over ``options.inbox`` into ``options.outdir``."""
 
     options: WatchOptions
-    engine: Engine
+    engine: Engine | None = None
     on_handled: Callable[[Handled], None] | None = None
     clock: Callable[[], float] = time.monotonic
     handled: list[Handled] = field(default_factory=list)
@@ -164,6 +176,7 @@ class Watcher:
         self.mark = inbox.claim_mark(self.layout.root)
         self._ledger: Ledger | None = None
         self._log: IO[str] | None = None
+        self._lock_fd: int | None = None
 
     # -- control --------------------------------------------------------------------------------
 
@@ -182,8 +195,7 @@ class Watcher:
 
         Raises :class:`LockHeld` when another run owns ``OUTDIR``.
         """
-        self.layout.root.mkdir(parents=True, exist_ok=True)
-        with self._locked():
+        with self.locked():
             self.layout.create()
             self._waker.open()
             try:
@@ -203,7 +215,15 @@ class Watcher:
         return self.handled
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Own ``OUTDIR`` for the block (nothing happens when this run already owns it).
+
+        Raises :class:`LockHeld` at once when another run owns it.
+        """
+        if self._lock_fd is not None:
+            yield
+            return
+        self.layout.root.mkdir(parents=True, exist_ok=True)
         # A kernel lock, not a PID file: it is released whatever way the process ends
         # (SIGKILL included), so a crash never leaves a stale lock behind.
         fd = os.open(self.layout.lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -212,8 +232,10 @@ class Watcher:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise LockHeld(str(self.layout.lock)) from None
+            self._lock_fd = fd
             yield
         finally:
+            self._lock_fd = None
             os.close(fd)
 
     @contextlib.contextmanager
@@ -353,22 +375,35 @@ class Watcher:
     # -- one file -------------------------------------------------------------------------------
 
     def _process(self, path: Path, name: str, *, fresh: bool) -> None:
-        assert self._ledger is not None
-        outcome = process_file(
-            path,
-            self.layout.outbox,
-            engine=self.engine,
-            ledger=self._ledger,
-            outputs=self.options.outputs,
-            fail_on=self.options.fail_on,
-            name=inbox.output_stem(path.name),
-        )
-        status, reason, first = outcome.status, outcome.error, outcome.duplicate_of
-        if status == SKIPPED:
-            status, reason, first = self._earlier(outcome, path, fresh)
+        assert self._ledger is not None and self.engine is not None
+        digest = inbox.sha256_of(path)
+        row = self._ledger.file_row(digest)
+        outcome: Outcome | None = None
+        if row is not None and row["status"] == DONE and (fresh or Path(row["path"]) != path):
+            # The same bytes as a file already done: a resubmission. It is answered here,
+            # without a ledger write, so the first file's row (and the interchanges by which
+            # later resubmissions are recognised) stays as it is.
+            first = Path(str(row["path"])).name
+            status = DUPLICATE
+            reason: str | None = (
+                f"{path.name}: duplicate of {first}: the same content was already processed"
+            )
+        else:
+            outcome = process_file(
+                path,
+                self.layout.outbox,
+                engine=self.engine,
+                ledger=self._ledger,
+                outputs=self.options.outputs,
+                fail_on=self.options.fail_on,
+                name=inbox.output_stem(path.name),
+            )
+            # SKIPPED: this very file, its row committed before a crash; only filing is left.
+            status = DONE if outcome.status == SKIPPED else outcome.status
+            reason, first = outcome.error, outcome.duplicate_of or ""
         if reason:
             # The reason names the file as it arrived, not its place in work/.
-            reason = reason.replace(str(path), path.name)
+            reason = redact(reason.replace(str(path), path.name))
         if status == DONE:
             folder, why = self.layout.archive(dt.date.today()), None
         elif status == DUPLICATE:
@@ -384,32 +419,15 @@ class Watcher:
             status,
             target,
             outcome=outcome,
+            sha256=digest,
             reason=reason,
-            duplicate_of=first,
+            duplicate_of=first or None,
             reconciled=not fresh,
         )
         # Logged before the move: a crash in between repeats the line (marked reconciled)
         # when the file is processed again, rather than losing it.
         self._report(handled)
         inbox.move(path, target, why)
-
-    def _earlier(self, outcome: Outcome, path: Path, fresh: bool) -> tuple[str, str | None, str]:
-        """Where a file goes whose content the ledger already knows.
-
-        The same file found in ``work/`` after a crash, its row committed, is filed as its
-        row says. A new file with the same bytes as one done before is a resubmission.
-        """
-        assert self._ledger is not None
-        row = self._ledger.file_row(outcome.sha256) or {}
-        first = Path(str(row.get("path", ""))).name
-        prior = str(row.get("status", DONE))
-        same_file = not fresh and str(row.get("path")) == str(path)
-        if same_file:
-            return prior, row.get("error"), row.get("duplicate_of") or first
-        if prior == DONE:
-            reason = f"{path.name}: duplicate of {first}: the same content was already processed"
-            return DUPLICATE, reason, first
-        return prior, row.get("error"), row.get("duplicate_of") or first
 
     def _report(self, handled: Handled) -> None:
         self.handled.append(handled)
@@ -454,10 +472,16 @@ def stop_on_signals(watcher: Watcher) -> Iterator[None]:
 
 def serve(
     options: WatchOptions,
-    engine: Engine,
+    load_engine: Callable[[], Engine],
     on_handled: Callable[[Handled], None] | None = None,
 ) -> list[Handled]:
-    """Run the watcher until the inbox is empty (``once``) or a signal stops it."""
-    watcher = Watcher(options, engine, on_handled)
-    with stop_on_signals(watcher):
-        return watcher.run()
+    """Run the watcher until the inbox is empty (``once``) or a signal stops it.
+
+    The lock is taken first: a cron run that finds another one still busy exits at once,
+    without loading the rules and reference data.
+    """
+    watcher = Watcher(options, None, on_handled)
+    with watcher.locked():
+        watcher.engine = load_engine()
+        with stop_on_signals(watcher):
+            return watcher.run()
