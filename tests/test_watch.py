@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from edi837 import api
 from edi837.cli import main
+from edi837.cli.watching import watch
 from edi837.engine import Engine
 from edi837.ops import inbox as folders
 from edi837.ops.inbox import Layout, Settler, interchange_closed, looks_temporary
@@ -412,3 +413,16 @@ def test_no_patient_data_in_the_log_or_on_stderr(tmp_path: Path) -> None:
     for entry in entries:
         assert set(entry) >= {"time", "file", "sha256", "status", "claims", "findings", "codes"}
         assert entry["sha256"] in (None, sha(inputs[entry["file"]]))
+
+
+def test_the_cron_line_and_the_service_unit_use_real_options() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    unit = (ROOT / "docs" / "edi837-watch.service").read_text(encoding="utf-8")
+    cron = next(line for line in readme.splitlines() if line.startswith("*/5 * * * *"))
+    service = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    for command in (cron.split()[5:], service.removeprefix("ExecStart=").split()):
+        assert command[0].endswith("/edi837") and command[1] == "watch", command
+        context = watch.make_context("watch", command[2:])
+        assert context.params["inbox"] == Path("/srv/edi/inbox")
+        assert context.params["outdir"] == Path("/srv/edi/out")
+    assert "--once" in cron and "--once" not in service

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -166,28 +167,37 @@ def watch(
         truncated_after=truncated_after,
     )
     try:
-        serve(options, load_engine, None if quiet else _tell)
+        serve(options, load_engine, None if quiet else _teller(outdir))
     except LockHeld as held:
         say(f"edi837: {outdir}: another run holds the lock ({held}); nothing to do")
     sys.exit(EXIT_OK)
 
 
-def _tell(handled: Handled) -> None:
+def _teller(outdir: Path) -> Callable[[Handled], None]:
     """One line per file on standard error: where it went, counts and codes only."""
-    outcome = handled.outcome
-    parts = [f"{handled.file}: {handled.status}"]
-    if outcome is not None and outcome.claims:
-        parts.append(f"{outcome.claims} claim{'s' if outcome.claims != 1 else ''}")
-    if outcome is not None:
-        found = ", ".join(f"{n} {sev}" for sev, n in outcome.findings_by_severity.items() if n)
-        if found:
-            parts.append(found)
-    if handled.duplicate_of and handled.status == "duplicate":
-        parts.append(f"duplicate of {handled.duplicate_of}")
-    line = ", ".join(parts) + f" -> {handled.moved_to}"
-    if handled.reason and handled.status == "error":
-        line += f" ({handled.reason})"
-    say(f"edi837: {line}")
+    root = outdir.resolve()
+
+    def tell(handled: Handled) -> None:
+        outcome = handled.outcome
+        parts = [f"{handled.file}: {handled.status}"]
+        if handled.status == "duplicate" and handled.duplicate_of:
+            parts[0] += f" of {handled.duplicate_of}"
+        if outcome is not None and outcome.claims:
+            parts.append(f"{outcome.claims} claim{'s' if outcome.claims != 1 else ''}")
+        if outcome is not None:
+            found = ", ".join(f"{n} {sev}" for sev, n in outcome.findings_by_severity.items() if n)
+            if found:
+                parts.append(found)
+        try:
+            where = outdir / handled.moved_to.relative_to(root)
+        except ValueError:
+            where = handled.moved_to
+        line = ", ".join(parts) + f" -> {where}"
+        if handled.reason and handled.status == "error":
+            line += f" ({handled.reason.removeprefix(handled.file + ': ')})"
+        say(f"edi837: {line}")
+
+    return tell
 
 
 COMMANDS = [watch]
