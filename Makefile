@@ -38,8 +38,9 @@ bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
 
-docs: $(STAMP) ## Regenerate docs/rules.md from the rule classes
+docs: $(STAMP) ## Regenerate docs/rules.md and the README's terminal examples from real runs
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md
+	$(BIN)/python -m tests.readme_examples
 
 docs-check: $(STAMP) ## Fail when docs/rules.md is out of date
 	$(BIN)/python -m edi837.rules.docs | diff -u docs/rules.md -

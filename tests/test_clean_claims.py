@@ -14,6 +14,7 @@ from edi837 import api
 from edi837.engine import Engine
 from edi837.findings import Severity
 from edi837.rules.base import Profile
+from tests.rulecases import build_document
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "clean-injection.837"
 
@@ -50,3 +51,112 @@ def test_the_profile_really_changes_with_sbr09() -> None:
     )
     result = api.check(text.encode(), engine=Engine(), name="medicaid-no-ndc")
     assert [(f.code, f.severity) for f in result.findings] == [("NDC-002", Severity.REJECT)]
+
+
+# --- administrations other than the office 96372, and a void --------------------------------
+#
+# Each claim is as a practice would send it to every payer: JZ on single-dose drugs only for
+# Medicare, an NDC on every drug line (Medicaid requires it), the rendering provider in 2310B.
+# They must come out with no finding at all: a warning on a clean claim is a false alarm too.
+
+# A knee injection: the hyaluronan (J7325, Synvisc-One 48 mg) belongs to the arthrocentesis
+# 20610, and a separate IM ketorolac injection is 96372 with XS (a separate site).
+KNEE_INJECTION = """
+CLM*CLEANJNT01*1030***11:B:1*Y*A*Y*Y~
+HI*ABK:M1711~
+NM1*82*1*EXAMPLEORTHO*SAM****XX*1999999919~
+PRV*PE*PXC*207X00000X~
+LX*1~
+SV1*HC:20610:RT*150*UN*1***1~
+DTP*472*D8*20250314~
+LX*2~
+SV1*HC:J7325:JZ:RT*840*UN*48***1~
+DTP*472*D8*20250314~
+LIN**N4*58468009001~
+CTP****1*UN~
+LX*3~
+SV1*HC:96372:XS*30*UN*1***1~
+DTP*472*D8*20250314~
+LX*4~
+SV1*HC:J1885:JZ*10*UN*2***1~
+DTP*472*D8*20250314~
+LIN**N4*00409379501~
+CTP****1*ML~
+"""
+
+# Nirsevimab (90380, 50 mg in 0.5 mL) for an infant, given with its own administration code
+# 96380, not with 96372 or an immunization administration code. The patient is a dependant.
+NIRSEVIMAB = """
+CLM*CLEANRSV01*560***11:B:1*Y*A*Y*Y~
+HI*ABK:Z2911~
+NM1*82*1*EXAMPLEPEDS*LEE****XX*1999999919~
+PRV*PE*PXC*208000000X~
+LX*1~
+SV1*HC:96380*60*UN*1***1~
+DTP*472*D8*20251014~
+LX*2~
+SV1*HC:90380*500*UN*1***1~
+DTP*472*D8*20251014~
+LIN**N4*49281057501~
+CTP****0.5*ML~
+"""
+
+# Rho(D) immune globulin (J2790, RhoGAM 300 mcg) at 28 weeks, given IM with 96372: an immune
+# globulin is not a vaccine, so no immunization administration code belongs here.
+RHOGAM = """
+CLM*CLEANRHO01*165***11:B:1*Y*A*Y*Y~
+HI*ABK:Z2913*ABF:Z3A28~
+NM1*82*1*EXAMPLEOB*RIVER****XX*1999999919~
+PRV*PE*PXC*207V00000X~
+LX*1~
+SV1*HC:96372*35*UN*1***1~
+DTP*472*D8*20250314~
+LX*2~
+SV1*HC:J2790:JZ*130*UN*1***1~
+DTP*472*D8*20250314~
+LIN**N4*00562780501~
+CTP****1*UN~
+"""
+
+# A void of the clean office encounter: CLM05-3 8, the payer's claim number in REF*F8, and the
+# original lines and charges repeated.
+VOID = """
+CLM*CLEAN0001*168***11:B:8*Y*A*Y*Y~
+REF*F8*EXAMPLEICN2025031400001~
+HI*ABK:M5450*ABF:I10~
+NM1*82*1*EXAMPLEDOC*JORDAN****XX*1999999919~
+PRV*PE*PXC*207Q00000X~
+LX*1~
+SV1*HC:99213:25*125*UN*1***1:2~
+DTP*472*D8*20250314~
+LX*2~
+SV1*HC:96372*35*UN*1***1~
+DTP*472*D8*20250314~
+LX*3~
+SV1*HC:J1885:JZ*8*UN*2***1~
+DTP*472*D8*20250314~
+LIN**N4*00409379501~
+CTP****1*ML~
+"""
+
+OTHER_ADMINISTRATIONS = {
+    "20610 with a hyaluronan and 96372": (KNEE_INJECTION, False, 4),
+    "nirsevimab with 96380": (NIRSEVIMAB, True, 2),
+    "RhoGAM with 96372": (RHOGAM, False, 2),
+    "a void of the clean encounter": (VOID, False, 3),
+}
+
+
+def claim_document(claim: str, profile: Profile, patient: bool) -> bytes:
+    if profile is not Profile.MEDICARE:
+        claim = claim.replace(":JZ", "")  # JZ is a Medicare Part B requirement
+    return build_document(claim, profile.value, patient).encode()
+
+
+@pytest.mark.parametrize("profile", list(Profile), ids=[p.value for p in Profile])
+@pytest.mark.parametrize("name", list(OTHER_ADMINISTRATIONS))
+def test_other_administrations_and_a_void_are_clean(name: str, profile: Profile) -> None:
+    claim, patient, lines = OTHER_ADMINISTRATIONS[name]
+    result = api.check(claim_document(claim, profile, patient), engine=Engine(), name=name)
+    assert result.status == "ok" and result.claims == 1 and result.service_lines == lines
+    assert [f"{f.code} {f.severity.value}: {f.message}" for f in result.findings] == []

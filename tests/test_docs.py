@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from edi837.cli import main
@@ -33,3 +34,16 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         assert f"edi837 {name}" in readme, f"README does not show `edi837 {name}`"
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0
+
+
+def test_the_readme_examples_are_what_the_commands_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import readme_examples
+
+    monkeypatch.chdir(readme_examples.ROOT)
+    text = readme_examples.README.read_text(encoding="utf-8")
+    found = readme_examples.examples(text)
+    assert len(found) >= 3
+    for example in found:
+        assert readme_examples.run(example.text) == example.text, (
+            "README example is stale; run `make docs`"
+        )

@@ -169,7 +169,8 @@ def test_x12valid_still_accepts_fixed_corpus_files(tmp_path: Path) -> None:
             continue  # 4010 files are not 837P 5010; fix refuses them
         out = tmp_path / (Path(name).name + ".fixed")
         code, _, err = run("fix", str(source), "-o", str(out))
-        assert code == 0, err
+        # Exit 1 only says rejects remain (e.g. the placeholder NPIs of the guide examples).
+        assert code in (0, 1), err
         assert verdict(out, tmp_path / "v") == "OK", name
         checked += 1
     assert checked >= 15

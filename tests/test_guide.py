@@ -127,3 +127,12 @@ def test_element_definitions(guide: Guide) -> None:
     ctp = slot(guide.loop("2410"), "CTP")
     assert ctp.element("CTP05-1").codes == frozenset({"F2", "GR", "ME", "ML", "UN"})
     assert slot(guide.loop("2300"), "CLM").element("CLM05").components is not None
+
+
+def test_syntax_relations_come_from_the_map(guide: Guide) -> None:
+    per = next(slot for slot in guide.loop("1000A").segments if slot.segment_id == "PER")
+    assert [rule.note for rule in per.syntax] == ["P0304", "P0506", "P0708"]
+    cur = next(slot for slot in guide.slots() if slot.segment_id == "CUR")
+    assert "L101112" in [rule.note for rule in cur.syntax]
+    # Every syntax note of pyx12's 837P map is compiled, none retyped.
+    assert sum(len(slot.syntax) for slot in guide.slots()) == 535

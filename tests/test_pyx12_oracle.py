@@ -9,11 +9,16 @@ reported as skipped instead of compared. Run with ``-s`` to see how much was com
 from __future__ import annotations
 
 import csv
+import json
+import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edi837.cli import main
 from edi837.x12.reader import read_segments
 from edi837.x837p.builder import UnitReader
 
@@ -98,3 +103,107 @@ def test_every_segment_is_in_the_loop_pyx12_gives_it(path: Path) -> None:
     assert wrong == []
     COMPARED["files"] += 1
     COMPARED["segments"] += len(ours)
+
+
+# --- syntax relations: every P/R/E/C/L error pyx12 reports, ``check`` reports too ------------
+
+SYNTAX = {"files": 0, "unreadable": 0, "pyx12": 0, "ours": 0, "agreed": 0}
+_SYNTAX_LINE = re.compile(r"^Line:(\d+) \w+:\w+ - Syntax Error \(([PRECL]\d+)\)")
+
+
+def every_corpus_file() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(
+        path for path in CORPUS.rglob("*") if path.is_file() and path.suffix not in (".md", ".tsv")
+    )
+
+
+def pyx12_syntax_errors(path: Path) -> set[tuple[int, str]] | None:
+    """(segment number, syntax note) of each syntax error ``x12valid``'s validator logs.
+
+    ``None`` when pyx12 cannot read the file at all (no map for its version, say).
+    """
+    import pyx12.params
+    import pyx12.x12n_document
+
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect()
+    log = logging.getLogger("pyx12")
+    saved = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    try:
+        with path.open(encoding="latin-1", newline="") as handle:
+            pyx12.x12n_document.x12n_document(pyx12.params.params(), handle, None, None)
+    except Exception:  # noqa: BLE001 - pyx12 refusing a file is what "unreadable" means
+        return None
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
+    found = set()
+    for message in messages:
+        match = _SYNTAX_LINE.match(message)
+        if match:
+            found.add((int(match.group(1)), match.group(2)))
+    return found
+
+
+def our_syntax_findings(path: Path) -> set[tuple[int, str]]:
+    """(segment number, syntax note) of each ELM-005 ``check`` reports."""
+    result = CliRunner().invoke(main, ["check", "-f", "json", "--select", "ELM-005", str(path)])
+    assert "internal error" not in result.stderr
+    found = set()
+    for entry in json.loads(result.stdout)["files"]:
+        for finding in entry["findings"]:
+            note = re.search(r"\(([PRECL]\d+)\)$", finding["message"])
+            assert note is not None, finding["message"]
+            found.add((finding["segment_number"], note.group(1)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def syntax_report() -> Iterator[dict[str, int]]:
+    yield SYNTAX
+    print(
+        f"\npyx12 syntax relations: {SYNTAX['files']} corpus files read by both "
+        f"({SYNTAX['unreadable']} pyx12 cannot read); pyx12 reports {SYNTAX['pyx12']}, check "
+        f"reports {SYNTAX['ours']}, {SYNTAX['agreed']} at the same segment"
+    )
+
+
+@pytest.mark.parametrize("path", every_corpus_file(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_syntax_error_pyx12_reports_check_reports(
+    path: Path, syntax_report: dict[str, int]
+) -> None:
+    theirs = pyx12_syntax_errors(path)
+    if theirs is None:
+        syntax_report["unreadable"] += 1
+        return
+    ours = our_syntax_findings(path)
+    syntax_report["files"] += 1
+    syntax_report["pyx12"] += len(theirs)
+    syntax_report["ours"] += len(ours)
+    syntax_report["agreed"] += len(theirs & ours)
+    assert theirs - ours == set()
+
+
+def test_a_syntax_relation_pyx12_reports_is_reported_with_its_note(tmp_path: Path) -> None:
+    # The 1000A PER with a second qualifier (PER05) and no number for it (PER06).
+    text = (ROOT / "samples" / "clean-injection.837").read_text(encoding="ascii")
+    path = tmp_path / "per.837"
+    path.write_text(
+        text.replace(
+            "PER*IC*SAMPLE CONTACT*TE*5555550100~", "PER*IC*BILLING DESK*TE*6175550100*EX~"
+        ),
+        encoding="ascii",
+    )
+    assert pyx12_syntax_errors(path) == {(6, "P0506")}
+    assert our_syntax_findings(path) == {(6, "P0506")}

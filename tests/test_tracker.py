@@ -156,6 +156,7 @@ def test_service_line_and_segment_problems(x837p_fixtures: Path) -> None:
         ("SEG-001", 32, None, "2400"),  # ZZZ
         ("SEG-002", 33, None, "2400"),  # NM1*XX fits nowhere
         ("ELM-001", 35, "SV103", "2400"),
+        ("ELM-005", 35, "SV103", "2400"),  # SV104 without its unit, P0304
         ("ELM-004", 36, "DTP04", "2400"),
         ("ELM-002", 37, "REF02", "2400"),
         ("ELM-003", 39, "CTP05-1", "2410"),

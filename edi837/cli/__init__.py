@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import click
 
-from edi837 import __version__
 from edi837.cli.common import CONTEXT
+from edi837.version import __version__
 
 
 @click.group(context_settings=CONTEXT)

@@ -58,7 +58,6 @@ def check(
     names = expand_inputs(files)
     engine = engine_from(select, ignore, profile, config_path, refdata)
     out, finish = text_target(output)
-    note_missing_tables(engine)
     results: list[FileResult] = []
     for name in progress(names, "checking"):
         result = api.check(name, engine=engine, detail=fmt == "html")
@@ -79,6 +78,7 @@ def check(
         for line in write_text(results):
             click.echo(line, file=out, color=None if out is sys.stdout else False)
     finish()
+    note_missing_tables(engine)
     if any(r.status == "error" for r in results):
         sys.exit(EXIT_ERROR)
     threshold = Severity(fail_on)

@@ -161,13 +161,17 @@ def engine_from(
 
 
 def note_missing_tables(engine: Engine) -> None:
-    """Say once which official tables are absent, so silent rules are not mistaken for clean."""
-    missing = engine.refdata.missing(medicaid=True)
-    if missing:
+    """After a run, say once which absent official tables a rule needed.
+
+    Only tables a rule actually looked something up in are named (a run whose claims gave no
+    rule a reason to ask says nothing), so silent rules are not mistaken for clean claims.
+    """
+    missed = engine.refdata.missed()
+    if missed:
         say(
             "edi837: note: reference tables not loaded: "
-            + ", ".join(missing)
-            + " (rules that need them stay silent; see `edi837 refdata`)"
+            + ", ".join(missed)
+            + " (rules that need them stayed silent; see `edi837 refdata`)"
         )
 
 

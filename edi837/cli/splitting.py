@@ -73,7 +73,6 @@ def split(
     if name is not None and (name in ("", ".", "..") or Path(name).name != name):
         raise click.UsageError("--name must be a file name, without a folder")
     engine = engine_from(select, ignore, profile, config_path, refdata)
-    note_missing_tables(engine)
     failed = rejected = False
     for file in names:
         where = folder if folder is not None else Path(".") if file == "-" else Path(file).parent
@@ -108,6 +107,7 @@ def split(
                     click.echo(f"  {rejection.describe()}")
                 if plan.more_rejections:
                     click.echo(f"  ... and {plan.more_rejections} more levels")
+    note_missing_tables(engine)
     if failed:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if rejected else EXIT_OK)

@@ -173,6 +173,9 @@ class ReferenceData:
     _codes: dict[str, CodeFacts] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Official tables a rule asked for while they were not loaded: what a run missed, so the
+    # command line can name them once instead of warning on every run.
+    wanted: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     # -- what is loaded ------------------------------------------------------------------
 
@@ -191,6 +194,10 @@ class ReferenceData:
         """
         names = OFFICIAL_TABLES + (MEDICAID_TABLES if medicaid else ())
         return [name for name in names if not self.loaded(name)]
+
+    def missed(self) -> list[str]:
+        """Official tables that a lookup needed during this process but that were not loaded."""
+        return [n for n in OFFICIAL_TABLES + MEDICAID_TABLES if n in self.wanted]
 
     def with_extra_noc(self, codes: Iterable[str]) -> ReferenceData:
         """A copy that also treats ``codes`` as NOC drug codes (payer configuration)."""
@@ -351,6 +358,7 @@ class ReferenceData:
     def ptp(self, col1: str, col2: str, dos: date) -> PtpEdit | None:
         """The PTP edit with ``col1`` in column 1 and ``col2`` in column 2 in effect on ``dos``."""
         if self.ptp_table is None:
+            self.wanted.add("ncci-ptp")
             return None
         return self.ptp_table.edit_on(_norm(col1), _norm(col2), dos)
 
@@ -369,12 +377,14 @@ class ReferenceData:
     def ptp_edits(self, col1: str, col2: str) -> list[PtpEdit]:
         """Every date window of a pair in exact column order (deleted ones included)."""
         if self.ptp_table is None:
+            self.wanted.add("ncci-ptp")
             return []
         return self.ptp_table.edits(_norm(col1), _norm(col2))
 
     def mue(self, code: str) -> Mue | None:
         """Practitioner MUE of a code. None when not loaded or not published (confidential)."""
         if self.mue_table is None:
+            self.wanted.add("mue")
             return None
         return self.mue_table.get(_norm(code))
 
@@ -383,18 +393,21 @@ class ReferenceData:
     def crosswalk_for_ndc(self, ndc11: str) -> list[CrosswalkRow]:
         """ASP crosswalk rows of an 11-digit NDC (one NDC may map to several HCPCS codes)."""
         if self.crosswalk is None:
+            self.wanted.add("asp-crosswalk")
             return []
         return list(self.crosswalk.by_ndc.get(ndc11.strip(), []))
 
     def crosswalk_for_hcpcs(self, code: str) -> list[CrosswalkRow]:
         """ASP crosswalk rows billed under a HCPCS code."""
         if self.crosswalk is None:
+            self.wanted.add("asp-crosswalk")
             return []
         return list(self.crosswalk.by_hcpcs.get(_norm(code), []))
 
     def hcpcs_code(self, code: str) -> HcpcsCode | None:
         """The HCPCS Level II record of a code, when the HCPCS file is loaded."""
         if self.hcpcs is None:
+            self.wanted.add("hcpcs")
             return None
         return self.hcpcs.codes.get(_norm(code))
 
@@ -405,7 +418,10 @@ class ReferenceData:
         in the file); False when the file does not list the code or it was terminated.
         """
         code = _norm(code)
-        if self.hcpcs is None or not LEVEL2_CODE.match(code):
+        if self.hcpcs is None:
+            self.wanted.add("hcpcs")
+            return None
+        if not LEVEL2_CODE.match(code):
             return None
         record = self.hcpcs.codes.get(code)
         return record is not None and record.active_on(dos)
@@ -413,6 +429,7 @@ class ReferenceData:
     def ndc_package(self, ndc11: str) -> NdcPackage | None:
         """The FDA Directory package of an 11-digit NDC (newest listing when re-listed)."""
         if self.ndc_directory is None:
+            self.wanted.add("ndc-directory")
             return None
         records = self.ndc_directory.records(ndc11.strip())
         return records[0] if records else None
@@ -423,6 +440,7 @@ class ReferenceData:
         None when no directory is loaded; False when the NDC is absent or not marketed then.
         """
         if self.ndc_directory is None:
+            self.wanted.add("ndc-directory")
             return None
         return any(record.marketed_on(dos) for record in self.ndc_directory.records(ndc11.strip()))
 
@@ -433,6 +451,7 @@ class ReferenceData:
         directory is loaded.
         """
         if self.ndc_directory is None:
+            self.wanted.add("ndc-directory")
             return []
         directory = self.ndc_directory
         return [ndc for ndc in paddings_of_10(digits10.strip()) if ndc in directory]
@@ -445,6 +464,7 @@ class ReferenceData:
         the file is loaded and lists none; None when no MDRP file is loaded.
         """
         if self.mdrp is None:
+            self.wanted.add("mdrp")
             return None
         code = labeler.strip()
         if code.isascii() and code.isdecimal() and len(code) < 5:
@@ -454,6 +474,7 @@ class ReferenceData:
     def is_ndc_known(self, ndc11: str) -> bool | None:
         """True when the 11-digit NDC is in the loaded directory; None without a directory."""
         if self.ndc_directory is None:
+            self.wanted.add("ndc-directory")
             return None
         return is_ndc11(ndc11) and ndc11 in self.ndc_directory
 

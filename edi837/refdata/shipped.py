@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -22,11 +22,11 @@ from .model import DrugCode, ReferenceDataError, TableInfo
 #: Shipped table name -> (file name, required columns).
 TABLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "em-codes": ("em_codes.csv", ("code", "family", "valid_through")),
-    "vaccine-products": ("vaccine_products.csv", ("code", "kind", "vaccine")),
+    "vaccine-products": ("vaccine_products.csv", ("code", "kind", "vaccine", "medicare_part")),
     "vaccine-admin": ("vaccine_admin.csv", ("code", "for_kind", "add_on")),
     "immune-globulins": ("immune_globulins.csv", ("code", "product")),
     "facility-pos": ("facility_pos.csv", ("pos", "name", "risk", "medicare_facility_rate")),
-    "pos-codes": ("pos_codes.csv", ("code", "name")),
+    "pos-codes": ("pos_codes.csv", ("code", "name", "status")),
     "noc-drugs": ("noc_drugs.csv", ("code", "hospital_only", "descriptor")),
     "antineoplastic": ("antineoplastic.csv", ("code", "kind", "drug")),
     "ndc-units": ("ndc_units.csv", ("unit", "name", "valid", "replacement", "fix")),
@@ -39,7 +39,16 @@ TABLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
 _VACCINE_KINDS = {"flu", "pneumococcal", "hepatitis B", "covid", "other"}
 _ADMIN_KINDS = _VACCINE_KINDS | {"any"}
 _RISKS = {"high", "medium", "low"}
-_ANTINEOPLASTIC_KINDS = {"hormonal", "non-hormonal", "none"}
+# "hormonal-if-neoplasm": a hormonal drug that is antineoplastic therapy only when given for a
+# neoplasm (leuprolide J1950 for prostate cancer, not for endometriosis); the pointed diagnosis
+# decides, so the code-family lookup leaves it out and the chemotherapy rule reads the table.
+_ANTINEOPLASTIC_KINDS = {"hormonal", "non-hormonal", "hormonal-if-neoplasm", "none"}
+# Which Medicare part pays a vaccine product: B (influenza, pneumococcal, hepatitis B,
+# COVID-19), D (every other commercially available vaccine), B-exposure (Part D, but Part B
+# when given after an injury or exposure: tetanus- and rabies-containing vaccines); empty when
+# the table does not say.
+_MEDICARE_PARTS = {"B", "D", "B-exposure", ""}
+_POS_STATUS = {"assigned", "unassigned"}
 _YES_NO = {"yes", "no"}
 _SINGLE_DOSE = {"yes", "no", "mixed"}
 _FORMS = {"solution", "powder", "suspension", "varies"}
@@ -122,6 +131,8 @@ class ShippedTables:
     ndc_units_valid: frozenset[str]
     ndc_unit_fixes: dict[str, tuple[str, str]]
     drugs: dict[str, DrugCode]
+    pos_unassigned: frozenset[str] = frozenset()
+    vaccine_medicare_part: dict[str, str] = field(default_factory=dict)
 
 
 def build(tables: dict[str, ShippedTable]) -> ShippedTables:
@@ -132,6 +143,8 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
     """
     _check(tables["vaccine-products"], "kind", _VACCINE_KINDS)
     _check(tables["vaccine-admin"], "for_kind", _ADMIN_KINDS)
+    _check(tables["vaccine-products"], "medicare_part", _MEDICARE_PARTS)
+    _check(tables["pos-codes"], "status", _POS_STATUS)
     _check(tables["facility-pos"], "risk", _RISKS)
     _check(tables["noc-drugs"], "hospital_only", _YES_NO)
     _check(tables["antineoplastic"], "kind", _ANTINEOPLASTIC_KINDS)
@@ -175,7 +188,11 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
         vaccine_admin={row["code"]: row["for_kind"] for row in tables["vaccine-admin"].rows},
         immune_globulins={row["code"]: row["product"] for row in tables["immune-globulins"].rows},
         facility_pos={row["pos"]: row["risk"] for row in tables["facility-pos"].rows},
-        pos_codes={row["code"]: row["name"] for row in tables["pos-codes"].rows},
+        pos_codes={
+            row["code"]: row["name"]
+            for row in tables["pos-codes"].rows
+            if row["status"] == "assigned"
+        },
         noc={row["code"]: row["hospital_only"] == "yes" for row in tables["noc-drugs"].rows},
         antineoplastic={row["code"]: row["kind"] for row in tables["antineoplastic"].rows},
         ndc_units_valid=frozenset(row["unit"] for row in units if row["valid"] == "yes"),
@@ -185,6 +202,14 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
             if row["valid"] == "no" and row["replacement"]
         },
         drugs=drugs,
+        pos_unassigned=frozenset(
+            row["code"] for row in tables["pos-codes"].rows if row["status"] == "unassigned"
+        ),
+        vaccine_medicare_part={
+            row["code"]: row["medicare_part"]
+            for row in tables["vaccine-products"].rows
+            if row["medicare_part"]
+        },
     )
 
 

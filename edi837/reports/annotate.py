@@ -37,10 +37,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
-from edi837 import __version__
 from edi837.engine import Engine
 from edi837.findings import Finding, Severity
 from edi837.source import Source, UnitStream
+from edi837.version import __version__
 from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
 

@@ -22,10 +22,10 @@ from typing import TextIO
 from lxml import etree
 from lxml import html as lxml_html
 
-from edi837 import __version__
 from edi837.engine import ClaimView, FileResult
 from edi837.findings import Applicability, Finding, Severity
 from edi837.reports.summary import Totals, totals
+from edi837.version import __version__
 
 Element = etree._Element
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from edi837.rules import claim, drug, encounter, injection, structure
+from edi837.rules import claim, codes, drug, encounter, injection, structure
 from edi837.rules.base import Rule
 from edi837.rules.registry import Registry
 
-FAMILIES = (structure, claim, drug, injection, encounter)
+FAMILIES = (structure, claim, drug, injection, encounter, codes)
 
 
 def all_rule_classes() -> list[type[Rule]]:

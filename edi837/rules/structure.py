@@ -509,6 +509,51 @@ class ELM004(StructureRule):
     """
 
 
+class ELM005(StructureRule):
+    """Elements related by the guide's syntax notes are used together, or not together.
+
+    What it does:
+        Applies each segment's X12 syntax relations from the map: paired (``P0506``: if any
+        is used, all are), required (``R0203``: at least one is used), exclusion (``E0405``:
+        at most one is used), conditional (``C1110``: if the first is used, all the others
+        are) and list conditional (``L101112``: if the first is used, at least one of the
+        others is). The relation is named in the message.
+    Why it matters:
+        A 999 rejects the segment for a syntax relation (IK4 code 2 or 10) before any payer
+        edit runs: a phone qualifier without its number, a quantity without its unit.
+    Fix safety:
+        No fix: which element is missing or extra is for the sender to decide.
+
+    Example:
+        ``PER*IC*BILLING DESK*TE*6175550100*EX~`` (PER05 without PER06, P0506).
+    Sources:
+        X12.6 syntax notes; pyx12 837.5010.X222.A1 map and pyx12/syntax.py.
+    """
+
+
+class ELM006(StructureRule):
+    """Element values have the form of their X12 data type.
+
+    What it does:
+        Checks elements by their data type: ``R`` is a decimal number with an optional
+        leading minus and at most one decimal point, ``N0``/``N2`` digits with an optional
+        leading minus (implied decimals); ``NaN``, ``Infinity`` and exponents such as ``1E5``
+        are not X12 numbers. ``DT`` is a calendar date (CCYYMMDD), ``TM`` a time of day, and
+        a date whose format its qualifier names (DTP02/DTP03, DMG01/DMG02) is read in that
+        format (``D8``, ``RD8``). Messages name the element, never its value.
+    Why it matters:
+        A receiver that parses the value as X12 rejects the segment (999 IK4 code 6); one
+        that parses it loosely can read a charge of ``1E5`` as 100,000.
+    Fix safety:
+        No fix: the value has to come from the source system.
+
+    Example:
+        ``SV1*HC:96372*NaN*UN*1***1~``; ``DMG*D8*19521399*F~`` (month 13).
+    Sources:
+        X12.6 data element types; pyx12 validation.py and the 837P map's data types.
+    """
+
+
 RULES: list[type[Rule]] = [
     ENV001,
     ENV002,
@@ -537,4 +582,6 @@ RULES: list[type[Rule]] = [
     ELM002,
     ELM003,
     ELM004,
+    ELM005,
+    ELM006,
 ]

@@ -80,12 +80,30 @@ def transaction_kind(st01: str, version: str) -> str:
     return f"{name} ({version})" if version else name
 
 
+# The longest counts and control numbers the envelope holds: SE01 is N0 1-10, GE01 N0 1-6,
+# IEA01 N0 1-5, ISA13 N0 9. Reading no more digits than that keeps a hostile value away from
+# Python's limit on converting long digit strings to integers.
+_COUNT_DIGITS = 10
+
+
+def _number(value: str, max_digits: int = _COUNT_DIGITS) -> int | None:
+    """A count or control number: ASCII digits, at most ``max_digits``; ``None`` otherwise."""
+    if not value or len(value) > max_digits or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
 def _is_count(value: str, expected: int) -> bool:
-    return value.isdecimal() and int(value) == expected
+    return _number(value) == expected
+
+
+def _shown(value: str) -> str:
+    """A count for a message: quoted when it could be one, else by its length."""
+    return repr(value) if len(value) <= _COUNT_DIGITS else f"{len(value)} characters long"
 
 
 def _valid_date(value: str) -> bool:
-    if len(value) != 8 or not value.isdecimal():
+    if len(value) != 8 or not value.isascii() or not value.isdigit():
         return False
     try:
         date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -96,7 +114,7 @@ def _valid_date(value: str) -> bool:
 
 def _valid_time(value: str) -> bool:
     # X12 TM: HHMM, HHMMSS, HHMMSSD or HHMMSSDD.
-    if len(value) not in (4, 6, 7, 8) or not value.isdecimal():
+    if len(value) not in (4, 6, 7, 8) or not value.isascii() or not value.isdigit():
         return False
     return int(value[:2]) < 24 and int(value[2:4]) < 60 and (len(value) < 6 or int(value[4:6]) < 60)
 
@@ -477,12 +495,13 @@ class EnvelopeChecker:
         out += self._check_isa_layout(seg)
         out += self._check_isa_delimiters(seg)
         isa13 = seg[13]
-        if isa13 and (not isa13.isdecimal() or int(isa13) == 0):
+        if isa13 and not _number(isa13, 9):
             out.append(
                 self._finding(
                     "ENV-005",
                     REJECT,
-                    f"ISA13 is {isa13!r}, must be a positive 9-digit interchange control number",
+                    f"ISA13 is {_shown(isa13)}, must be a positive 9-digit interchange control "
+                    "number",
                     seg,
                     element="ISA13",
                 )
@@ -646,7 +665,7 @@ class EnvelopeChecker:
                     self._finding(
                         "ENV-009",
                         REJECT,
-                        f"IEA01 is {seg[1]!r}, but the interchange holds {self._gs_count} "
+                        f"IEA01 is {_shown(seg[1])}, but the interchange holds {self._gs_count} "
                         "functional group(s); IEA01 must count the GS segments",
                         seg,
                         element="IEA01",
@@ -682,7 +701,7 @@ class EnvelopeChecker:
         self.group = seg[6]
         self._leave_transaction()
         gs06 = seg[6]
-        if not (gs06.isdecimal() and 1 <= len(gs06) <= 9):
+        if _number(gs06, 9) is None:
             out.append(
                 self._finding(
                     "ENV-006",
@@ -726,8 +745,8 @@ class EnvelopeChecker:
                     self._finding(
                         "ENV-009",
                         REJECT,
-                        f"GE01 is {seg[1]!r}, but the group holds {self._st_count} transaction "
-                        "set(s); GE01 must count the ST segments",
+                        f"GE01 is {_shown(seg[1])}, but the group holds {self._st_count} "
+                        "transaction set(s); GE01 must count the ST segments",
                         seg,
                         element="GE01",
                     )
@@ -941,8 +960,8 @@ class EnvelopeChecker:
                 self._finding(
                     "ENV-008",
                     REJECT,
-                    f"SE01 is {seg[1]!r}, but the transaction set has {count} segments from ST "
-                    "to SE, both included",
+                    f"SE01 is {_shown(seg[1])}, but the transaction set has {count} segments "
+                    "from ST to SE, both included",
                     seg,
                     element="SE01",
                     transaction=transaction,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,11 @@ from typing import BinaryIO
 from edi837.x12.segment import Delimiters, Segment
 
 CHUNK_SIZE = 1 << 20
+#: The longest segment (and the longest run of white space between two segments) the reader
+#: accepts, in bytes. The longest 837P segments (an NTE, a K3, a full HI) stay under a few
+#: hundred bytes; anything near this size is a missing terminator or not X12, and reading it on
+#: would hold the rest of the file in memory.
+MAX_SEGMENT_SIZE = 1 << 20
 _WHITESPACE = " \t\r\n"
 # ISA elements are fixed-width, so 16 separators fall within the first ~110 characters; a
 # malformed ISA may be longer, but never this long.
@@ -30,9 +36,21 @@ _ISA_SCAN = 400
 # The fast path splits an eighth of a chunk at once: large enough to amortise the call, small
 # enough that the list of parts stays a fraction of a chunk.
 _BATCH_SHARE = 8
+# What an X12 segment id looks like (NM1, GS, SV1), followed by what cannot continue it.
+_SEGMENT_ID = re.compile(r"([A-Z][A-Z0-9]{1,2})(?![A-Za-z0-9])")
 # Enough leading bytes to see a byte order mark or the NUL pattern of UTF-16 "ISA" after some
 # leading white space, however small the chunk size.
 _DETECT_BYTES = 64
+
+
+def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in ``text[start:end]``: LF, CR and CRLF each count once.
+
+    Old Mac and some mainframe exports end lines with a bare CR; a CRLF is one break.
+    """
+    stop = len(text) if end is None else end
+    count = text.count
+    return count("\n", start, stop) + count("\r", start, stop) - count("\r\n", start, stop)
 
 
 class X12SyntaxError(Exception):
@@ -145,10 +163,19 @@ class SegmentReader:
     which the writer needs to reproduce the file exactly.
     """
 
-    def __init__(self, stream: BinaryIO, name: str = "-", chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        name: str = "-",
+        chunk_size: int = CHUNK_SIZE,
+        max_segment_size: int = MAX_SEGMENT_SIZE,
+    ) -> None:
+        if max_segment_size < 1:
+            raise ValueError("max_segment_size must be at least one byte")
         self.stream = stream
         self.name = name
         self.chunk_size = chunk_size
+        self.max_segment_size = max_segment_size
         self.encoding = "ascii"
         self.codec = "latin-1"
         self.bom = b""
@@ -199,6 +226,9 @@ class SegmentReader:
         base = 0  # file char offset of buf[0]
         pos = 0
         line = 1
+        # The last character read was a CR counted as a line break: a LF right after it
+        # belongs to the same break (CRLF), wherever the two fall.
+        pending = False
         number = 0
         delims: Delimiters | None = None
         term = ""
@@ -209,20 +239,16 @@ class SegmentReader:
         new_segment = object.__new__
         whitespace = _WHITESPACE
         start = 0  # file layout before the current segment starts here in buf
-        batch = max(chunk_size // _BATCH_SHARE, 4096)
+        limit = self.max_segment_size
+        # A batch no longer than the limit cannot hold a segment over it, so the fast path
+        # needs no length check of its own.
+        batch = min(max(chunk_size // _BATCH_SHARE, 4096), max(limit // self._bytes_per_char, 1))
 
-        def more() -> bool:
-            nonlocal buf, base, pos, eof, start
+        def read_chunk(at: int) -> str | None:
+            """The next decoded chunk (``at`` is its file char offset), ``None`` at the end."""
+            nonlocal eof
             if eof:
-                return False
-            # Drop what has been consumed before reading on, so that at most the rest of one
-            # chunk, the new raw chunk and its decoded text are alive at once: memory stays
-            # bounded by about two chunks plus one segment, whatever the file size.
-            if start:
-                buf = buf[start:]
-                base += start
-                pos -= start
-                start = 0
+                return None
             data = stream.read(chunk_size)
             try:
                 decoded = decoder.decode(data, final=not data)
@@ -230,23 +256,82 @@ class SegmentReader:
                 raise X12SyntaxError(
                     f"cannot decode the file as {self.encoding}: {exc.reason}",
                     segment_number=number + 1,
-                    byte_offset=self._byte_offset(base + len(buf)),
+                    byte_offset=self._byte_offset(at),
                     hint="the file is truncated or not X12",
                 ) from None
             if not data:
                 eof = True
-                buf += decoded
-                return bool(decoded)
+                return decoded or None
             if self.codec == "latin-1" and b"\x00" in data:
                 raise X12SyntaxError(
                     "binary data (NUL byte) inside the file",
                     segment_number=number + 1,
-                    byte_offset=self._byte_offset(base + len(buf)) + data.index(b"\x00"),
+                    byte_offset=self._byte_offset(at) + data.index(b"\x00"),
                     hint="the file is corrupt or not X12",
                 )
-            del data
+            return decoded
+
+        def compact() -> None:
+            # Drop what has been consumed before reading on, so that at most the rest of one
+            # chunk, the new raw chunk and its decoded text are alive at once: memory stays
+            # bounded by about two chunks plus one segment, whatever the file size.
+            nonlocal buf, base, pos, start
+            if start:
+                buf = buf[start:]
+                base += start
+                pos -= start
+                start = 0
+
+        def more() -> bool:
+            nonlocal buf
+            compact()
+            decoded = read_chunk(base + len(buf))
+            if decoded is None:
+                return False
             buf += decoded
             return True
+
+        def too_long(what: str, at: int) -> X12SyntaxError:
+            return X12SyntaxError(
+                f"{what} longer than {limit} bytes",
+                segment_number=number + 1,
+                byte_offset=self._byte_offset(base + at),
+                hint=(
+                    "a real segment is far shorter: the segment terminator declared in the ISA "
+                    "is missing or the file is not X12"
+                ),
+            )
+
+        def read_to_terminator() -> int:
+            """Read on until the segment at ``pos`` ends; its terminator's index, or -1.
+
+            The new chunks are searched on their own and joined once, so an unterminated
+            segment costs time in proportion to its size; reading stops with an error once
+            the segment is longer than the limit, which bounds the memory it can take.
+            """
+            nonlocal buf
+            compact()
+            pieces = [buf]
+            size = len(buf) - pos  # chars of the open segment read so far
+            found = -1
+            while True:
+                decoded = read_chunk(base + pos + size)
+                if decoded is None:
+                    break
+                at = find(decoded, term)
+                if at >= 0:
+                    if (size + at) * self._bytes_per_char > limit:
+                        raise too_long("segment", pos)
+                    found = pos + size + at
+                    pieces.append(decoded)
+                    break
+                size += len(decoded)
+                if size * self._bytes_per_char > limit:
+                    raise too_long("segment without a terminator", pos)
+                pieces.append(decoded)
+            if len(pieces) > 1:
+                buf = "".join(pieces)
+            return found
 
         while True:
             start = pos
@@ -255,6 +340,10 @@ class SegmentReader:
                 n = len(buf)
                 while pos < n and buf[pos] in whitespace:
                     pos += 1
+                # Checked whenever the buffer runs out, and once the run ends, so that the
+                # result does not depend on the chunk size.
+                if (pos - start) * self._bytes_per_char > limit:
+                    raise too_long("white space between segments", start)
                 if pos < n or not more():
                     break
             if pos >= len(buf):
@@ -270,9 +359,11 @@ class SegmentReader:
                 while len(buf) - pos < _ISA_SCAN and more():
                     pass
                 if not buf.startswith("ISA", pos):
-                    found = buf[pos : pos + 20].split("\n")[0]
+                    # Name what is there by its segment id only: the rest may be patient data.
+                    shape = _SEGMENT_ID.match(buf, pos)
+                    found = f" (the first segment is {shape.group(1)})" if shape else ""
                     raise X12SyntaxError(
-                        f"the file does not start with an ISA segment (found {found!r})",
+                        f"the file does not start with an ISA segment{found}",
                         segment_number=number + 1,
                         byte_offset=self._byte_offset(base + pos),
                         hint="an X12 interchange must begin with ISA",
@@ -301,21 +392,27 @@ class SegmentReader:
                 # terminator character (a delimiter clash that ENV-002 reports).
                 end = isa_end
             else:
-                while True:
-                    end = find(buf, term, pos)
-                    if end >= 0 or not more():
-                        break
+                end = find(buf, term, pos)
+                if end < 0:
+                    end = read_to_terminator()
+                elif (end - pos) * self._bytes_per_char > limit:
+                    raise too_long("segment", pos)
             number += 1
-            line += count(buf, "\n", start, pos)
+            if start < pos:
+                line += _breaks(buf, start, pos) - (pending and buf[start] == "\n")
+            pending = False
             if end < 0:
                 # The last segment has no terminator: keep it, and keep trailing white space
                 # as the file's tail so that the writer can reproduce it.
                 rest = buf[pos:]
+                lead = buf[start:pos]
+                offset = self._byte_offset(base + pos)
+                buf = ""  # nothing follows: do not hold the data twice
                 text = rest.rstrip(whitespace)
                 self.tail = rest[len(text) :]
+                del rest
                 self.segments_read = number
-                offset = self._byte_offset(base + pos)
-                yield Segment(text, delims, number, offset, line, buf[start:pos], "")
+                yield Segment(text, delims, number, offset, line, lead, "")
                 return
             offset = self._byte_offset(base + pos)
             if term == "\n" and end > pos and buf[end - 1] == "\r":
@@ -326,7 +423,8 @@ class SegmentReader:
                 )
             else:
                 seg = Segment(buf[pos:end], delims, number, offset, line, buf[start:pos], term)
-            line += count(buf, "\n", pos, end + 1)
+            line += _breaks(buf, pos, end + 1)
+            pending = term == "\r"
             pos = end + 1
             self.segments_read = number
             yield seg
@@ -342,7 +440,9 @@ class SegmentReader:
             bytes_per_char = self._bytes_per_char
             origin = len(self.bom) + base * bytes_per_char
             separator = delims.element
-            if buf[pos] == "\n" and term != "\n":
+            # Whether the batch holds a CR: without one, counting LFs counts every line break.
+            has_cr = find(buf, "\r", pos, stop) >= 0
+            if buf[pos] == "\n" and term != "\n" and term != "\r" and not has_cr:
                 # One segment a line, the usual layout: when every terminator up to the last
                 # one in the batch has a line feed right after it, splitting on both leaves
                 # each segment's line feed out of its part, and most parts have nothing to
@@ -400,6 +500,8 @@ class SegmentReader:
                         break
                     else:
                         lead = part[: len(part) - len(text)]
+                        # No LF in a part; a CR before the segment id is a line break.
+                        line += count(lead, "\r")
                     number += 1
                     seg = new_segment(Segment)
                     if text[-1] == "\r":
@@ -416,10 +518,15 @@ class SegmentReader:
                     seg.line = line
                     seg.lead = lead
                     line += 1
+                    if has_cr and "\r" in text:
+                        line += count(text, "\r")
                     pos += len(part) + 1
                     self.segments_read = number
                     yield seg
                 continue
+            # A CR terminator is a line break of its own (CR-only files); an LF after it is
+            # part of the same break.
+            term_cr = term == "\r"
             for part in parts:
                 text = part.lstrip(whitespace)
                 if text is part:
@@ -431,7 +538,13 @@ class SegmentReader:
                 else:
                     lead = part[: len(part) - len(text)]
                     # Most often the lead is the one line break after each terminator.
-                    line += 1 if lead == "\n" else count(lead, "\n")
+                    if lead == "\n":
+                        line += not pending
+                    elif lead == "\r\n" or lead == "\r":
+                        line += 1
+                    else:
+                        line += _breaks(lead) - (pending and lead[0] == "\n")
+                pending = False
                 number += 1
                 seg = new_segment(Segment)
                 seg.text = text
@@ -443,8 +556,11 @@ class SegmentReader:
                 seg.line = line
                 seg.lead = lead
                 seg.term = term
-                if "\n" in text:
-                    line += count(text, "\n")
+                if "\n" in text or (has_cr and "\r" in text):
+                    line += _breaks(text)
+                if term_cr:
+                    line += 1
+                    pending = True
                 pos += len(part) + 1
                 self.segments_read = number
                 yield seg

@@ -29,6 +29,10 @@ class Delimiters:
 
 
 _REF = re.compile(r"^([A-Z0-9]{2,3}?)(\d{2})(?:-(\d{1,2}))?$")
+# The position part of a reference whose segment id is known: any number of digits, so that a
+# finding about element 1000 of a malformed segment can still be located. Seven digits cover
+# every position a segment within the reader's size limit can have.
+_POSITION = re.compile(r"(\d{2,7})(?:-(\d{1,7}))?")
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,19 @@ class ElementRef:
 
 
 @lru_cache(maxsize=1024)
-def parse_ref(ref: str) -> ElementRef:
+def parse_ref(ref: str, segment_id: str | None = None) -> ElementRef:
     """Parse ``NM109``, ``SV101-2`` or ``CLM05-3`` into an :class:`ElementRef`.
 
     The element position is always the last two digits before an optional ``-component``,
-    which is how ``NM109`` (segment ``NM1``) stays unambiguous.
+    which is how ``NM109`` (segment ``NM1``) stays unambiguous. When the segment id is known
+    (``segment_id``), everything after it is the position, however long: ``GE1000`` is
+    element 1000 of a GE, which only a malformed segment has, but a finding may name it.
     """
+    if segment_id is not None and ref.startswith(segment_id):
+        found = _POSITION.fullmatch(ref, len(segment_id))
+        if found is not None:
+            position, part = found.groups()
+            return ElementRef(segment_id, int(position), int(part) if part else None)
     match = _REF.match(ref)
     if match is None:
         raise ValueError(f"not an element reference: {ref!r}")
@@ -158,7 +169,7 @@ class Segment:
 
     def value(self, ref: str) -> str:
         """The value named by a reference such as ``CLM05-3``; the segment id is checked."""
-        parsed = parse_ref(ref)
+        parsed = parse_ref(ref, self.id)
         if parsed.segment_id != self.id:
             raise KeyError(f"{ref} does not belong to a {self.id} segment")
         if parsed.component is None:
@@ -173,7 +184,7 @@ class Segment:
         empty elements the input already had are kept when the edit writes a value, so that an
         edit changes only its own element; emptying an element drops the trailing empties.
         """
-        parsed = parse_ref(ref)
+        parsed = parse_ref(ref, self.id)
         elements = list(self.elements)
         keep = len(elements) if new else 1
         while len(elements) <= parsed.element:
@@ -199,7 +210,7 @@ class Segment:
         Used to put a caret under the offending element. An absent element points just past
         the end of the segment with width 1.
         """
-        parsed = parse_ref(ref)
+        parsed = parse_ref(ref, self.id)
         if parsed.element >= len(self.elements):
             return len(self.text), 1
         offset = sum(len(e) + 1 for e in self.elements[: parsed.element])

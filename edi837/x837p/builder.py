@@ -12,7 +12,9 @@
 
 Concatenating the segments of all units gives back every segment of the input, in order.
 Memory is bounded by one claim and its context: a party (2000A/B/C) is kept only while it is
-the current one, and runs without claims are cut every :data:`UNIT_SEGMENT_LIMIT` segments.
+the current one, runs without claims are cut every :data:`UNIT_SEGMENT_LIMIT` segments, and a
+claim keeps views of no more service lines than the guide allows (50): the lines after them are
+reported once (STR-001) and travel in the unit as segments only.
 
 Every finding of the envelope checker and of the tracker goes to the unit holding the segment
 it is about when that unit is still open, otherwise to the unit being built (a loop closed by
@@ -25,8 +27,8 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -36,6 +38,7 @@ from edi837.x12.reader import SegmentReader, open_source
 from edi837.x12.segment import Segment
 from edi837.x837p.guide import Guide
 from edi837.x837p.model import (
+    LINE_NUMBER_DIGITS,
     Claim,
     DrugLine,
     Envelope,
@@ -43,11 +46,13 @@ from edi837.x837p.model import (
     Party,
     Provider,
     ServiceLine,
+    parse_count,
     parse_decimal,
 )
 from edi837.x837p.tracker import LoopTracker, Placement
 
 __all__ = [
+    "MAX_CLAIM_LINES",
     "UNIT_SEGMENT_LIMIT",
     "Placed",
     "Summary",
@@ -65,6 +70,9 @@ Placed = tuple[Segment, Placement]
 #: Runs of segments outside claims (and skipped transactions) are cut into units of at most
 #: this many segments, so that a file of anything but claims still streams.
 UNIT_SEGMENT_LIMIT = 10_000
+#: Service lines a claim keeps views of when the guide gives loop 2400 no repeat; the 837P
+#: allows 50, and later lines are reported once (STR-001) instead of kept.
+MAX_CLAIM_LINES = 50
 
 # Where a loop's segments go while a claim is built.
 _CLAIM, _LINE, _LINE_LOOP, _CLAIM_LOOP = range(4)
@@ -138,16 +146,40 @@ class Summary:
 
 
 class _ClaimBuilder:
-    """Collects the loops of one claim as its segments arrive."""
+    """Collects the loops of one claim as its segments arrive.
 
-    __slots__ = ("claim", "depth", "line", "loop", "line_starts")
+    Only the first ``max_lines`` service lines get views (:class:`ServiceLine`); the loops of
+    the lines after them go to a scratch loop that holds one line at a time, so that a claim
+    of any number of lines takes the memory of ``max_lines`` (its segments still travel in
+    the unit, which is what writers read).
+    """
 
-    def __init__(self, claim: Claim, depth: int, clm: Segment) -> None:
+    __slots__ = (
+        "claim",
+        "depth",
+        "line",
+        "loop",
+        "line_starts",
+        "max_lines",
+        "excess_lines",
+        "excess_start",
+        "line_loop_name",
+        "_scratch",
+    )
+
+    def __init__(
+        self, claim: Claim, depth: int, clm: Segment, max_lines: int, line_loop_name: str
+    ) -> None:
         self.claim = claim
         self.depth = depth  # the index of "2300" in the placement paths of this claim
         self.line: ServiceLine | None = None
         self.loop = claim.loop
         self.line_starts: list[int] = []
+        self.max_lines = max_lines
+        self.line_loop_name = line_loop_name
+        self.excess_lines = 0  # service lines after the first max_lines
+        self.excess_start: Segment | None = None  # the LX that opened the first of them
+        self._scratch: Loop | None = None
         claim.loop.segments.append(clm)
 
     def add(self, seg: Segment, placement: Placement) -> None:
@@ -156,7 +188,20 @@ class _ClaimBuilder:
         claim = self.claim
         kind = _CLAIM_KINDS.get(loop_id, _CLAIM_LOOP)
         new = placement.opened < len(placement.path)
-        if kind == _CLAIM:
+        if kind == _LINE and new and len(claim.lines) >= self.max_lines:
+            # A line beyond the guide's repeat: counted, reported once, not kept.
+            self.excess_lines += 1
+            if self.excess_start is None:
+                self.excess_start = seg
+            self.line = None
+            self._scratch = Loop(loop_id)
+            loop = self._scratch
+        elif self._scratch is not None and kind in (_LINE, _LINE_LOOP):
+            loop = self._scratch
+            if new:
+                loop.segments.clear()  # one nested loop at a time is enough to continue it
+                loop.loop_id = loop_id
+        elif kind == _CLAIM:
             loop = claim.loop
         elif kind == _LINE:
             if new or self.line is None:
@@ -187,11 +232,57 @@ class _ClaimBuilder:
         self.loop = loop
 
     def line_of(self, number: int | None) -> int | None:
-        """LX01 of the service line that holds segment ``number``, if any."""
+        """LX01 of the service line that holds segment ``number``, if any.
+
+        ``None`` for a segment of a line past the kept ones: it has no view to be keyed by.
+        """
         if number is None or not self.line_starts:
+            return None
+        excess = self.excess_start
+        if excess is not None and number >= excess.number:
             return None
         index = bisect.bisect_right(self.line_starts, number) - 1
         return self.claim.lines[index].number if index >= 0 else None
+
+    @staticmethod
+    def without_repeats(placement: Placement) -> Placement:
+        """The placement without the tracker's STR-001 for a line past the repeat.
+
+        The tracker reports every line past the 50th; the claim reports them once (see
+        :meth:`excess_finding`), and the placement kept in the unit must not hold the rest.
+        """
+        kept = tuple(f for f in placement.findings if f.code != "STR-001" or f.loop != "2400")
+        if len(kept) == len(placement.findings):
+            return placement
+        return replace(placement, findings=kept)
+
+    def excess_finding(self) -> Finding | None:
+        """STR-001, once, for the service lines past the guide's repeat of loop 2400."""
+        lx = self.excess_start
+        if lx is None:
+            return None
+        count = self.max_lines + self.excess_lines
+        unchecked = (
+            "this line was not checked"
+            if self.excess_lines == 1
+            else f"the {self.excess_lines} lines from here on were not checked"
+        )
+        return Finding(
+            code="STR-001",
+            severity=Severity.REJECT,
+            message=(
+                f"loop 2400 ({self.line_loop_name}) repeats {count} times in loop 2300; the guide "
+                f"allows {self.max_lines}: split the claim ({unchecked})"
+            ),
+            segment_id=lx.id,
+            segment_number=lx.number,
+            byte_offset=lx.byte_offset,
+            line_number=lx.line,
+            element=None,
+            loop="2400",
+            line=parse_count(lx.element(1), LINE_NUMBER_DIGITS),
+            claim=self.claim.id,
+        )
 
 
 def _last(loops: list[Loop], loop_id: str) -> Loop | None:
@@ -215,6 +306,10 @@ class UnitReader:
     def __init__(self, segments: Iterable[Segment], guide: Guide | None = None) -> None:
         self.segments = segments
         self.tracker = LoopTracker(guide)
+        # The guide's repeat of loop 2400 (50 service lines a claim) bounds a claim's views.
+        lines = self.tracker.guide.loop("2400")
+        self._max_lines = lines.repeat or MAX_CLAIM_LINES
+        self._line_loop_name = lines.name
         self.envelope = EnvelopeChecker()
         self.summary = Summary()
         # Context parties: only the current ones are kept.
@@ -258,6 +353,8 @@ class UnitReader:
                         loop_id = builder.loop.loop_id
                         loop_segments = builder.loop.segments
                     assert unit is not None
+                    if placement.findings and builder.excess_start is not None:
+                        placement = builder.without_repeats(placement)
                     unit.segments.append((seg, placement))
                     if findings:
                         unit.findings.extend(findings)
@@ -374,7 +471,7 @@ class UnitReader:
             patient=self._patient if under_patient else None,
         )
         unit.claim = claim
-        return _ClaimBuilder(claim, depth, clm)
+        return _ClaimBuilder(claim, depth, clm, self._max_lines, self._line_loop_name)
 
     def _close(self, unit: Unit, builder: _ClaimBuilder | None) -> Unit:
         """Finish a unit: the claim-end checks, and where each finding belongs."""
@@ -387,8 +484,11 @@ class UnitReader:
         if builder is not None:
             claim = builder.claim
             self.summary.claims += 1
-            self.summary.service_lines += len(claim.lines)
-            total = _total_finding(claim)
+            self.summary.service_lines += len(claim.lines) + builder.excess_lines
+            excess = builder.excess_finding()
+            if excess is not None:
+                unit.findings.append(excess)
+            total = _total_finding(claim) if excess is None else None
             if total is not None:
                 unit.findings.append(total)
             first = unit.first_number or 0
@@ -470,18 +570,31 @@ def _route(findings: list[Finding], closing: Unit, number: int) -> list[Finding]
 
 
 def _total_finding(claim: Claim) -> Finding | None:
-    """STR-004: CLM02 must equal the sum of SV102 over the claim's service lines."""
+    """STR-004: CLM02 must equal the sum of SV102 over the claim's service lines.
+
+    A missing CLM02 or SV102 is the element checks' to report (ELM-001). A value that is
+    present but not an X12 decimal (``NaN``, ``1E5``, more than 18 digits) is reported here
+    as well: the total cannot be shown to balance, and a claim must not pass on one.
+    """
     clm = claim.loop.segments[0]
-    total = parse_decimal(clm.element(2))
-    if total is None or not claim.lines:
-        return None  # an unreadable CLM02 is reported by the element checks
+    if not claim.lines:
+        return None
+    text = clm.element(2)
+    total = parse_decimal(text)
+    if total is None:
+        return _unbalanced(clm, clm, "CLM02", "CLM02") if text else None
     added = Decimal(0)
     for line in claim.lines:
         sv1 = line.loop.first("SV1")
-        charge = parse_decimal(sv1.element(2)) if sv1 is not None else None
+        text = sv1.element(2) if sv1 is not None else ""
+        charge = parse_decimal(text)
         if charge is None:
-            return None  # so is a missing or unreadable SV102
-        added += charge
+            if sv1 is None or not text:
+                return None
+            where = f"SV102 of line {line.number}" if line.number is not None else "an SV102"
+            return _unbalanced(clm, sv1, "SV102", where)
+        # Exact: at most 18 digits a value, so no sum of lines can round or overflow here.
+        added = _EXACT.add(added, charge)
     if added == total:
         return None
     return Finding(
@@ -497,6 +610,30 @@ def _total_finding(claim: Claim) -> Finding | None:
         line_number=clm.line,
         element="CLM02",
         loop="2300",
+        claim=clm.element(1),
+    )
+
+
+# Room for 18 integer and 18 fraction digits and the carries of any number of lines.
+_EXACT = Context(prec=64)
+
+
+def _unbalanced(clm: Segment, seg: Segment, element: str, where: str) -> Finding:
+    """STR-004 when one of the amounts is not an X12 decimal, so the total cannot balance."""
+    return Finding(
+        code="STR-004",
+        severity=Severity.REJECT,
+        message=(
+            f"{where} is not an X12 decimal number (digits, an optional minus sign and decimal "
+            "point, at most 18 digits), so the claim total cannot be checked against the line "
+            "charges; write the amount in digits"
+        ),
+        segment_id=seg.id,
+        segment_number=seg.number,
+        byte_offset=seg.byte_offset,
+        line_number=seg.line,
+        element=element,
+        loop="2300" if seg is clm else "2400",
         claim=clm.element(1),
     )
 

@@ -52,6 +52,8 @@ class ElementDef:
         external_codes: the name of an external code list in pyx12's ``codes.xml`` (``pos``,
             ``states`` ...); not enforced by the tracker, kept for the rules.
         components: for a composite, its components in order; ``None`` for a simple element.
+        data_element: the X12 data element number (``1250`` is a date format qualifier,
+            ``1251`` the date or range it qualifies).
     """
 
     ref: str
@@ -65,11 +67,33 @@ class ElementDef:
     codes: frozenset[str] | None
     external_codes: str | None = None
     components: tuple[ElementDef, ...] | None = None
+    data_element: str | None = None
 
     @property
     def is_composite(self) -> bool:
         """True for a composite element (``SV101``, ``CLM05``, ``HI01``)."""
         return self.components is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxRule:
+    """One X12 syntax relation between elements of a segment, as the map's syntax notes give it.
+
+    Attributes:
+        kind: ``P`` paired (if any is used, all are), ``R`` required (at least one is used),
+            ``E`` exclusion (at most one is used), ``C`` conditional (if the first is used, all
+            the others are), ``L`` list conditional (if the first is used, at least one of the
+            others is).
+        positions: the element positions it relates, in the note's order.
+    """
+
+    kind: str
+    positions: tuple[int, ...]
+
+    @property
+    def note(self) -> str:
+        """The syntax note as the standard writes it: ``P0506``, ``L101112``."""
+        return self.kind + "".join(f"{position:02d}" for position in self.positions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +134,7 @@ class SegmentSlot:
         qualifier: the matching qualifier, ``None`` when any segment with this id matches.
         elements: the element definitions, in element order.
         path: pyx12's path of the slot (``/ISA_LOOP/.../2400/DTP[472]``).
+        syntax: the segment's syntax relations between its elements.
     """
 
     loop: LoopDef = field(repr=False)
@@ -122,6 +147,7 @@ class SegmentSlot:
     qualifier: Qualifier | None
     elements: tuple[ElementDef, ...] = field(repr=False)
     path: str
+    syntax: tuple[SyntaxRule, ...] = ()
 
     @property
     def label(self) -> str:
@@ -288,6 +314,7 @@ def _element_def(node: Any, position: int, component: int | None) -> ElementDef:
         max_length=int(node.max_len),
         codes=_codes(node),
         external_codes=node.external_codes,
+        data_element=node.data_ele,
     )
 
 
@@ -355,6 +382,16 @@ def _match_qualifier(node: Any, map_if: Any) -> Qualifier | None:
     return None
 
 
+def _syntax(node: Any) -> tuple[SyntaxRule, ...]:
+    """The syntax relations pyx12 parsed from the segment's ``<syntax>`` notes."""
+    rules = []
+    for note in node.syntax:
+        kind, *positions = note
+        if kind in ("P", "R", "E", "C", "L") and len(positions) >= 2:
+            rules.append(SyntaxRule(str(kind), tuple(int(p) for p in positions)))
+    return tuple(rules)
+
+
 def _max(value: Any) -> int | None:
     if value is None or str(value).strip() in (">1", "&gt;1"):
         return None
@@ -391,6 +428,7 @@ def _build_loop(node: Any, parent: LoopDef | None, map_if: Any) -> LoopDef:
                     qualifier=_match_qualifier(child, map_if),
                     elements=_segment_elements(child, map_if),
                     path=child.get_path(),
+                    syntax=_syntax(child),
                 )
             )
     loop.segments = tuple(slots)

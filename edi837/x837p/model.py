@@ -10,10 +10,11 @@ rule reads the same SV1 and DTP*472 many times per claim.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Generic, TypeVar, overload
 
 from edi837.x12.segment import Segment
@@ -54,40 +55,68 @@ class cached_value(Generic[_T]):
 
 # Memo tables for the two value parsers: a file repeats the same amounts, unit counts and
 # dates on thousands of lines, and Decimal and date values are immutable, so one parse each
-# serves them all. The tables are emptied when they grow past a bound.
+# serves them all. The tables are emptied when they grow past a bound, and only texts short
+# enough to be a value are kept, so that a table never holds more than a few hundred kB.
 _MEMO_LIMIT = 4096
 _DECIMALS: dict[str, Decimal | None] = {}
 _DATES: dict[str, date | None] = {}
 
+#: The most digits an X12 ``R`` value may have in the 837P: the guide's longest decimal is
+#: data element 782, Monetary Amount (CLM02, SV102), R 1/18. The length excludes the sign and
+#: the decimal point, as X12.6 counts it.
+MAX_DECIMAL_DIGITS = 18
+# X12.6's R type (the form pyx12 validates): an optional minus sign, digits, and a decimal
+# point only when a fraction follows. No plus sign, no exponent, no NaN or Infinity: those are
+# Python's number syntax, not X12's, and a receiver would reject them.
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
+
 
 def parse_decimal(text: str) -> Decimal | None:
-    """An X12 ``R`` (decimal) value as a :class:`Decimal`, or ``None`` when it is not one."""
+    """An X12 ``R`` (decimal) value as a :class:`Decimal`, or ``None`` when it is not one.
+
+    ``None`` also for a value longer than :data:`MAX_DECIMAL_DIGITS` digits: it is invalid in
+    every 837P element (the element checks report it), and an unbounded one would overflow a
+    sum or take unbounded time to convert.
+    """
     try:
         return _DECIMALS[text]
     except KeyError:
         pass
+    if len(text) > MAX_DECIMAL_DIGITS + 2:  # digits, sign and point
+        return None
     value: Decimal | None = None
-    if text:
-        try:
+    if _DECIMAL.fullmatch(text) is not None:
+        digits = len(text) - text.startswith("-") - ("." in text)
+        if digits <= MAX_DECIMAL_DIGITS:
             value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is not None and not value.is_finite():
-            value = None
     if len(_DECIMALS) >= _MEMO_LIMIT:
         _DECIMALS.clear()
     _DECIMALS[text] = value
     return value
 
 
+def parse_count(text: str, max_digits: int) -> int | None:
+    """An X12 ``N0`` value (unsigned whole number) of at most ``max_digits`` digits, or ``None``.
+
+    Only ASCII digits count (a UTF-16 file can hold other digits that Python would accept),
+    and the length is checked before converting, so no text can reach Python's limit on
+    converting long digit strings.
+    """
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdecimal():
+        return int(text)
+    return None
+
+
 def parse_date(text: str) -> date | None:
     """A ``CCYYMMDD`` date, or ``None`` when it is not a real calendar date."""
+    if len(text) != 8:
+        return None
     try:
         return _DATES[text]
     except KeyError:
         pass
     value: date | None = None
-    if len(text) == 8 and text.isdecimal():
+    if text.isascii() and text.isdecimal():
         try:
             value = date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
@@ -246,6 +275,8 @@ class DrugLine:
 
 
 _NO_MODIFIERS: frozenset[str] = frozenset()
+#: LX01 is data element 554, Assigned Number, N0 1/6.
+LINE_NUMBER_DIGITS = 6
 
 
 @dataclass
@@ -328,9 +359,8 @@ class ServiceLine:
 
     @cached_value
     def number(self) -> int | None:
-        """LX01, the line number findings are keyed by."""
-        text = self.lx.element(1)
-        return int(text) if text.isdecimal() else None
+        """LX01, the line number findings are keyed by (``None`` when it is not one)."""
+        return parse_count(self.lx.element(1), LINE_NUMBER_DIGITS)
 
     @cached_value
     def sv1(self) -> Segment | None:

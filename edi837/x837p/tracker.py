@@ -7,8 +7,7 @@ tries the rest of the current loop (its later segments, then the child loops the
 moves out one loop at a time and tries again from that loop's position. Sibling slots and loops
 are told apart by their qualifier (``NM101``, ``HL03``, ``DTP01``, ``REF01`` ...).
 
-While placing, it reports the structure findings of the rules catalogue §1.2 and the element
-checks of the guide's element tables:
+While placing, it reports the structure findings of the rules catalogue §1.2:
 
 - ``HL-001`` HL01 unique and ascending from 1; ``HL-002`` HL02 names the enclosing parent level;
   ``HL-003`` HL04 says whether a child level follows (reported when the next HL or SE shows it,
@@ -19,10 +18,8 @@ checks of the guide's element tables:
 - ``SEG-001`` unknown segment id; ``SEG-002`` segment not expected where it stands, or
   repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
   from a loop instance (reported when the instance closes, on its opening segment).
-- ``ELM-001`` required element missing; ``ELM-002`` length out of bounds; ``ELM-003`` value not
-  in the element's code list; ``ELM-004`` too many elements or components, or data in an
-  element the guide marks not used; ``ENV-002`` a component or repetition separator inside a
-  simple element of a body segment (the envelope checker covers the envelope and header).
+
+and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*).
 
 A segment that cannot be placed stays in the current loop (as pyx12 does) and the tracker
 carries on. Memory is bounded: the state is the stack of open loop instances, a few counters,
@@ -32,20 +29,19 @@ and a size-capped memo of element-check results keyed by segment text.
 from __future__ import annotations
 
 import bisect
-import re
 import sys
 from dataclasses import dataclass
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
-from edi837.x12.segment import Delimiters, Segment
-from edi837.x837p.guide import (
-    NUMERIC_TYPES,
-    ElementDef,
-    Guide,
-    LoopDef,
-    SegmentSlot,
-    load_guide,
+from edi837.x12.segment import Segment
+from edi837.x837p.elements import (
+    MEMO_LIMIT,
+    ElementChecker,
+    Problem,
+    SlotElements,
+    count_value,
 )
+from edi837.x837p.guide import Guide, LoopDef, SegmentSlot, load_guide
 from edi837.x837p.model import parse_date
 
 #: Loop id given to segments that no 837P loop can hold (inside a skipped, non-837P
@@ -54,9 +50,6 @@ UNKNOWN = "UNKNOWN"
 
 _REJECT = Severity.REJECT
 _WARNING = Severity.WARNING
-# Element results are memoised per slot by segment text; a cap keeps memory flat on files
-# where every segment is different.
-_MEMO_LIMIT = 1024
 # Envelope segments are checked by the envelope checker (ENV-*), not by the element tables.
 _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 # The envelope checker also owns the transaction header: BHT's elements (ENV-010) and the
@@ -66,6 +59,8 @@ _ENVELOPE_LOOPS = frozenset({"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "1000A"
 # The child level each HL03 level code may have: billing provider 20 → subscriber 22 →
 # patient 23.
 _CHILD_LEVEL = {"20": "22", "22": "23"}
+# HL01 (Hierarchical ID Number) is AN 1-12 in the guide.
+_HL01_DIGITS = 12
 _LEVEL_NAMES = {"20": "billing provider", "22": "subscriber", "23": "patient"}
 
 _HOOK_NONE, _HOOK_HL, _HOOK_SBR, _HOOK_LX, _HOOK_DTP472, _HOOK_ST, _HOOK_SE = range(7)
@@ -101,11 +96,6 @@ class Placement:
 
 
 # --- runtime tables -------------------------------------------------------------------------
-
-# A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components)
-_Check = tuple[
-    int, str, str, str, bool, int, int, "frozenset[str] | None", "tuple[_Check, ...] | None"
-]
 
 # What a segment does to the open loops, decided once per (previous slot, segment key):
 # continue the loop at a level, open a new instance of the loop at a level, enter child loops
@@ -170,23 +160,6 @@ class _Keyed:
         self.moves: dict[str, _Move] = {}
 
 
-def _compile_check(definition: ElementDef) -> _Check:
-    components = None
-    if definition.components is not None:
-        components = tuple(_compile_check(part) for part in definition.components)
-    return (
-        definition.component or definition.position,
-        definition.ref,
-        definition.name,
-        definition.usage,
-        definition.data_type in NUMERIC_TYPES,
-        definition.min_length,
-        definition.max_length,
-        definition.codes,
-        components,
-    )
-
-
 class _SlotRT:
     """Runtime view of a :class:`SegmentSlot`: precompiled checks, moves and placements."""
 
@@ -198,16 +171,12 @@ class _SlotRT:
         "position",
         "max_use",
         "loop",
-        "checks",
-        "skip",
-        "defined",
-        "required_after",
+        "elements",
         "hook",
         "placements",
         "label",
         "limit",
         "moves",
-        "delimiters_checked",
     )
 
     def __init__(self, slot: SegmentSlot, uid: int, loop: _LoopRT) -> None:
@@ -245,19 +214,17 @@ class _SlotRT:
             self.hook = _HOOK_ST
         elif slot.segment_id == "SE":
             self.hook = _HOOK_SE
-        self.skip = skip
-        checks = tuple(_compile_check(e) for e in slot.elements if e.ref not in skip)
-        self.checks: tuple[_Check, ...] | None = (
-            None if slot.segment_id in _ENVELOPE_CHECKED else checks
-        )
-        # A separator inside an element is data the receiver will split (ENV-002); the
-        # envelope checker looks for that in the envelope and header segments itself.
-        self.delimiters_checked = self.checks is not None and loop.id not in ("1000A", "1000B")
-        self.defined = len(slot.elements)
-        # For a segment with n elements, the required elements after the n-th.
-        self.required_after = tuple(
-            tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
-        )
+        self.elements: SlotElements | None = None
+        if slot.segment_id not in _ENVELOPE_CHECKED:
+            # A separator inside an element is data the receiver will split (ENV-002); the
+            # envelope checker looks for that in the envelope and header segments itself.
+            self.elements = SlotElements(
+                slot,
+                uid,
+                skip,
+                guard_delimiters=loop.id not in ("1000A", "1000B"),
+                extra=_service_date_problems if self.hook == _HOOK_DTP472 else None,
+            )
         self.placements: list[Placement | None] = [None] * (len(loop.path) + 1)
 
     def placement(self, opened: int) -> Placement:
@@ -518,9 +485,8 @@ class LoopTracker:
         self._state: _SlotRT | None = None
         self._foreign = False
         self._foreign_body = False
-        self._delimiters: Delimiters | None = None
-        self._memo: list[dict[str, tuple[tuple[str, str, str], ...]]] = [{} for _ in self._t.slots]
-        self._patterns: list[re.Pattern[str] | None | bool] = [False] * len(self._t.slots)
+        self._elements = ElementChecker(len(self._t.slots))
+        self._memo = self._elements.memo
         self._reset_transaction()
 
     # -- public ------------------------------------------------------------------------------
@@ -628,13 +594,15 @@ class LoopTracker:
                         found.append(_misnumbered_line(seg, lines))
             else:
                 found = self._hook(slot, seg, found)
-        if slot.checks is not None:
+        rules = slot.elements
+        if rules is not None:
+            # The element checks' memo, inline: most segments repeat a text already checked.
             memo = self._memo[slot.uid]
             text = seg.text
             problems = memo.get(text)
             if problems is None:
-                problems = self._element_problems(seg, slot)
-                if len(memo) >= _MEMO_LIMIT:
+                problems = self._elements.check(seg, rules)
+                if len(memo) >= MEMO_LIMIT:
                     memo.clear()
                 memo[text] = problems
             if problems:
@@ -822,12 +790,8 @@ class LoopTracker:
         found: list[Finding] = []
         self._settle_hl(None, found)
         self._close_from(0, found)
-        if seg.delimiters != self._delimiters:
-            # Element results depend on the separators; new ones void what was learnt.
-            self._delimiters = seg.delimiters
-            for memo in self._memo:
-                memo.clear()
-            self._patterns = [False] * len(self._t.slots)
+        # Element results depend on the separators; new ones void what was learnt.
+        self._elements.use(seg.delimiters)
         self._foreign = False
         t = self._t
         self._push(t.isa, seg, found)
@@ -971,8 +935,8 @@ class LoopTracker:
                         f"{home.loop.id} but stands inside loop {current.id}"
                     )
                 found.append(_finding("STR-002", _REJECT, message, seg, None, current.id))
-                if home.checks is not None:
-                    for code, ref, text in self._element_problems(seg, home):
+                if home.elements is not None:
+                    for code, ref, text in self._elements.check(seg, home.elements):
                         found.append(_finding(code, _REJECT, text, seg, ref, current.id))
         return Placement(
             current.id,
@@ -1036,20 +1000,22 @@ class LoopTracker:
         if self._hl_pending is not None:
             self._settle_hl(level, found)
         self._hl_pending = (seg, level)
-        # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning.
-        if not hl_id.isdecimal():
+        # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning. HL01 is at most 12
+        # characters in the guide, which bounds the number read.
+        number = count_value(hl_id, _HL01_DIGITS)
+        if number is None:
             found.append(
                 _finding(
                     "HL-001",
                     _REJECT,
-                    f"HL01 {hl_id!r} is not a number; HL01 counts 1, 2, 3 ... in a transaction",
+                    f"HL01 {_shown(hl_id)} is not a number of at most {_HL01_DIGITS} digits; "
+                    "HL01 counts 1, 2, 3 ... in a transaction",
                     seg,
                     "HL01",
                     loop_id,
                 )
             )
         else:
-            number = int(hl_id)
             ranges = self._hl_ranges
             if number == self._hl_last + 1 and ranges:
                 # The usual case, the next number: it extends the last range of numbers seen.
@@ -1066,7 +1032,7 @@ class LoopTracker:
                     _finding(
                         "HL-002",
                         _REJECT,
-                        f"HL02 is {parent_id!r}, but a billing provider level (HL03 20) has "
+                        f"HL02 is {_shown(parent_id)}, but a billing provider level (HL03 20) has "
                         "no parent",
                         seg,
                         "HL02",
@@ -1077,7 +1043,7 @@ class LoopTracker:
             above = "20" if level == "22" else "22"
             expected = parents.get(above)
             if parent_id != expected:
-                shown = repr(parent_id) if parent_id else "empty"
+                shown = _shown(parent_id) if parent_id else "empty"
                 name = _LEVEL_NAMES[above]
                 where = (
                     f"the enclosing {name} level is HL {expected}"
@@ -1215,29 +1181,8 @@ class LoopTracker:
             )
         )
 
-    # -- element checks ----------------------------------------------------------------------
 
-    def _element_problems(self, seg: Segment, slot: _SlotRT) -> tuple[tuple[str, str, str], ...]:
-        """ELM-* problems of a segment; a compiled pattern accepts valid segments quickly."""
-        pattern = self._patterns[slot.uid]
-        if pattern is False:
-            pattern = _valid_pattern(slot, seg.delimiters)
-            self._patterns[slot.uid] = pattern
-        if slot.hook == _HOOK_DTP472:
-            # The service date's format is STR-005's, and like the element checks it depends on
-            # the segment text alone, so it is remembered with them.
-            dated = _service_date_problems(seg)
-            if not dated and pattern.__class__ is re.Pattern and pattern.fullmatch(seg.text):
-                return ()
-            assert slot.checks is not None
-            return (*_check_elements(seg, slot, slot.checks), *dated)
-        if pattern.__class__ is re.Pattern and pattern.fullmatch(seg.text) is not None:
-            return ()
-        assert slot.checks is not None
-        return _check_elements(seg, slot, slot.checks)
-
-
-def _service_date_problems(seg: Segment) -> list[tuple[str, str, str]]:
+def _service_date_problems(seg: Segment) -> list[Problem]:
     """STR-005: the DTP*472 service date is D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD."""
     qualifier = seg.element(2)
     value = seg.element(3)
@@ -1257,123 +1202,6 @@ def _service_date_problems(seg: Segment) -> list[tuple[str, str, str]]:
     return []
 
 
-def _check_elements(
-    seg: Segment, slot: _SlotRT, checks: tuple[_Check, ...]
-) -> tuple[tuple[str, str, str], ...]:
-    """ELM-001..004 (and ENV-002 for separators in data) for one segment against its slot."""
-    elements = seg.elements
-    present = len(elements) - 1
-    problems: list[tuple[str, str, str]] = []
-    if present > slot.defined:
-        ref = f"{slot.id}{slot.defined + 1:02d}"
-        problems.append(
-            (
-                "ELM-004",
-                ref,
-                f"{slot.id} has {present} elements; the guide defines {slot.defined}",
-            )
-        )
-    separator = seg.delimiters.component
-    repetition = seg.delimiters.repetition
-    guarded = slot.delimiters_checked
-    for check in checks:
-        position = check[0]
-        if position > present:
-            break
-        value = elements[position]
-        if not value:
-            if check[3] == "R":
-                problems.append(
-                    ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
-                )
-            continue
-        if check[3] == "N":
-            problems.append(
-                ("ELM-004", check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
-            )
-            continue
-        components = check[8]
-        if components is None:
-            if guarded and (separator in value or (repetition and repetition in value)):
-                _delimiter_in_data(value, check[1], seg.delimiters, problems)
-            _check_value(value, check, problems)
-            continue
-        parts = value.split(separator)
-        if len(parts) > len(components):
-            problems.append(
-                (
-                    "ELM-004",
-                    f"{check[1]}-{len(components) + 1}",
-                    f"{check[1]} has {len(parts)} components; the guide defines {len(components)}",
-                )
-            )
-        for part in components:
-            index = part[0]
-            text = parts[index - 1] if index <= len(parts) else ""
-            if not text:
-                if part[3] == "R":
-                    problems.append(
-                        ("ELM-001", part[1], f"required component {part[1]} ({part[2]}) is missing")
-                    )
-                continue
-            if part[3] == "N":
-                problems.append(
-                    ("ELM-004", part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
-                )
-                continue
-            if guarded and repetition and repetition in text:
-                _delimiter_in_data(text, part[1], seg.delimiters, problems)
-            _check_value(text, part, problems)
-    for check in slot.required_after[min(present, slot.defined)]:
-        problems.append(
-            ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
-        )
-    return tuple(problems)
-
-
-def _delimiter_in_data(
-    value: str, ref: str, delimiters: Delimiters, problems: list[tuple[str, str, str]]
-) -> None:
-    """ENV-002: a component or repetition separator inside a simple element's value."""
-    for name, char in (
-        ("component separator (ISA16)", delimiters.component),
-        ("repetition separator (ISA11)", delimiters.repetition),
-    ):
-        if char and char in value:
-            problems.append(
-                (
-                    "ENV-002",
-                    ref,
-                    f"{ref} {value!r} contains the {name} {char!r}; a delimiter may not occur "
-                    "in data",
-                )
-            )
-
-
-def _check_value(value: str, check: _Check, problems: list[tuple[str, str, str]]) -> None:
-    # X12 counts only digits in the length of a numeric value: no sign, no decimal point.
-    length = len(value.replace("-", "").replace(".", "")) if check[4] else len(value)
-    if length < check[5] or length > check[6]:
-        bounds = f"{check[5]}" if check[5] == check[6] else f"{check[5]}-{check[6]}"
-        problems.append(
-            (
-                "ELM-002",
-                check[1],
-                f"{check[1]} ({check[2]}) {value!r} has length {length}; the guide allows {bounds}",
-            )
-        )
-    codes = check[7]
-    if codes is not None and value not in codes:
-        shown = ", ".join(sorted(codes)[:12]) + (" ..." if len(codes) > 12 else "")
-        problems.append(
-            (
-                "ELM-003",
-                check[1],
-                f"{check[1]} ({check[2]}) {value!r} is not in the guide's code list ({shown})",
-            )
-        )
-
-
 def _qualifies(seg: Segment, qualifier: tuple[int, int, frozenset[str] | None]) -> bool:
     element, component, codes = qualifier
     if codes is None:
@@ -1387,10 +1215,11 @@ def _qualifies(seg: Segment, qualifier: tuple[int, int, frozenset[str] | None]) 
 def _misnumbered_line(seg: Segment, lines: int) -> Finding:
     """STR-003: LX01 counts the service lines of the claim 1, 2, 3 ..."""
     text = seg.element(1)
+    shown = text if len(text) <= 6 else f"{len(text)} characters long"
     return _finding(
         "STR-003",
         _REJECT,
-        f"LX01 is {text or 'missing'}, but this is service line {lines} of the claim; LX01 "
+        f"LX01 is {shown or 'missing'}, but this is service line {lines} of the claim; LX01 "
         "counts 1, 2, 3 ...",
         seg,
         "LX01",
@@ -1409,6 +1238,11 @@ def _repeated_loop(seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int) -
         None,
         rt.id,
     )
+
+
+def _shown(value: str) -> str:
+    """A hierarchy number for a message: quoted when it is short, else by its length."""
+    return repr(value) if len(value) <= _HL01_DIGITS else f"of {len(value)} characters"
 
 
 def _label(seg: Segment) -> str:
@@ -1441,105 +1275,3 @@ def _finding(
 
 def _value(seg: Segment, element: int, component: int) -> str:
     return seg.component(element, component) if component else seg.element(element)
-
-
-# --- the fast path of the element checks ----------------------------------------------------
-
-
-def _valid_pattern(slot: _SlotRT, delimiters: Delimiters) -> re.Pattern[str] | None:
-    """A regular expression that matches only segments with no ELM-* problem in ``slot``.
-
-    It is exact for the common cases and stricter elsewhere (a decimal with a leading sign and
-    no digits, say): whatever it does not match goes through :func:`_check_elements`, which
-    decides. ``None`` when no such expression can be written for the slot.
-    """
-    element = re.escape(delimiters.element)
-    component = re.escape(delimiters.component)
-    # Where separators inside data are reported, a simple element may hold neither the
-    # component nor the repetition separator.
-    repetition = re.escape(delimiters.repetition or "")
-    simple = f"[^{element}{component}{repetition}]" if slot.delimiters_checked else f"[^{element}]"
-    parts: list[str] = []
-    for definition in slot.slot.elements:
-        if definition.ref in slot.skip:
-            parts.append(f"[^{element}]*")
-            continue
-        if definition.components is None:
-            pattern = _value_pattern(definition, simple)
-        else:
-            pattern = _composite_pattern(definition, element, component, repetition)
-        if pattern is None:
-            return None
-        parts.append(pattern)
-    required = [i for i, d in enumerate(slot.slot.elements) if d.usage == "R"]
-    last = required[-1] + 1 if required else 0
-    # Up to the last required element every separator must be there; after it, trailing
-    # elements may be left off.
-    text = re.escape(slot.id) + "".join(element + p for p in parts[:last])
-    tail = ""
-    for pattern in reversed(parts[last:]):
-        tail = f"(?:{element}{pattern}{tail})?"
-    try:
-        return re.compile(text + tail)
-    except re.error:
-        return None
-
-
-def _composite_pattern(
-    definition: ElementDef, element: str, component: str, repetition: str
-) -> str | None:
-    """The pattern of a composite; the separators come escaped for a regular expression."""
-    if definition.usage == "N":
-        return ""
-    assert definition.components is not None
-    parts = []
-    for part in definition.components:
-        pattern = _value_pattern(part, f"[^{element}{component}{repetition}]")
-        if pattern is None:
-            return None
-        parts.append(pattern)
-    required = [i for i, d in enumerate(definition.components) if d.usage == "R"]
-    last = required[-1] + 1 if required else 1
-    text = component.join(parts[:last])
-    tail = ""
-    for pattern in reversed(parts[last:]):
-        tail = f"(?:{component}{pattern}{tail})?"
-    body = text + tail
-    if definition.usage == "R":
-        # A required composite must hold something, even when its components are optional.
-        return f"(?=[^{element}]){body}"
-    return f"(?:{body})?"
-
-
-def _value_pattern(definition: ElementDef, allowed: str) -> str | None:
-    """The pattern of one simple element or component: empty when not used or absent."""
-    if definition.usage == "N":
-        return ""
-    low, high = definition.min_length, definition.max_length
-    numeric = definition.data_type in NUMERIC_TYPES
-    if definition.codes is not None:
-        fitting = [
-            code
-            for code in definition.codes
-            if low <= len(code.replace("-", "").replace(".", "") if numeric else code) <= high
-        ]
-        if not fitting:
-            return None
-        value = "(?:" + "|".join(re.escape(c) for c in sorted(fitting, key=len, reverse=True))
-        value += ")"
-        # The alternatives must not match a prefix of a longer value.
-        value += f"(?!{allowed})"
-    elif definition.data_type == "R":
-        if low > 1:
-            return None
-        value = (
-            f"-?(?:[0-9]{{1,{high}}}(?![0-9.])"
-            f"|(?=[0-9.]{{2,{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+(?![0-9.]))"
-        )
-    elif numeric:
-        value = f"-?[0-9]{{{max(low, 1)},{high}}}(?![0-9])"
-    else:
-        value = f"{allowed}{{{max(low, 1)},{high}}}(?!{allowed})"
-    if definition.usage == "R":
-        return value
-    return f"(?:{value})?"
