@@ -426,3 +426,22 @@ def test_the_cron_line_and_the_service_unit_use_real_options() -> None:
         assert context.params["inbox"] == Path("/srv/edi/inbox")
         assert context.params["outdir"] == Path("/srv/edi/out")
     assert "--once" in cron and "--once" not in service
+
+
+def test_two_watchers_on_one_inbox_never_take_the_same_file(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    files = {f"f{n:02d}.837": interchange(5, seed=n, control=n, clean=True) for n in range(40)}
+    for name, data in files.items():
+        drop(inbox, name, data)
+    outdirs = [tmp_path / "east", tmp_path / "west"]
+    runs = [watch_process(inbox, out, "--once", "--settle", "0", "-q") for out in outdirs]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    taken = [
+        {p.name for p in (out / "archive").rglob("*.837")} if (out / "archive").is_dir() else set()
+        for out in outdirs
+    ]
+    assert taken[0].isdisjoint(taken[1])
+    assert taken[0] | taken[1] == set(files)
+    assert list(inbox.iterdir()) == []

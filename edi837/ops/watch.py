@@ -22,7 +22,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import re
 import select
 import signal
 import time
@@ -49,14 +48,7 @@ __all__ = ["Handled", "LockHeld", "WatchOptions", "Watcher", "serve"]
 RESCAN_SECONDS = 30.0
 
 
-#: The reader quotes the first bytes of a file that does not begin with ISA; in a file that
-#: is not X12 those may be a patient's name (an NM1 segment, a CSV row), so logs omit them.
-_QUOTED_START = re.compile(r"\(found (?:'[^']*'|\"[^\"]*\")\)")
-
-
-def redact(reason: str) -> str:
-    """``reason`` without the excerpt of file content that a reader error may quote."""
-    return _QUOTED_START.sub("(its first bytes are not shown here)", reason)
+_NO_FINDINGS = {s.value: 0 for s in Severity}
 
 
 class LockHeld(Exception):
@@ -103,7 +95,7 @@ class Handled:
             "sha256": self.sha256 or (outcome.sha256 if outcome else None),
             "status": self.status,
             "claims": outcome.claims if outcome else 0,
-            "findings": dict(outcome.findings_by_severity) if outcome else {},
+            "findings": dict(outcome.findings_by_severity) if outcome else _NO_FINDINGS,
             "codes": dict(outcome.codes) if outcome else {},
             "seconds": round(outcome.seconds, 3) if outcome else 0.0,
             "moved_to": _relative(self.moved_to, root),
@@ -403,7 +395,7 @@ class Watcher:
             reason, first = outcome.error, outcome.duplicate_of or ""
         if reason:
             # The reason names the file as it arrived, not its place in work/.
-            reason = redact(reason.replace(str(path), path.name))
+            reason = reason.replace(str(path), path.name)
         if status == DONE:
             folder, why = self.layout.archive(dt.date.today()), None
         elif status == DUPLICATE:
