@@ -27,6 +27,7 @@ from edi837.cli import main
 from edi837.cli.watching import watch
 from edi837.engine import Engine
 from edi837.ops import inbox as folders
+from edi837.ops import watch as watch_module
 from edi837.ops.inbox import Layout, Settler, interchange_closed, looks_temporary
 from edi837.ops.ledger import Ledger
 from edi837.ops.process import process_file
@@ -142,6 +143,26 @@ def test_a_second_file_of_the_same_name_keeps_the_first_ones_outputs(
     archive = outdir / "archive" / today()
     assert (archive / "claims.837").read_bytes() == first
     assert (archive / "claims-2.837").read_bytes() == second
+
+
+def test_a_file_that_breaks_the_processor_goes_to_errors_and_the_rest_goes_on(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, outdir = tmp_path / "inbox", tmp_path / "out"
+    drop(inbox, "a.837", interchange(2, seed=1, control=1, clean=True))
+    drop(inbox, "b.837", interchange(2, seed=2, control=2, clean=True))
+
+    def breaks_on_a(path: Path, *args: object, **kwargs: object) -> object:
+        if path.name == "a.837":
+            raise RuntimeError("unexpected")
+        return process_file(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watch_module, "process_file", breaks_on_a)
+    handled = run_once(inbox, outdir, engine)
+
+    assert [(h.file, h.status) for h in handled] == [("a.837", "error"), ("b.837", "done")]
+    reason = (outdir / "errors" / "a.837.reason.txt").read_text()
+    assert "internal error while processing: RuntimeError: unexpected" in reason
 
 
 # -- settling -------------------------------------------------------------------------------------

@@ -133,6 +133,7 @@ def watch(
     saying so. Exit code 0 on a clean stop.
     """
     from edi837.findings import Severity
+    from edi837.ops.ledger import LedgerError
     from edi837.ops.watch import LockHeld, WatchOptions, serve
 
     for option, value in (
@@ -170,6 +171,9 @@ def watch(
         serve(options, load_engine, None if quiet else _teller(outdir))
     except LockHeld as held:
         say(f"edi837: {outdir}: another run holds the lock ({held}); nothing to do")
+    except LedgerError as exc:
+        say(f"edi837: {exc}")
+        sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK)
 
 

@@ -24,6 +24,7 @@ import json
 import os
 import select
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from edi837.engine import Engine
 from edi837.findings import Severity
 from edi837.ops import inbox
 from edi837.ops.inbox import Layout
-from edi837.ops.ledger import Ledger
+from edi837.ops.ledger import Ledger, LedgerError
 from edi837.ops.outcome import DONE, DUPLICATE, ERROR, SKIPPED, Outcome
 from edi837.ops.process import process_file
 
@@ -381,18 +382,31 @@ class Watcher:
                 f"{path.name}: duplicate of {first}: the same content was already processed"
             )
         else:
-            outcome = process_file(
-                path,
-                self.layout.outbox,
-                engine=self.engine,
-                ledger=self._ledger,
-                outputs=self.options.outputs,
-                fail_on=self.options.fail_on,
-                name=inbox.output_stem(path.name),
-            )
-            # SKIPPED: this very file, its row committed before a crash; only filing is left.
-            status = DONE if outcome.status == SKIPPED else outcome.status
-            reason, first = outcome.error, outcome.duplicate_of or ""
+            try:
+                outcome = process_file(
+                    path,
+                    self.layout.outbox,
+                    engine=self.engine,
+                    ledger=self._ledger,
+                    outputs=self.options.outputs,
+                    fail_on=self.options.fail_on,
+                    name=inbox.output_stem(path.name),
+                )
+            except (LedgerError, sqlite3.Error):
+                raise  # the ledger, not this file, is at fault: stop with the file in work/
+            except Exception as exc:  # noqa: BLE001 - one file must not stop the watcher
+                # Otherwise the file would stop every restart of the service in turn.
+                outcome = None
+                status, first = ERROR, ""
+                reason = (
+                    f"{path.name}: internal error while processing: {type(exc).__name__}: "
+                    f"{exc}".splitlines()[0]
+                    + " (please report it with this file)"
+                )
+            else:
+                # SKIPPED: this very file, its row committed before a crash; only filing is left.
+                status = DONE if outcome.status == SKIPPED else outcome.status
+                reason, first = outcome.error, outcome.duplicate_of or ""
         if reason:
             # The reason names the file as it arrived, not its place in work/.
             reason = reason.replace(str(path), path.name)
