@@ -36,9 +36,9 @@ def run() -> None:
 
 
 def _register() -> None:
-    from edi837.cli import annotating, catalogue, checking, fixing, reading, splitting
+    from edi837.cli import annotating, catalogue, checking, fixing, operations, reading, splitting
 
-    for module in (reading, checking, fixing, splitting, annotating, catalogue):
+    for module in (reading, checking, fixing, splitting, annotating, catalogue, operations):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(__import__("edi837.cli.watching", fromlist=["watch"]).watch)

@@ -32,7 +32,8 @@ __all__ = ["MIGRATIONS", "Ledger", "LedgerError"]
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE files (
-        sha256        TEXT PRIMARY KEY,
+        id            INTEGER PRIMARY KEY,
+        sha256        TEXT NOT NULL,
         size          INTEGER NOT NULL,
         path          TEXT NOT NULL,
         first_seen    TEXT NOT NULL,
@@ -50,11 +51,12 @@ MIGRATIONS: tuple[str, ...] = (
         outputs       TEXT NOT NULL DEFAULT '[]',
         seconds       REAL NOT NULL DEFAULT 0,
         error         TEXT,
-        duplicate_of  TEXT
+        duplicate_of  TEXT,
+        UNIQUE (sha256, path)
     );
     CREATE TABLE interchanges (
         id          INTEGER PRIMARY KEY,
-        file_sha256 TEXT NOT NULL REFERENCES files(sha256) ON DELETE CASCADE,
+        file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
         sender      TEXT NOT NULL,
         receiver    TEXT NOT NULL,
         control     TEXT NOT NULL,
@@ -62,10 +64,10 @@ MIGRATIONS: tuple[str, ...] = (
         date        TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX interchanges_key ON interchanges (sender, control);
-    CREATE INDEX interchanges_file ON interchanges (file_sha256);
+    CREATE INDEX interchanges_file ON interchanges (file_id);
     CREATE TABLE claims (
         id          INTEGER PRIMARY KEY,
-        file_sha256 TEXT NOT NULL REFERENCES files(sha256) ON DELETE CASCADE,
+        file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
         ordinal     INTEGER NOT NULL,
         claim_id    TEXT NOT NULL,
         charge      TEXT NOT NULL,
@@ -74,9 +76,14 @@ MIGRATIONS: tuple[str, ...] = (
         reject      INTEGER NOT NULL DEFAULT 0,
         deny_risk   INTEGER NOT NULL DEFAULT 0,
         warning     INTEGER NOT NULL DEFAULT 0,
-        UNIQUE (file_sha256, ordinal)
+        UNIQUE (file_id, ordinal)
     );
     """,
+)
+
+#: When one content was seen under several paths, the status that answers for it.
+_STATUS_ORDER = (
+    "CASE status WHEN 'done' THEN 0 WHEN 'in-progress' THEN 1 WHEN 'error' THEN 2 ELSE 3 END"
 )
 
 #: Network file systems on which SQLite's WAL shared-memory file cannot be trusted.
@@ -202,13 +209,18 @@ class Ledger:
     # -- the questions asked before processing --------------------------------------------------
 
     def file_status(self, sha256: str) -> str | None:
-        """``done``, ``error``, ``duplicate`` or ``in-progress`` for this content; None if new."""
-        row = self._db.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        """``done``, ``error``, ``duplicate`` or ``in-progress`` for this content; None if new.
+
+        Content seen under several paths answers with its best status (``done`` first).
+        """
+        row = self.file_row(sha256)
         return None if row is None else str(row["status"])
 
     def file_row(self, sha256: str) -> dict[str, Any] | None:
-        """The ``files`` row of this content, as a dict."""
-        row = self._db.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        """The ``files`` row of this content (the ``done`` one first), as a dict."""
+        row = self._db.execute(
+            f"SELECT * FROM files WHERE sha256 = ? ORDER BY {_STATUS_ORDER}, id LIMIT 1", (sha256,)
+        ).fetchone()
         return None if row is None else _file_dict(row)
 
     def duplicate_of(
@@ -223,16 +235,14 @@ class Ledger:
         """
         for interchange in interchanges:
             query = (
-                "SELECT f.path FROM interchanges i JOIN files f ON f.sha256 = i.file_sha256 "
+                "SELECT f.path FROM interchanges i JOIN files f ON f.id = i.file_id "
                 "WHERE i.sender = ? AND i.control = ? AND f.status = 'done' AND f.sha256 != ?"
             )
             params: list[str] = [interchange.sender, interchange.control, sha256 or ""]
             if self.match_receiver:
                 query += " AND i.receiver = ?"
                 params.append(interchange.receiver)
-            row = self._db.execute(
-                query + " ORDER BY f.finished, f.rowid LIMIT 1", params
-            ).fetchone()
+            row = self._db.execute(query + " ORDER BY f.finished, f.id LIMIT 1", params).fetchone()
             if row is not None:
                 return Path(str(row["path"])).name
         return None
@@ -240,20 +250,23 @@ class Ledger:
     def in_progress(self) -> list[dict[str, Any]]:
         """Files begun and not finished: what a crash interrupted."""
         rows = self._db.execute(
-            "SELECT * FROM files WHERE status = 'in-progress' ORDER BY first_seen, rowid"
+            "SELECT * FROM files WHERE status = 'in-progress' ORDER BY first_seen, id"
         )
         return [_file_dict(r) for r in rows]
 
     # -- recording ------------------------------------------------------------------------------
 
     def begin_file(self, sha256: str, path: Path | str, size: int) -> None:
-        """Mark this content ``in-progress`` (keeping when it was first seen)."""
+        """Mark this content at this path ``in-progress`` (keeping when it was first seen).
+
+        Paths are recorded absolute: the same file named two ways is one row.
+        """
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO files (sha256, size, path, first_seen, status) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (sha256) DO UPDATE SET status = excluded.status, "
-                "path = excluded.path, size = excluded.size",
-                (sha256, size, os.fspath(path), _now(), IN_PROGRESS),
+                "ON CONFLICT (sha256, path) DO UPDATE SET status = excluded.status, "
+                "size = excluded.size",
+                (sha256, size, _absolute(path), _now(), IN_PROGRESS),
             )
 
     def finish_file(self, outcome: Outcome) -> None:
@@ -273,7 +286,7 @@ class Ledger:
                 "interchanges, transactions, claims, service_lines, reject, deny_risk, warning, "
                 "codes, outputs, seconds, error, duplicate_of) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (sha256) DO UPDATE SET size = excluded.size, path = excluded.path, "
+                "ON CONFLICT (sha256, path) DO UPDATE SET size = excluded.size, "
                 "finished = excluded.finished, status = excluded.status, "
                 "interchanges = excluded.interchanges, transactions = excluded.transactions, "
                 "claims = excluded.claims, service_lines = excluded.service_lines, "
@@ -284,7 +297,7 @@ class Ledger:
                 (
                     outcome.sha256,
                     outcome.size,
-                    os.fspath(outcome.path),
+                    _absolute(outcome.path),
                     _now(),
                     _now(),
                     outcome.status,
@@ -302,17 +315,21 @@ class Ledger:
                     outcome.duplicate_of,
                 ),
             )
-            db.execute("DELETE FROM interchanges WHERE file_sha256 = ?", (outcome.sha256,))
-            db.execute("DELETE FROM claims WHERE file_sha256 = ?", (outcome.sha256,))
+            file_id = db.execute(
+                "SELECT id FROM files WHERE sha256 = ? AND path = ?",
+                (outcome.sha256, _absolute(outcome.path)),
+            ).fetchone()[0]
+            db.execute("DELETE FROM interchanges WHERE file_id = ?", (file_id,))
+            db.execute("DELETE FROM claims WHERE file_id = ?", (file_id,))
             if outcome.status == DUPLICATE:
                 # Not processed: its interchanges must not make later files duplicates of it.
                 return
             db.executemany(
-                "INSERT INTO interchanges (file_sha256, sender, receiver, control, groups, date) "
+                "INSERT INTO interchanges (file_id, sender, receiver, control, groups, date) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        outcome.sha256,
+                        file_id,
                         i.sender,
                         i.receiver,
                         i.control,
@@ -324,11 +341,11 @@ class Ledger:
             )
             if outcome.status == DONE:
                 db.executemany(
-                    "INSERT INTO claims (file_sha256, ordinal, claim_id, charge, profile, status, "
+                    "INSERT INTO claims (file_id, ordinal, claim_id, charge, profile, status, "
                     "reject, deny_risk, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
-                            outcome.sha256,
+                            file_id,
                             c.ordinal,
                             c.claim_id,
                             c.charge,
@@ -351,7 +368,7 @@ class Ledger:
         if status is not None:
             query += " WHERE status = ?"
             params = (status,)
-        rows = self._db.execute(query + " ORDER BY first_seen, rowid", params)
+        rows = self._db.execute(query + " ORDER BY first_seen, id", params)
         return [_file_dict(r) for r in rows]
 
     def claims(self, sha256: str | None = None) -> list[dict[str, Any]]:
@@ -359,26 +376,26 @@ class Ledger:
         query = (
             "SELECT f.path AS file, c.ordinal, c.claim_id, c.charge, c.profile, c.status, "
             "c.reject, c.deny_risk, c.warning FROM claims c "
-            "JOIN files f ON f.sha256 = c.file_sha256"
+            "JOIN files f ON f.id = c.file_id"
         )
         params: tuple[str, ...] = ()
         if sha256 is not None:
-            query += " WHERE c.file_sha256 = ?"
+            query += " WHERE f.sha256 = ?"
             params = (sha256,)
-        rows = self._db.execute(query + " ORDER BY f.first_seen, f.rowid, c.ordinal", params)
+        rows = self._db.execute(query + " ORDER BY f.first_seen, f.id, c.ordinal", params)
         return [dict(r) for r in rows]
 
     def interchanges(self, sha256: str | None = None) -> list[dict[str, Any]]:
         """Every recorded interchange with its file's path."""
         query = (
             "SELECT f.path AS file, i.sender, i.receiver, i.control, i.groups, i.date "
-            "FROM interchanges i JOIN files f ON f.sha256 = i.file_sha256"
+            "FROM interchanges i JOIN files f ON f.id = i.file_id"
         )
         params: tuple[str, ...] = ()
         if sha256 is not None:
-            query += " WHERE i.file_sha256 = ?"
+            query += " WHERE f.sha256 = ?"
             params = (sha256,)
-        rows = self._db.execute(query + " ORDER BY f.first_seen, f.rowid, i.id", params)
+        rows = self._db.execute(query + " ORDER BY f.first_seen, f.id, i.id", params)
         out = []
         for row in rows:
             item = dict(row)
@@ -390,7 +407,7 @@ class Ledger:
         """Files refused as duplicates, with the file each one repeats."""
         rows = self._db.execute(
             "SELECT path AS file, sha256, first_seen, duplicate_of FROM files "
-            "WHERE status = 'duplicate' ORDER BY first_seen, rowid"
+            "WHERE status = 'duplicate' ORDER BY first_seen, id"
         )
         return [dict(r) for r in rows]
 
@@ -427,6 +444,10 @@ class Ledger:
                 "seconds": round(float(totals["seconds"]), 3),
             },
         }
+
+
+def _absolute(path: Path | str) -> str:
+    return os.path.abspath(os.fspath(path))
 
 
 def _file_dict(row: sqlite3.Row) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,7 +238,7 @@ def process_file(
     sha = layout.sha256
     previous = ledger.file_row(sha)
     if previous is not None and previous["status"] == DONE and not force:
-        if Path(previous["path"]) == path or Path(previous["path"]).resolve() == path.resolve():
+        if previous["path"] == os.path.abspath(path):
             return _skipped(path, name, layout, previous, started)
         return _duplicate(
             ledger, path, name, layout, Path(previous["path"]).name, layout.interchanges, started
@@ -275,7 +276,7 @@ def process_file(
         service_lines=result.service_lines,
         findings_by_severity=by_severity,
         codes=codes,
-        error=result.error,
+        error=safe_error(result.error),
         interchanges=list(interchanges),
         claim_rows=list(checked.claim_rows),
         result=result,
@@ -284,7 +285,7 @@ def process_file(
         _write_outputs(path, outdir, name, outputs, engine, fail_on, outcome)
     except (X12SyntaxError, OptionsError, OSError) as exc:
         outcome.status = ERROR
-        outcome.error = _one_line(exc, path)
+        outcome.error = safe_error(_one_line(exc, path))
     outcome.seconds = time.perf_counter() - started
     ledger.finish_file(outcome)
     return outcome
@@ -357,6 +358,18 @@ def _remove_leftovers(outdir: Path, name: str) -> None:
             ):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
+
+
+#: The reader quotes the first bytes of a file that does not start with ISA; in a file that is
+#: not X12 at all those may be anything (a name, a member id), so logs carry no quote of them.
+_QUOTED_START = re.compile(r" \(found '(?:[^'\\]|\\.)*'\)| \(found \"(?:[^\"\\]|\\.)*\"\)")
+
+
+def safe_error(message: str | None) -> str | None:
+    """``message`` on one line without quoted file content, fit for logs and the ledger."""
+    if message is None:
+        return None
+    return _QUOTED_START.sub(" (found other data)", message).splitlines()[0] if message else message
 
 
 def _one_line(exc: Exception, path: Path) -> str:
