@@ -125,6 +125,29 @@ def test_a_resubmission_goes_to_duplicates_naming_the_first_file(
     assert sorted(p.name for p in (outdir / "archive" / today()).iterdir()) == ["a.837"]
 
 
+def test_the_same_file_sent_again_after_its_outputs_were_taken_is_a_duplicate(
+    tmp_path: Path, engine: Engine
+) -> None:
+    inbox, outdir = tmp_path / "inbox", tmp_path / "out"
+    data = interchange(2, seed=4, control=4, clean=True)
+    drop(inbox, "claims.837", data)
+    run_once(inbox, outdir, engine)
+    # Downstream takes the outputs and clears the archive: the name is free again.
+    for path in [*(outdir / "outbox").iterdir(), *(outdir / "archive" / today()).iterdir()]:
+        path.unlink()
+    drop(inbox, "claims.837", data)
+
+    handled = run_once(inbox, outdir, engine)
+
+    assert [(h.file, h.status, h.duplicate_of) for h in handled] == [
+        ("claims.837", "duplicate", "claims.837")
+    ]
+    assert (outdir / "duplicates" / "claims.837").read_bytes() == data
+    assert list((outdir / "outbox").iterdir()) == []
+    with Ledger(outdir / "edi837.sqlite") as ledger:
+        assert [r["status"] for r in ledger.files()] == ["done"]
+
+
 def test_a_second_file_of_the_same_name_keeps_the_first_ones_outputs(
     tmp_path: Path, engine: Engine
 ) -> None:
@@ -278,6 +301,36 @@ def test_a_file_recorded_but_not_yet_filed_is_filed_as_recorded(
         rows = ledger.files()
         assert [(r["sha256"], r["status"]) for r in rows] == [(first.sha256, "done")]
         assert len(ledger.claims()) == 4
+
+
+def test_a_file_begun_and_then_taken_out_of_work_is_reported(
+    tmp_path: Path, engine: Engine
+) -> None:
+    inbox, outdir = tmp_path / "inbox", tmp_path / "out"
+    layout = Layout(outdir.resolve())
+    layout.create()
+    with Ledger(layout.root / "edi837.sqlite") as ledger:
+        ledger.begin_file("ab" * 32, layout.work / "gone.837", 10)
+    notices: list[str] = []
+    settings = WatchOptions(inbox=inbox, outdir=outdir, settle=0.0, once=True)
+    Watcher(settings, engine, on_notice=notices.append).run()
+    assert len(notices) == 1 and notices[0].startswith("gone.837: the ledger has it in progress")
+
+
+def test_the_log_and_ledger_kept_in_the_inbox_are_not_taken(tmp_path: Path, engine: Engine) -> None:
+    inbox, outdir = tmp_path / "inbox", tmp_path / "out"
+    drop(inbox, "a.837", interchange(1, seed=1, control=1, clean=True))
+    handled = run_once(
+        inbox, outdir, engine, log_file=inbox / "watch.jsonl", ledger=inbox / "ledger.sqlite"
+    )
+    assert [h.file for h in handled] == ["a.837"]
+    assert (
+        run_once(
+            inbox, outdir, engine, log_file=inbox / "watch.jsonl", ledger=inbox / "ledger.sqlite"
+        )
+        == []
+    )
+    assert sorted(p.name for p in inbox.iterdir()) == ["ledger.sqlite", "watch.jsonl"]
 
 
 def test_a_claim_across_file_systems_copies_then_renames(

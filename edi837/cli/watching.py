@@ -168,7 +168,12 @@ def watch(
         truncated_after=truncated_after,
     )
     try:
-        serve(options, load_engine, None if quiet else _teller(outdir))
+        serve(
+            options,
+            load_engine,
+            None if quiet else _teller(outdir),
+            lambda notice: say(f"edi837: {notice}"),
+        )
     except LockHeld as held:
         say(f"edi837: {outdir}: another run holds the lock ({held}); nothing to do")
     except LedgerError as exc:

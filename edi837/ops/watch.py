@@ -156,6 +156,7 @@ class Watcher:
     options: WatchOptions
     engine: Engine | None = None
     on_handled: Callable[[Handled], None] | None = None
+    on_notice: Callable[[str], None] | None = None
     clock: Callable[[], float] = time.monotonic
     handled: list[Handled] = field(default_factory=list)
     _stopping: bool = False
@@ -170,6 +171,15 @@ class Watcher:
         self._ledger: Ledger | None = None
         self._log: IO[str] | None = None
         self._lock_fd: int | None = None
+        self.ledger_path = (self.options.ledger or self.layout.root / "edi837.sqlite").resolve()
+        # The watcher's own log and ledger, should they be kept in the inbox, are not input.
+        own = [self.ledger_path] + ([self.options.log_file] if self.options.log_file else [])
+        self._own_names = {
+            p.resolve().name + suffix
+            for p in own
+            if p.resolve().parent == self.inbox
+            for suffix in ("", "-wal", "-shm", "-journal")
+        }
 
     # -- control --------------------------------------------------------------------------------
 
@@ -192,7 +202,7 @@ class Watcher:
             self.layout.create()
             self._waker.open()
             try:
-                self._ledger = Ledger(self.options.ledger or self.layout.root / "edi837.sqlite")
+                self._ledger = Ledger(self.ledger_path)
                 with self._log_file():
                     self.layout.sweep_temporaries()
                     self.reconcile()
@@ -273,6 +283,15 @@ class Watcher:
                 self._truncated(path, path.name, reconciled=True)
                 continue
             self._process(path, path.name, fresh=False)
+        assert self._ledger is not None
+        for row in self._ledger.in_progress():
+            # Begun, never finished, and no longer in work/ to be finished: someone moved it.
+            path = Path(str(row["path"]))
+            if path.parent == self.layout.work and not path.exists() and self.on_notice:
+                self.on_notice(
+                    f"{path.name}: the ledger has it in progress, but it is no longer in "
+                    f"{self.layout.work}; put it back in the inbox to process it"
+                )
 
     # -- the loops ------------------------------------------------------------------------------
 
@@ -310,6 +329,8 @@ class Watcher:
     def _pass(self) -> None:
         """Scan the inbox once and take every file that has settled."""
         entries = inbox.scan_inbox(self.inbox)
+        for name in self._own_names:
+            entries.pop(name, None)
         now = time.time()
         for name, key in list(self._held.items()):
             st = entries.get(name)
@@ -333,6 +354,8 @@ class Watcher:
         except FileNotFoundError:
             self.settler.forget(name)
             return
+        except OSError:
+            closed = None  # unreadable: taken, and the processor says why in errors/
         truncated = False
         if closed is False:
             # A sender may pause mid-file: hold it while it is recent, so a slow upload is
@@ -369,13 +392,17 @@ class Watcher:
 
     def _process(self, path: Path, name: str, *, fresh: bool) -> None:
         assert self._ledger is not None and self.engine is not None
-        digest = inbox.sha256_of(path)
-        row = self._ledger.file_row(digest)
+        try:
+            digest: str | None = inbox.sha256_of(path)
+        except OSError:
+            digest = None  # unreadable: the processor says why
+        row = self._ledger.file_row(digest) if digest else None
         outcome: Outcome | None = None
-        if row is not None and row["status"] == DONE and (fresh or Path(row["path"]) != path):
-            # The same bytes as a file already done: a resubmission. It is answered here,
-            # without a ledger write, so the first file's row (and the interchanges by which
-            # later resubmissions are recognised) stays as it is.
+        if fresh and row is not None and row["status"] == DONE and row["path"] == str(path):
+            # A new file with the same bytes and the same name as one done before (its
+            # outputs since taken from outbox/, so the name was free again). The processor
+            # would take it for the same file finishing after a crash and skip it; it is a
+            # resubmission, answered here, leaving the first file's row as it is.
             first = Path(str(row["path"])).name
             status = DUPLICATE
             reason: str | None = (
@@ -480,13 +507,14 @@ def serve(
     options: WatchOptions,
     load_engine: Callable[[], Engine],
     on_handled: Callable[[Handled], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> list[Handled]:
     """Run the watcher until the inbox is empty (``once``) or a signal stops it.
 
     The lock is taken first: a cron run that finds another one still busy exits at once,
     without loading the rules and reference data.
     """
-    watcher = Watcher(options, None, on_handled)
+    watcher = Watcher(options, None, on_handled, on_notice)
     with watcher.locked():
         watcher.engine = load_engine()
         with stop_on_signals(watcher):
