@@ -239,6 +239,12 @@ def test_an_interchange_is_closed_only_by_the_iea_of_its_last_isa(tmp_path: Path
     two = data + interchange(1, seed=2, control=78, clean=True)
     path.write_bytes(two)
     assert interchange_closed(path) is True
+    # Each interchange of a concatenated file has its own separators.
+    path.write_bytes(data + interchange(1, seed=2, control=78, clean=True).replace(b"*", b"|"))
+    assert interchange_closed(path) is True
+    # "ISA" inside a name after the last ISA is not an ISA segment.
+    path.write_bytes(data.replace(b"NM1*IL*1*", b"NM1*IL*1*LISA*", 1))
+    assert interchange_closed(path) is True
     path.write_bytes(b"not X12")
     assert interchange_closed(path) is None
 

@@ -248,9 +248,13 @@ def scan_inbox(inbox: Path) -> dict[str, os.stat_result]:
 # -- is the interchange complete? ---------------------------------------------------------------
 
 _ISA_LENGTH = 106
+#: Offsets of the element separators in the fixed-width ISA (ISA01..ISA16 have fixed sizes).
+_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 _TAIL = 4096
 _CHUNK = 1 << 20
-_BOMS = (b"\xef\xbb\xbf",)
+_BOM = b"\xef\xbb\xbf"
+#: The last segment of a complete interchange: IEA*count*control, its terminator, white space.
+_IEA_AT_END = re.compile(rb"IEA(\W)\d{1,5}\1(\d{9})[^\w\s]?\s*\Z")
 
 
 def interchange_closed(path: Path) -> bool | None:
@@ -259,48 +263,45 @@ def interchange_closed(path: Path) -> bool | None:
     True: the last segment is an IEA whose IEA02 equals the ISA13 of the last ISA (the sender
     has finished writing). False: it begins as X12 but that IEA is missing (still being
     written, or truncated). None: it does not begin with an ISA at all, so no trailer can be
-    expected; the checker says what is wrong with it.
+    expected; the checker says what is wrong with it. Each interchange of a concatenated file
+    is read with its own separators.
     """
     with open(path, "rb") as handle:
-        head = handle.read(_ISA_LENGTH + 16)
-        for bom in _BOMS:
-            if head.startswith(bom):
-                head = head[len(bom) :]
-        head = head.lstrip()
-        if not head.startswith(b"ISA") or len(head) < 4:
+        head = handle.read(_ISA_LENGTH + 64).removeprefix(_BOM).lstrip()
+        if not head.startswith(b"ISA"):
             return None
-        if len(head) < _ISA_LENGTH:
-            return False
-        separator = head[3:4]
-        terminator = head[_ISA_LENGTH - 1 : _ISA_LENGTH]
         size = os.fstat(handle.fileno()).st_size
         handle.seek(max(0, size - _TAIL))
-        tail = handle.read()
-        segments = [s.strip() for s in tail.split(terminator)]
-        segments = [s for s in segments if s]
-        if not segments:
+        ending = _IEA_AT_END.search(handle.read())
+        if ending is None:
             return False
-        last = segments[-1].split(separator)
-        if last[0] != b"IEA" or len(last) < 3:
-            return False
-        control = _last_isa13(handle, size, separator)
-        return control is not None and last[2].strip() == control
+        return _last_isa13(handle, size) == ending.group(2)
 
 
-def _last_isa13(handle: BinaryIO, size: int, separator: bytes) -> bytes | None:
+def _isa13(block: bytes, start: int) -> bytes | None:
+    """ISA13 of the ISA at ``start``, if an ISA of the fixed layout really begins there."""
+    segment = block[start : start + _ISA_LENGTH]
+    if len(segment) < _ISA_LENGTH - 1:
+        return None
+    separator = segment[3:4]
+    if any(segment[i : i + 1] != separator for i in _ISA_SEPARATORS):
+        return None  # "ISA" inside data (a name such as LISA), not a segment
+    control = segment[90:99]
+    return control if control.isdigit() else None
+
+
+def _last_isa13(handle: BinaryIO, size: int) -> bytes | None:
     """ISA13 of the last ISA segment, read backwards in chunks from the end of the file."""
-    pattern = re.compile(rb"ISA" + re.escape(separator))
     end = size
     while end > 0:
         start = max(0, end - _CHUNK)
         handle.seek(start)
         block = handle.read(end - start + _ISA_LENGTH)
-        matches = list(pattern.finditer(block))
-        for match in reversed(matches):
-            fields = block[match.start() : match.start() + _ISA_LENGTH].split(separator)
-            # ISA is fixed width: 16 elements, ISA13 the control number (nine digits).
-            if len(fields) >= 14 and fields[12].strip().isdigit():
-                return fields[13].strip()
+        at = len(block)
+        while (at := block.rfind(b"ISA", 0, at)) >= 0:
+            control = _isa13(block, at)
+            if control is not None:
+                return control
         if start == 0:
             return None
         end = start + len(b"ISA")
