@@ -424,7 +424,10 @@ def test_watch_takes_files_as_they_arrive_and_stops_on_sigterm(
     assert any(line.startswith("edi837: slow.837: done, 5 claims") for line in lines), lines
 
 
-def test_sigterm_finishes_the_current_file_then_exits_0(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_finishes_the_current_file_then_exits_0(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     inbox, outdir, log = tmp_path / "inbox", tmp_path / "out", tmp_path / "watch.log"
     files = {f"f{n:02d}.837": interchange(40, seed=n, control=n, clean=True) for n in range(20)}
     for name, data in files.items():
@@ -434,7 +437,7 @@ def test_sigterm_finishes_the_current_file_then_exits_0(tmp_path: Path) -> None:
     while not (log.exists() and log.read_text()):
         assert time.monotonic() < deadline, "no file was processed"
         time.sleep(0.01)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=60)
 
     assert process.returncode == 0, err

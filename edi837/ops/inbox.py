@@ -217,6 +217,11 @@ class Settler:
         ]
         return max(0.0, min(due)) if due else None
 
+    def still(self, name: str, st: os.stat_result) -> bool:
+        """True when ``st`` is the size and time the quiet period was measured on."""
+        seen = self._seen.get(name)
+        return seen is not None and (seen.size, seen.mtime_ns) == (st.st_size, st.st_mtime_ns)
+
     def forget(self, name: str) -> None:
         """Stop tracking a name (it was taken)."""
         self._seen.pop(name, None)

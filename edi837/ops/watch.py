@@ -356,6 +356,8 @@ class Watcher:
             return
         except OSError:
             closed = None  # unreadable: taken, and the processor says why in errors/
+        if not self.settler.still(name, st):
+            return  # it changed since the scan: the next scan starts its quiet period anew
         truncated = False
         if closed is False:
             # A sender may pause mid-file: hold it while it is recent, so a slow upload is
