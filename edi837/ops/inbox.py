@@ -427,12 +427,6 @@ def move(path: Path, target: Path, reason: str | None = None) -> Path:
     return target
 
 
-def move_into(path: Path, folder: Path, reason: str | None = None) -> Path:
-    """Move ``path`` into ``folder`` (see :func:`destination` and :func:`move`)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return move(path, destination(path, folder), reason)
-
-
 def reason_path(moved: Path) -> Path:
     """Where the reason for a file in ``errors/`` or ``duplicates/`` is written."""
     return moved.with_name(moved.name + REASON_SUFFIX)

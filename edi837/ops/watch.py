@@ -188,11 +188,6 @@ class Watcher:
         self._stopping = True
         self._waker.wake()
 
-    @property
-    def stopping(self) -> bool:
-        """True once a stop was asked for."""
-        return self._stopping
-
     def run(self) -> list[Handled]:
         """Reconcile, then watch (or, with ``once``, empty the inbox); return what was handled.
 
