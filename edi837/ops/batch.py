@@ -396,8 +396,9 @@ def run_batch(
     """Process ``files`` into ``options.outdir`` and write ``batch.json`` and ``batch.html``.
 
     ``on_outcome`` is called as each file finishes (in completion order, for a progress
-    display); the result lists the outcomes in input order. ``engine``, when given, is used
-    for ``jobs=1`` instead of building one from ``options.engine``.
+    display); the result lists the outcomes in input order. ``engine``, when given, is the
+    one this process uses (for ``jobs=1``, and to write out a cut file) instead of building
+    one from ``options.engine``.
     """
     started = time.perf_counter()
     options.outdir.mkdir(parents=True, exist_ok=True)
@@ -406,7 +407,7 @@ def run_batch(
         if options.jobs <= 1:
             _run_here(plan, options, ledger, on_outcome, on_start, engine)
         else:
-            _run_pool(plan, options, ledger, on_outcome, on_start)
+            _run_pool(plan, options, ledger, on_outcome, on_start, engine)
     outcomes = [p.outcome for p in plan if p.outcome is not None]
     batch = BatchResult(outcomes, time.perf_counter() - started, max(1, options.jobs))
     batch.summary = options.outdir / "batch.json"
@@ -527,6 +528,7 @@ def _run_pool(
     ledger: Ledger,
     on_outcome: Callable[[Outcome], None] | None,
     on_start: Callable[[Path], None] | None,
+    engine: Engine | None,
 ) -> None:
     jobs = options.jobs
     with ProcessPoolExecutor(
@@ -556,7 +558,9 @@ def _run_pool(
                 _process_task, item.path, item.name, item.layout, options, None
             )
             pending[future_outcome] = item
-        # The pieces of cut files, merged in file order, then written out by one worker.
+        # The pieces of cut files, merged in file order, then written out. This process holds
+        # the merged findings already: sending them to a worker and the outcome back would cost
+        # more than the writing, so it writes them itself unless another pass is needed.
         for item in cut:
             assert item.layout is not None
             if on_start is not None:
@@ -566,17 +570,44 @@ def _run_pool(
             split_parts: list[SplitPart] | None = [part for _, (_, part) in done if part]
             if merged is None or item.scratch is None or len(split_parts or []) != len(done):
                 split_parts = None  # the whole file is split by the worker that writes it
-            future_outcome = pool.submit(
-                _process_task,
-                item.path,
-                item.name,
-                item.layout,
-                options,
-                merged,
-                split_parts,
-                item.scratch,
+            needs_pass = (
+                merged is None
+                or bool(options.outputs - {"report", "split"})
+                or ("split" in options.outputs and split_parts is None)
             )
-            pending[future_outcome] = item
+            if needs_pass:
+                future_outcome = pool.submit(
+                    _process_task,
+                    item.path,
+                    item.name,
+                    item.layout,
+                    options,
+                    merged,
+                    split_parts,
+                    item.scratch,
+                )
+                pending[future_outcome] = item
+                continue
+            try:
+                item.outcome = process_file(
+                    item.path,
+                    options.outdir,
+                    engine=engine if engine is not None else options.engine.load(),
+                    ledger=ledger,
+                    outputs=options.outputs,
+                    force=options.force,
+                    fail_on=options.fail_on,
+                    name=item.name,
+                    detail=options.html,
+                    layout=item.layout,
+                    checked=merged,
+                    split_parts=split_parts,
+                )
+            finally:
+                if item.scratch is not None:
+                    shutil.rmtree(item.scratch, ignore_errors=True)
+            if on_outcome is not None:
+                on_outcome(item.outcome)
         for future_outcome in _as_completed(pending):
             item = pending[future_outcome]
             item.outcome = future_outcome.result()
