@@ -79,10 +79,11 @@ def test_a_cut_file_gives_the_same_findings_with_one_or_two_jobs_as_check(
     assert {f.interchange for f in findings} != {"000000500"}  # not all in the first piece
     assert reports[1]["files"] == [whole]
     assert reports[2]["files"] == [whole]
-    # The same claims, in file order, are recorded both ways.
-    assert (tmp_path / "jobs1" / "drop.rejected.837").read_bytes() == (
-        tmp_path / "jobs2" / "drop.rejected.837"
-    ).read_bytes()
+    # The pieces' splits joined in file order are the split of the whole file.
+    for kind in ("accepted", "rejected"):
+        serial = (tmp_path / "jobs1" / f"drop.{kind}.837").read_bytes()
+        assert (tmp_path / "jobs2" / f"drop.{kind}.837").read_bytes() == serial
+    assert not [p for p in (tmp_path / "jobs2").iterdir() if p.name.startswith(".")]
 
 
 def test_merged_pieces_equal_the_check_of_the_whole_file(drop_file: Path) -> None:

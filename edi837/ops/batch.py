@@ -23,21 +23,33 @@ import io
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
+from edi837.api import split
 from edi837.engine import ClaimView, Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.ops.cutting import Layout, Piece, pieces, scan
 from edi837.ops.ledger import Ledger
 from edi837.ops.outcome import DUPLICATE, ERROR, SKIPPED, ClaimRow, Outcome
-from edi837.ops.process import DEFAULT_OUTPUTS, Checked, check_source, output_name, process_file
+from edi837.ops.process import (
+    DEFAULT_OUTPUTS,
+    Checked,
+    SplitPart,
+    check_source,
+    output_name,
+    process_file,
+)
 from edi837.source import Source
+from edi837.x12.reader import X12SyntaxError
 from edi837.x12.writer import atomic_output
 
 __all__ = [
@@ -218,7 +230,28 @@ def _init_worker(engine_options: EngineOptions, ledger_path: Path) -> None:
 
 
 def _process_task(
-    path: Path, name: str, layout: Layout, options: BatchOptions, checked: Checked | None
+    path: Path,
+    name: str,
+    layout: Layout,
+    options: BatchOptions,
+    checked: Checked | None,
+    split_parts: list[SplitPart] | None = None,
+    scratch: Path | None = None,
+) -> Outcome:
+    try:
+        return _process(path, name, layout, options, checked, split_parts)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _process(
+    path: Path,
+    name: str,
+    layout: Layout,
+    options: BatchOptions,
+    checked: Checked | None,
+    split_parts: list[SplitPart] | None,
 ) -> Outcome:
     return process_file(
         path,
@@ -232,14 +265,37 @@ def _process_task(
         detail=options.html,
         layout=layout,
         checked=checked,
+        split_parts=split_parts,
     )
 
 
-def _piece_task(path: Path, piece: Piece, fail_on: Severity, detail: bool) -> Checked:
+def _piece_task(
+    path: Path, piece: Piece, fail_on: Severity, detail: bool, scratch: Path | None
+) -> tuple[Checked, SplitPart | None]:
+    """Check one piece and, when the run splits, split it into ``scratch``."""
     with open(path, "rb") as handle:
         handle.seek(piece.start)
         data = handle.read(piece.end - piece.start)
-    return check_source(Source(data, str(path)), _worker["engine"], fail_on=fail_on, detail=detail)
+    engine = _worker["engine"]
+    checked = check_source(Source(data, str(path)), engine, fail_on=fail_on, detail=detail)
+    if scratch is None or checked.result.status == "error":
+        return checked, None
+    try:
+        routed = split(
+            Source(data, str(path)),
+            scratch,
+            name=f"{piece.index:05d}",
+            fail_on=fail_on,
+            engine=engine,
+        )
+    except X12SyntaxError:
+        return checked, None
+    part = SplitPart(
+        routed.accepted_path if routed.accepted else None,
+        routed.rejected_path if routed.rejected else None,
+        [routed.plan.rejected_at(n) for n in range(routed.plan.claims)],
+    )
+    return checked, part
 
 
 # -- merging the pieces of a cut file ----------------------------------------------------------
@@ -262,8 +318,11 @@ def merge_pieces(path: str, parts: Sequence[tuple[Piece, Checked]]) -> Checked |
         result = checked.result
         if result.status == "error" or result.notices:
             return None
-        if any(_NAMES_A_SEGMENT.search(f.message) for f in result.findings):
-            return None
+        for finding in result.findings:
+            # A finding with no segment is placed by "the last interchange", which differs
+            # between a piece and the file; one naming a segment by number would be misnumbered.
+            if finding.segment_number is None or _NAMES_A_SEGMENT.search(finding.message):
+                return None
         for finding in result.findings:
             merged.findings.append(_moved(finding, segments, piece))
         for view in result.claim_views:
@@ -320,7 +379,10 @@ class _Planned:
     name: str
     layout: Layout | None = None
     outcome: Outcome | None = None
-    parts: list[tuple[Piece, Future[Checked]]] = field(default_factory=list)
+    parts: list[tuple[Piece, Future[tuple[Checked, SplitPart | None]]]] = field(
+        default_factory=list
+    )
+    scratch: Path | None = None
 
 
 def run_batch(
@@ -334,8 +396,9 @@ def run_batch(
     """Process ``files`` into ``options.outdir`` and write ``batch.json`` and ``batch.html``.
 
     ``on_outcome`` is called as each file finishes (in completion order, for a progress
-    display); the result lists the outcomes in input order. ``engine``, when given, is used
-    for ``jobs=1`` instead of building one from ``options.engine``.
+    display); the result lists the outcomes in input order. ``engine``, when given, is the
+    one this process uses (for ``jobs=1``, and to write out a cut file) instead of building
+    one from ``options.engine``.
     """
     started = time.perf_counter()
     options.outdir.mkdir(parents=True, exist_ok=True)
@@ -344,7 +407,7 @@ def run_batch(
         if options.jobs <= 1:
             _run_here(plan, options, ledger, on_outcome, on_start, engine)
         else:
-            _run_pool(plan, options, ledger, on_outcome, on_start)
+            _run_pool(plan, options, ledger, on_outcome, on_start, engine)
     outcomes = [p.outcome for p in plan if p.outcome is not None]
     batch = BatchResult(outcomes, time.perf_counter() - started, max(1, options.jobs))
     batch.summary = options.outdir / "batch.json"
@@ -465,6 +528,7 @@ def _run_pool(
     ledger: Ledger,
     on_outcome: Callable[[Outcome], None] | None,
     on_start: Callable[[Path], None] | None,
+    engine: Engine | None,
 ) -> None:
     jobs = options.jobs
     with ProcessPoolExecutor(
@@ -481,9 +545,11 @@ def _run_pool(
                 continue
             assert item.layout is not None
             if _should_cut(item, options, ledger):
+                if "split" in options.outputs:
+                    item.scratch = _scratch(options.outdir, item.name)
                 for piece in pieces(item.path, item.layout, jobs * 2):
                     future = pool.submit(
-                        _piece_task, item.path, piece, options.fail_on, options.html
+                        _piece_task, item.path, piece, options.fail_on, options.html, item.scratch
                     )
                     item.parts.append((piece, future))
                 cut.append(item)
@@ -492,22 +558,68 @@ def _run_pool(
                 _process_task, item.path, item.name, item.layout, options, None
             )
             pending[future_outcome] = item
-        # The pieces of cut files, merged in file order, then written out by one worker.
+        # The pieces of cut files, merged in file order, then written out. This process holds
+        # the merged findings already: sending them to a worker and the outcome back would cost
+        # more than the writing, so it writes them itself unless another pass is needed.
         for item in cut:
             assert item.layout is not None
             if on_start is not None:
                 on_start(item.path)
-            parts = [(piece, future.result()) for piece, future in item.parts]
-            merged = merge_pieces(str(item.path), parts)
-            future_outcome = pool.submit(
-                _process_task, item.path, item.name, item.layout, options, merged
+            done = [(piece, future.result()) for piece, future in item.parts]
+            merged = merge_pieces(str(item.path), [(piece, c) for piece, (c, _) in done])
+            split_parts: list[SplitPart] | None = [part for _, (_, part) in done if part]
+            if merged is None or item.scratch is None or len(split_parts or []) != len(done):
+                split_parts = None  # the whole file is split by the worker that writes it
+            needs_pass = (
+                merged is None
+                or bool(options.outputs - {"report", "split"})
+                or ("split" in options.outputs and split_parts is None)
             )
-            pending[future_outcome] = item
+            if needs_pass:
+                future_outcome = pool.submit(
+                    _process_task,
+                    item.path,
+                    item.name,
+                    item.layout,
+                    options,
+                    merged,
+                    split_parts,
+                    item.scratch,
+                )
+                pending[future_outcome] = item
+                continue
+            try:
+                item.outcome = process_file(
+                    item.path,
+                    options.outdir,
+                    engine=engine if engine is not None else options.engine.load(),
+                    ledger=ledger,
+                    outputs=options.outputs,
+                    force=options.force,
+                    fail_on=options.fail_on,
+                    name=item.name,
+                    detail=options.html,
+                    layout=item.layout,
+                    checked=merged,
+                    split_parts=split_parts,
+                )
+            finally:
+                if item.scratch is not None:
+                    shutil.rmtree(item.scratch, ignore_errors=True)
+            if on_outcome is not None:
+                on_outcome(item.outcome)
         for future_outcome in _as_completed(pending):
             item = pending[future_outcome]
             item.outcome = future_outcome.result()
             if on_outcome is not None:
                 on_outcome(item.outcome)
+
+
+def _scratch(outdir: Path, name: str) -> Path:
+    """A hidden folder for the pieces' split outputs (those a killed run left go first)."""
+    for stale in outdir.glob(f".{glob_escape(name)}.pieces-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.pieces-", dir=outdir))
 
 
 def _as_completed(pending: dict[Future[Outcome], _Planned]) -> Iterable[Future[Outcome]]:

@@ -145,11 +145,14 @@ def pieces(path: Path, layout: Layout, count: int) -> list[Piece]:
     starts = layout.starts
     if len(starts) < 2 or count < 2:
         return [Piece(0, 0, layout.size, 0)]
-    target = layout.size / count
+    # Each cut goes to the interchange start nearest to an even share of the bytes, so that
+    # no worker is left with a long tail while the others wait.
     cuts = [0]
-    for offset in starts[1:]:
-        if offset - cuts[-1] >= target and len(cuts) < count:
-            cuts.append(offset)
+    for share in range(1, count):
+        ideal = layout.size * share / count
+        nearest = min(starts, key=lambda offset: abs(offset - ideal))
+        if nearest > cuts[-1]:
+            cuts.append(nearest)
     bounds = [*cuts, layout.size]
     out: list[Piece] = []
     lines = 0

@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "OUTPUTS",
     "Checked",
     "Outcome",
+    "SplitPart",
     "check_source",
     "output_name",
     "process_file",
@@ -77,6 +79,21 @@ class Checked:
     claim_rows: list[ClaimRow] = field(default_factory=list)
     interchanges: list[Interchange] = field(default_factory=list)
     segments: int = 0
+
+
+@dataclass
+class SplitPart:
+    """The split of one piece of a cut file, to be joined with the others in file order.
+
+    ``accepted`` and ``rejected`` are the piece's outputs (``None`` when no claim went
+    there); ``rejected_claims`` says, claim by claim, where each went. Each piece is whole
+    interchanges, and the split writes every interchange on its own, so the pieces' outputs
+    one after another are the split of the whole file.
+    """
+
+    accepted: Path | None
+    rejected: Path | None
+    rejected_claims: list[bool] = field(default_factory=list)
 
 
 class _Envelopes:
@@ -212,6 +229,7 @@ def process_file(
     detail: bool = False,
     layout: Layout | None = None,
     checked: Checked | None = None,
+    split_parts: list[SplitPart] | None = None,
 ) -> Outcome:
     """Check one file, write its outputs to ``outdir`` and record it in ``ledger``.
 
@@ -220,7 +238,8 @@ def process_file(
     (``NAME.fixed.837``) and ``annotated`` (``NAME.annotated.txt``); ``name`` defaults to the
     file name without its extension. ``detail`` keeps claim views in the result (for the
     HTML report); ``layout`` and ``checked`` pass in a scan and a check already made (the
-    batch checks the pieces of a large file in parallel). Never raises for bad input: an
+    batch checks the pieces of a large file in parallel), and ``split_parts`` the split of
+    those pieces, joined here into the file's outputs. Never raises for bad input: an
     unreadable file is an outcome with status ``error``.
     """
     started = time.perf_counter()
@@ -282,7 +301,7 @@ def process_file(
         result=result,
     )
     try:
-        _write_outputs(path, outdir, name, outputs, engine, fail_on, outcome)
+        _write_outputs(path, outdir, name, outputs, engine, fail_on, outcome, split_parts)
     except (X12SyntaxError, OptionsError, OSError) as exc:
         outcome.status = ERROR
         outcome.error = safe_error(_one_line(exc, path))
@@ -299,6 +318,7 @@ def _write_outputs(
     engine: Engine,
     fail_on: Severity,
     outcome: Outcome,
+    split_parts: list[SplitPart] | None,
 ) -> None:
     result = outcome.result
     assert result is not None
@@ -311,7 +331,9 @@ def _write_outputs(
     if result.status == "error":
         # An unreadable file gets its report (which says why) and nothing else.
         return
-    if "split" in outputs:
+    if "split" in outputs and split_parts is not None:
+        _join_split(path, outdir, name, split_parts, outcome)
+    elif "split" in outputs:
         routed = split(path, outdir, name=name, fail_on=fail_on, engine=engine)
         for target in (routed.accepted_path, routed.rejected_path):
             if target.exists():
@@ -331,6 +353,32 @@ def _write_outputs(
         target = outdir / f"{name}.annotated.txt"
         annotate(path, target, engine=engine)
         outcome.outputs.append(target)
+
+
+def _join_split(
+    path: Path, outdir: Path, name: str, parts: list[SplitPart], outcome: Outcome
+) -> None:
+    """Publish the pieces' split outputs, one after another, as the file's own."""
+    # Outputs carry claims: they get the input's permission bits, as the split gives them.
+    mode = path.stat().st_mode & 0o7777
+    for kind in ("accepted", "rejected"):
+        target = outdir / f"{name}.{kind}.837"
+        present = [getattr(part, kind) for part in parts if getattr(part, kind) is not None]
+        if not present:
+            # An output of an earlier run that this one would not write must not linger.
+            target.unlink(missing_ok=True)
+            continue
+        with atomic_output(target, mode) as out:
+            for piece in present:
+                with open(piece, "rb") as data:
+                    shutil.copyfileobj(data, out, 1 << 20)
+        outcome.outputs.append(target)
+    routes = [rejected for part in parts for rejected in part.rejected_claims]
+    if len(routes) == len(outcome.claim_rows):
+        outcome.claim_rows = [
+            _with_status(row, "rejected" if rejected else "accepted")
+            for row, rejected in zip(outcome.claim_rows, routes, strict=True)
+        ]
 
 
 def _with_status(row: ClaimRow, status: str) -> ClaimRow:
