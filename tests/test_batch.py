@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from edi837.cli import main
 from edi837.ops.batch import BatchOptions, merge_pieces, run_batch
 from edi837.ops.cutting import pieces, scan
 from edi837.ops.process import check_source
+from edi837.reports.html import write_html
 from edi837.source import Source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +86,10 @@ def test_a_cut_file_gives_the_same_findings_with_one_or_two_jobs_as_check(
         serial = (tmp_path / "jobs1" / f"drop.{kind}.837").read_bytes()
         assert (tmp_path / "jobs2" / f"drop.{kind}.837").read_bytes() == serial
     assert not [p for p in (tmp_path / "jobs2").iterdir() if p.name.startswith(".")]
+    # The HTML page of the batch is the page check -f html draws for the file.
+    page = io.StringIO()
+    write_html([api.check(drop_file, name=str(drop_file), detail=True)], page)
+    assert (tmp_path / "jobs2" / "batch.html").read_text() == page.getvalue()
 
 
 def test_merged_pieces_equal_the_check_of_the_whole_file(drop_file: Path) -> None:

@@ -308,6 +308,9 @@ _NAMES_A_SEGMENT = re.compile(r"segment \d")
 def merge_pieces(path: str, parts: Sequence[tuple[Piece, Checked]]) -> Checked | None:
     """The check of a whole file from the checks of its pieces, in file order.
 
+    The pieces' findings and claim views are moved into the result (and renumbered in
+    place), so a piece's check is not to be used again afterwards.
+
     Returns ``None`` when the pieces cannot stand for the whole (a piece could not be read,
     or a message names a segment by its number): the caller checks the file whole then.
     """
@@ -340,33 +343,31 @@ def merge_pieces(path: str, parts: Sequence[tuple[Piece, Checked]]) -> Checked |
 
 
 def _moved(finding: Finding, segments: int, piece: Piece) -> Finding:
+    """The finding located in the whole file (changed in place: it came from a worker)."""
     if not (segments or piece.start or piece.lines_before):
         return finding
     fix = finding.fix
     if fix is not None and fix.edits:
-        fix = replace(
+        finding.fix = replace(
             fix,
             edits=tuple(replace(e, segment_number=e.segment_number + segments) for e in fix.edits),
         )
-    return replace(
-        finding,
-        segment_number=None
-        if finding.segment_number is None
-        else finding.segment_number + segments,
-        byte_offset=None if finding.byte_offset is None else finding.byte_offset + piece.start,
-        line_number=None
-        if finding.line_number is None
-        else finding.line_number + piece.lines_before,
-        fix=fix,
-    )
+    if finding.segment_number is not None:
+        finding.segment_number += segments
+    if finding.byte_offset is not None:
+        finding.byte_offset += piece.start
+    if finding.line_number is not None:
+        finding.line_number += piece.lines_before
+    return finding
 
 
 def _moved_view(view: ClaimView, segments: int) -> ClaimView:
-    return replace(
-        view,
-        segment_number=view.segment_number + segments,
-        lines=[replace(line, segment_number=line.segment_number + segments) for line in view.lines],
-    )
+    """The claim view numbered in the whole file (changed in place, as findings are)."""
+    if segments:
+        view.segment_number += segments
+        for line in view.lines:
+            line.segment_number += segments
+    return view
 
 
 # -- the run -----------------------------------------------------------------------------------

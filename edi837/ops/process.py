@@ -43,10 +43,12 @@ from edi837.ops.outcome import (
     severity_counts,
 )
 from edi837.reports.json_report import document
+from edi837.rules.base import Profile
 from edi837.source import Source
 from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
 from edi837.x12.writer import atomic_output
+from edi837.x837p.model import Claim
 
 __all__ = [
     "DEFAULT_OUTPUTS",
@@ -165,7 +167,7 @@ def check_source(
                     )
                 )
                 if detail:
-                    result.claim_views.append(ClaimView.of(claim, profile))
+                    result.claim_views.append(_view(claim, profile, findings))
             units.require_837p()
     except X12SyntaxError as exc:
         result.status = "error"
@@ -183,6 +185,24 @@ def check_source(
         result.status = "findings" if result.findings else "ok"
     result.seconds = time.perf_counter() - started
     return Checked(result, rows, collector.finish() if collector is not None else [], segments)
+
+
+def _view(claim: Claim, profile: Profile, findings: list[Finding]) -> ClaimView:
+    """The claim as the HTML report shows it.
+
+    A claim without findings is only counted on the page, so its service lines are not kept
+    (a batch holds the claims of every file until the page is written at the end).
+    """
+    if any(f.claim is not None for f in findings):
+        return ClaimView.of(claim, profile)
+    return ClaimView(
+        id=claim.id,
+        interchange=claim.envelope.interchange,
+        transaction=claim.envelope.transaction,
+        profile=profile.value,
+        charge=claim.clm.element(2),
+        segment_number=claim.clm.number,
+    )
 
 
 def _claim_row(
