@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint format typecheck pytest bench docs docs-check check clean
+.PHONY: help demo test lint format typecheck pytest bench bench-batch docs docs-check check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ pytest: $(STAMP) ## The test suite
 bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/batch_bench.py
+
+bench-batch: $(STAMP) ## edi837 batch with --jobs 1 and 2: 200 files, and one cut 100k-claim file
+	$(BIN)/python bench/batch_bench.py
 
 docs: $(STAMP) ## Regenerate docs/rules.md, docs/acks.md and the README's terminal examples
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md

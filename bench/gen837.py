@@ -212,6 +212,8 @@ class Options:
     seed: int = 0
     clean: bool = False
     claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION
+    interchanges: int = 1
+    control: int = 1
 
 
 class ClaimWriter:
@@ -334,6 +336,12 @@ def transaction_sizes(claims: int, per_transaction: int) -> Iterator[int]:
         remaining -= size
 
 
+def interchange_sizes(claims: int, interchanges: int) -> list[int]:
+    """The claim count of each interchange: as even as possible, none empty."""
+    share, extra = divmod(claims, interchanges)
+    return [share + (1 if i < extra else 0) for i in range(interchanges)]
+
+
 def isa_segment(control: int) -> str:
     """Return the fixed-width ISA (106 characters with its terminator)."""
     isa = (
@@ -346,20 +354,35 @@ def isa_segment(control: int) -> str:
 
 
 def write_interchange(out: TextIO, options: Options) -> int:
-    """Write the whole interchange to ``out`` and return the number of segments written."""
+    """Write the interchanges to ``out`` and return the number of segments written.
+
+    With ``--interchanges K`` the claims are shared out over K interchanges (each one
+    functional group) with consecutive ISA13/GS06 from ``--control``, as a clearinghouse's
+    concatenated drop file holds them.
+    """
     rng = random.Random(options.seed)
     writer = ClaimWriter(rng, options.clean)
-    control = 1
+    written = 0
+    claim_number = 0
+    for offset, size in enumerate(interchange_sizes(options.claims, options.interchanges)):
+        written += _write_one(out, options, writer, options.control + offset, size, claim_number)
+        claim_number += size
+    return written
+
+
+def _write_one(
+    out: TextIO, options: Options, writer: ClaimWriter, control: int, claims: int, first: int
+) -> int:
     out.write(isa_segment(control) + TERMINATOR[1:])
     out.write(
         f"GS*HC*{SUBMITTER_ID}*{RECEIVER_ID}*{CREATED:%Y%m%d}*{CREATED:%H%M}"
         f"*{control}*X*005010X222A1{TERMINATOR}"
     )
     written = 2
-    claim_number = 0
+    claim_number = first
     transactions = 0
     for transactions, size in enumerate(
-        transaction_sizes(options.claims, options.claims_per_transaction), start=1
+        transaction_sizes(claims, options.claims_per_transaction), start=1
     ):
         st02 = f"{transactions:04d}"
         name, npi, tax_id, street = BILLING_PROVIDERS[(transactions - 1) % len(BILLING_PROVIDERS)]
@@ -408,12 +431,37 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help=f"claims per ST/SE, 1..{MAX_CLAIMS_PER_TRANSACTION} (default "
         f"{MAX_CLAIMS_PER_TRANSACTION})",
     )
+    parser.add_argument(
+        "--interchanges",
+        type=int,
+        default=1,
+        help="interchanges (ISA/IEA) to share the claims among (default 1)",
+    )
+    parser.add_argument(
+        "--control",
+        type=int,
+        default=1,
+        help="ISA13 and GS06 of the first interchange (default 1); files meant to be "
+        "processed together need different ones, or they are duplicates of each other",
+    )
     args = parser.parse_args(argv)
     if args.claims < 1:
         parser.error("--claims must be at least 1")
     if not 1 <= args.claims_per_transaction <= MAX_CLAIMS_PER_TRANSACTION:
         parser.error(f"--claims-per-transaction must be 1..{MAX_CLAIMS_PER_TRANSACTION}")
-    return Options(args.claims, args.out, args.seed, args.clean, args.claims_per_transaction)
+    if not 1 <= args.interchanges <= args.claims:
+        parser.error("--interchanges must be 1..--claims")
+    if not 1 <= args.control + args.interchanges - 1 <= 999_999_999:
+        parser.error("--control must leave room for a 9-digit ISA13 per interchange")
+    return Options(
+        args.claims,
+        args.out,
+        args.seed,
+        args.clean,
+        args.claims_per_transaction,
+        args.interchanges,
+        args.control,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -425,9 +473,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # newline="" keeps the "~\n" terminator byte-exact on every platform.
         with Path(options.out).open("w", encoding="ascii", newline="", buffering=1 << 20) as out:
             segments = write_interchange(out, options)
-    transactions = -(-options.claims // options.claims_per_transaction)
+    sizes = interchange_sizes(options.claims, options.interchanges)
+    transactions = sum(-(-n // options.claims_per_transaction) for n in sizes)
     print(
-        f"{options.out}: {options.claims} claims in {transactions} transaction set(s), "
+        f"{options.out}: {options.claims} claims in {options.interchanges} interchange(s), "
+        f"{transactions} transaction set(s), "
         f"{segments} segments",
         file=sys.stderr,
     )

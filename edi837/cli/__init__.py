@@ -37,9 +37,19 @@ def run() -> None:
 
 def _register() -> None:
     from edi837.cli import acks as acknowledging
-    from edi837.cli import annotating, catalogue, checking, fixing, reading, splitting
+    from edi837.cli import (
+        annotating,
+        catalogue,
+        checking,
+        fixing,
+        operations,
+        reading,
+        splitting,
+        watching,
+    )
 
-    for module in (reading, checking, fixing, splitting, annotating, catalogue, acknowledging):
+    modules = (reading, checking, fixing, splitting, annotating, catalogue, acknowledging)
+    for module in (*modules, operations, watching):
         for command in module.COMMANDS:
             main.add_command(command)
 
