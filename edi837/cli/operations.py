@@ -25,8 +25,8 @@ from edi837.cli.common import (
     format_option,
     guarded,
     rule_options,
-    visible,
 )
+from edi837.reports.escape import escape_text
 
 if TYPE_CHECKING:
     from edi837.ops.batch import BatchResult
@@ -186,23 +186,23 @@ def _with_bar(files: list[Path], options: Any, engine: Any) -> BatchResult:
                 claims += outcome.claims
             elapsed = time.perf_counter() - started
             rate = f"{claims / elapsed:,.0f}" if elapsed > 0 else "-"
-            bar.update(task, advance=1, rate=rate, current=visible(outcome.path.name))
+            bar.update(task, advance=1, rate=rate, current=escape_text(outcome.path.name))
             if outcome.status in ("error", "duplicate"):
                 bar.console.print(_line(outcome), markup=False, highlight=False)
 
         def starting(path: Path) -> None:
-            bar.update(task, current=visible(path.name))
+            bar.update(task, current=escape_text(path.name))
 
         return run_batch(files, options, on_outcome=done, on_start=starting, engine=engine)
 
 
 def _line(outcome: Outcome) -> str:
     if outcome.status == "error":
-        return visible(f"edi837: {outcome.error}")
+        return escape_text(f"edi837: {outcome.error}")
     if outcome.status == "duplicate":
-        return visible(f"edi837: {outcome.path}: duplicate of {outcome.duplicate_of}")
+        return escape_text(f"edi837: {outcome.path}: duplicate of {outcome.duplicate_of}")
     counts = outcome.findings_by_severity
-    return visible(
+    return escape_text(
         f"{outcome.path}: {outcome.status}, {outcome.claims} claims, "
         f"{counts.get('reject', 0)} reject, {counts.get('deny-risk', 0)} deny-risk, "
         f"{counts.get('warning', 0)} warning ({outcome.seconds:.2f}s)"
@@ -294,7 +294,7 @@ def ledger(what: str, ledger_path: Path, fmt: str) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     for line in _text(what, data):
-        click.echo(visible(line))
+        click.echo(escape_text(line))
 
 
 def _text(what: str, data: Any) -> list[str]:

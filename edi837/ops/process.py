@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edi837.api import OptionsError, annotate, fix, split
-from edi837.engine import ClaimView, Engine, FileResult
+from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.ops.cutting import Layout, scan
 from edi837.ops.ledger import Ledger
@@ -43,12 +43,10 @@ from edi837.ops.outcome import (
     severity_counts,
 )
 from edi837.reports.json_report import document
-from edi837.rules.base import Profile
 from edi837.source import Source
 from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
 from edi837.x12.writer import atomic_output
-from edi837.x837p.model import Claim
 
 __all__ = [
     "DEFAULT_OUTPUTS",
@@ -166,8 +164,9 @@ def check_source(
                         len(rows), claim.id, claim.clm.element(2), profile.value, findings, fail_on
                     )
                 )
-                if detail:
-                    result.claim_views.append(_view(claim, profile, findings))
+                if detail and findings:
+                    # As api.check keeps them: the claims the HTML page shows, with pairing.
+                    result.claim_views.append(engine.claim_view(claim))
             units.require_837p()
     except X12SyntaxError as exc:
         result.status = "error"
@@ -185,24 +184,6 @@ def check_source(
         result.status = "findings" if result.findings else "ok"
     result.seconds = time.perf_counter() - started
     return Checked(result, rows, collector.finish() if collector is not None else [], segments)
-
-
-def _view(claim: Claim, profile: Profile, findings: list[Finding]) -> ClaimView:
-    """The claim as the HTML report shows it.
-
-    A claim without findings is only counted on the page, so its service lines are not kept
-    (a batch holds the claims of every file until the page is written at the end).
-    """
-    if any(f.claim is not None for f in findings):
-        return ClaimView.of(claim, profile)
-    return ClaimView(
-        id=claim.id,
-        interchange=claim.envelope.interchange,
-        transaction=claim.envelope.transaction,
-        profile=profile.value,
-        charge=claim.clm.element(2),
-        segment_number=claim.clm.number,
-    )
 
 
 def _claim_row(
