@@ -1,0 +1,1 @@
+"""Operations around the checker: batch runs and scale-out engines (Spark)."""
