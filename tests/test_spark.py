@@ -208,3 +208,57 @@ def test_selected_rules_apply_on_the_executors(spark: SparkSession) -> None:
         spark, [str(ROOT / "samples" / "multi.837")], settings={"select": ["NDC"]}
     ).collect()
     assert rows and {r["code"][:4] for r in rows} == {"NDC-"}
+
+
+# -- run_batch and the claims table -------------------------------------------------------------
+
+
+def test_run_batch_writes_findings_claims_and_the_summary_check_gives(
+    spark: SparkSession, inputs: list[str], check_json: dict[str, Any], tmp_path: Path
+) -> None:
+    outdir = tmp_path / "out"
+    summary = edi_spark.run_batch(inputs, outdir, master="local[2]", settings={})
+    assert json.loads((outdir / "batch.json").read_text(encoding="utf-8")) == summary
+    expected = check_json["summary"]
+    assert summary["files"] == expected["files"]
+    assert summary["claims"] == expected["claims"]
+    assert summary["findings"] == expected["findings"]
+    assert summary["errors"] == sum(f["status"] == "error" for f in check_json["files"])
+    by_code: dict[str, int] = {}
+    for item in check_json["files"]:
+        for finding in item["findings"]:
+            by_code[finding["code"]] = by_code.get(finding["code"], 0) + 1
+    assert summary["by_code"] == by_code
+    assert isinstance(summary["claims_per_second"], float) and summary["claims_per_second"] > 0
+
+    findings = spark.read.parquet(str(outdir / "findings.parquet"))
+    assert findings.columns == ["path", "file_status", "error", *FINDING_KEYS]
+    assert findings.where("code IS NOT NULL").count() == sum(expected["findings"].values())
+    lines = spark.read.parquet(str(outdir / "claims.parquet")).where("file_status = 'ok'")
+    assert lines.count() == sum(item["service_lines"] for item in check_json["files"])
+
+
+def test_run_batch_refuses_a_missing_input_before_starting(tmp_path: Path) -> None:
+    with pytest.raises(api.OptionsError, match="no such file or folder"):
+        edi_spark.run_batch(
+            [str(tmp_path / "absent")], tmp_path / "out", master="local[1]", settings={}
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_claims_table_has_one_row_per_service_line_with_its_drug(spark: SparkSession) -> None:
+    sample = ROOT / "samples" / "clean-injection.837"
+    rows = edi_spark.claims(spark, [str(sample), str(ROOT / "samples" / "README.md")]).collect()
+    errors = [r for r in rows if r["file_status"] == "error"]
+    assert len(errors) == 1 and "ISA" in errors[0]["error"]
+    lines = sorted((r for r in rows if r["file_status"] == "ok"), key=lambda r: r["line"])
+    expected = [line for claim in api.claims(sample) for line in claim.lines]
+    assert [r["procedure"] for r in lines] == [line.code for line in expected]
+    assert [r["modifiers"] for r in lines] == [list(line.modifiers) for line in expected]
+    assert [r["charge"] for r in lines] == [str(line.charge) for line in expected]
+    assert [r["service_date"] for r in lines] == [line.service_date for line in expected]
+    drug = next(r for r in lines if r["ndc"] is not None)
+    assert (drug["procedure"], drug["ndc"], drug["drug_unit"]) == ("J1885", "00409379501", "ML")
+    assert drug["drug_quantity"] == "1"
+    assert {r["claim"] for r in lines} == {"CLEAN0001"}
+    assert {r["profile"] for r in lines} == {"medicare"}
