@@ -34,9 +34,10 @@ typecheck: $(STAMP) ## mypy --strict over the package, tests and bench
 pytest: $(STAMP) ## The test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory
+bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory; Spark row
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/spark_bench.py
 
 docs: $(STAMP) ## Regenerate docs/rules.md and the README's terminal examples from real runs
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md
