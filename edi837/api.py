@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from edi837.config import ConfigError, load_config
-from edi837.engine import ClaimView, Engine, FileResult
+from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.fixing import Correction, LoggedEdit, correct, segment_diff
 from edi837.reports.annotate import AnnotateSummary, write_listing
@@ -256,8 +256,9 @@ def check(
     """Check one input and return its findings and counts (``.to_dict()`` is the JSON contract).
 
     Never raises for bad input: the result's ``status`` is ``error`` and ``error`` holds the
-    one-line reason. With ``detail``, the result keeps a view of every claim (for the HTML
-    report).
+    one-line reason. With ``detail``, the result keeps a view of every claim that has findings,
+    with its lines and the 96372 pairing (for the HTML report); clean claims are only counted,
+    so memory stays bounded by the findings, not the file.
     """
     src = as_source(source, name)
     checker = _engine(engine, profile, select, ignore, refdata, config)
@@ -269,10 +270,8 @@ def check(
             units = src.units(stream)
             for unit, findings in checker.iter_checked(units):
                 result.findings.extend(findings)
-                if detail and unit.claim is not None:
-                    result.claim_views.append(
-                        ClaimView.of(unit.claim, checker.profile_for(unit.claim))
-                    )
+                if detail and unit.claim is not None and findings:
+                    result.claim_views.append(checker.claim_view(unit.claim))
             units.require_837p()
     except X12SyntaxError as exc:
         result.status = "error"

@@ -1,4 +1,4 @@
-"""The configuration file ``edi837.toml``: reading it into :class:`~edi837.rules.base.Settings`.
+"""The configuration file ``edi837.toml``: reading it into :class:`~edi837.rules.settings.Settings`.
 
 Looked up as ``--config FILE`` or ``edi837.toml`` in the working folder. Every key is optional::
 
@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from edi837.findings import Severity
-from edi837.rules.base import DEFAULT_NDC_POLICY, Profile, Settings
+from edi837.rules.profiles import Profile
+from edi837.rules.settings import DEFAULT_NDC_POLICY, Settings
 
 CONFIG_NAME = "edi837.toml"
 _KEYS = {

@@ -169,7 +169,7 @@ def test_a_claim_keeps_views_of_the_guides_fifty_lines_and_reports_the_rest_once
     assert len(repeats) == 1
     first_excess = next(seg for seg, _ in claims[0].segments if seg.text == "LX*51")
     assert (repeats[0].segment_number, repeats[0].loop) == (first_excess.number, "2400")
-    assert repeats[0].claim == "CLEAN0001" and repeats[0].line is None
+    assert repeats[0].claim == "CLEAN0001" and repeats[0].line == 51
     assert "repeats 120 times" in repeats[0].message and "allows 50" in repeats[0].message
     # No placement kept in the unit holds the per-line repeats either.
     held = [f for _, p in claims[0].segments for f in p.findings if f.code == "STR-001"]

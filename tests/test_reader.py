@@ -283,7 +283,7 @@ def test_white_space_only() -> None:
 def test_no_isa() -> None:
     error = error_for(document(texts=TEXTS[1:]).encode())
     assert (error.segment_number, error.byte_offset) == (1, 0)
-    assert "GS*HC" in error.message
+    assert "the first segment is GS" in error.message and "GS*HC" not in error.message
 
 
 def test_no_isa_after_bom_and_blank_lines() -> None:

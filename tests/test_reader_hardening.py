@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -111,10 +112,11 @@ def test_the_limit_counts_bytes_in_utf16_files() -> None:
     assert len(read(data, max_segment_size=8192)) == 2
 
 
-def test_a_huge_run_of_white_space_between_segments_is_bad_input() -> None:
+@pytest.mark.parametrize("chunk_size", [1000, 1 << 20])
+def test_a_huge_run_of_white_space_between_segments_is_bad_input(chunk_size: int) -> None:
     data = (ISA + "\n" * 5000 + "GS*HC~\n").encode()
     with pytest.raises(X12SyntaxError) as caught:
-        read(data, chunk_size=1000, max_segment_size=4096)
+        read(data, chunk_size=chunk_size, max_segment_size=4096)
     assert caught.value.byte_offset == GS_OFFSET - 1  # where the run starts, after the ISA
     assert "white space" in caught.value.message
 
@@ -154,7 +156,99 @@ def test_a_delimiter_in_element_1000_is_a_finding_not_a_crash(
     path.write_text(CLEAN.read_text().replace("GE*1*101~", "GE*1*101" + "*" * 998 + "A:B~"))
     result = CliRunner().invoke(main, [*command, str(path)])
     assert "internal error" not in result.stderr
-    assert result.exit_code == (1 if command[0] == "check" else 0)
+    # fix exits 1 too: the ENV-002 reject has no fix and remains.
+    assert result.exit_code == (0 if command[0] == "annotate" else 1)
     if command == ["check", "-f", "json"]:
         findings = json.loads(result.stdout)["files"][0]["findings"]
         assert [(f["code"], f["element"]) for f in findings] == [("ENV-002", "GE1000")]
+
+
+# -- line numbers ---------------------------------------------------------------------------------
+
+BREAK = re.compile(r"\r\n|\r|\n")
+BODY = [
+    "GS*HC*READERTESTSUB*READERTESTRCV*20250401*1200*401*X*005010X222A1",
+    "ST*837*0401*005010X222A1",
+    "CLM*PCN1*100***11:B:1*Y*A*Y*Y",
+    "SV1*HC:96372:25:59*35*UN*1***1:2",
+    "SE*4*0401",
+    "GE*1*401",
+    "IEA*1*000000401",
+]
+
+
+def layout(term: str, after: str, copies: int = 40) -> str:
+    isa = ISA[:105] + term  # the ISA declares the terminator right after ISA16
+    return isa + after + "".join(text + term + after for text in BODY * copies)
+
+
+@pytest.mark.parametrize(
+    ("term", "after"),
+    [("~", "\r"), ("~", "\r\n"), ("~", "\n"), ("~", ""), ("~", "\r\r"), ("~", "\n\r"),
+     ("\r", ""), ("\r", "\n"), ("\n", ""), ("\n", "\r"), ("~", "\r\n  ")],
+    ids=repr,
+)  # fmt: skip
+@pytest.mark.parametrize("chunk_size", [1, 3, 64, 1 << 20])
+def test_line_numbers_count_cr_lf_and_crlf_as_one_break_each(
+    term: str, after: str, chunk_size: int
+) -> None:
+    text = layout(term, after)
+    reader = SegmentReader(io.BytesIO(text.encode()), chunk_size=chunk_size)
+    segments = list(reader)
+    assert len(segments) == 1 + 7 * 40
+    assert "".join(s.raw for s in segments) + reader.tail == text  # still byte for byte
+    expected = [1 + len(BREAK.findall(text, 0, s.byte_offset)) for s in segments]
+    assert [s.line for s in segments] == expected
+
+
+def test_a_cr_only_file_puts_segment_142_on_line_142() -> None:
+    segments = read(layout("~", "\r").encode())
+    assert segments[141].number == 142 and segments[141].line == 142
+
+
+def test_breaks_inside_elements_count_too() -> None:
+    text = ISA + "GS*HC*A\rB*C\r\nD~\rST*837*1~\n"
+    segments = read(text.encode(), chunk_size=5)
+    assert [s.line for s in segments] == [1, 2, 5]
+
+
+def test_check_names_the_file_line_of_a_finding_in_a_cr_only_file(tmp_path: Path) -> None:
+    path = tmp_path / "cr-only.837"
+    path.write_bytes((ROOT / "samples" / "missing-ndc.837").read_bytes().replace(b"\n", b"\r"))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "at segment 32 SV101-2 (file line 32)" in result.stdout
+
+
+# -- error lines carry no element data ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (b"NM1*IL*1*DOE*JANE****MI*123456789~", "NM1"),
+        (b"\r\n  N3*12 ELM STREET~", "N3"),
+        (b"Dear DOE, JANE: your claim", None),
+        (b"DMG*D8*19480207*F~", "DMG"),
+    ],
+)
+def test_a_file_without_isa_is_named_by_segment_id_only(data: bytes, named: str | None) -> None:
+    with pytest.raises(X12SyntaxError) as caught:
+        read(data)
+    line = caught.value.describe("claims.837")
+    for secret in (b"DOE", b"JANE", b"ELM", b"123456789", b"19480207", b"Dear"):
+        assert secret.decode() not in line
+    assert caught.value.byte_offset == len(data) - len(data.lstrip())
+    if named is None:
+        assert "first segment" not in line
+    else:
+        assert f"(the first segment is {named})" in line
+
+
+def test_check_prints_no_patient_data_for_a_file_without_isa(tmp_path: Path) -> None:
+    path = tmp_path / "no-isa.837"
+    path.write_bytes(b"NM1*IL*1*DOE*JANE****MI*123456789~\n")
+    code, err = check(str(path))
+    assert code == 2
+    assert "DOE" not in err and "JANE" not in err and "123456789" not in err
+    assert "segment 1 (byte 0)" in err and "NM1" in err

@@ -2,8 +2,10 @@
 
 This family owns the checks of catalogue §2 and the supervision rows of §6: CLM05 frequency
 and REF*F8 (``FRQ``), the HI diagnosis qualifiers and the SV107 pointers into them (``DX``),
-the place-of-service code set (``POS-003``) and the 2310D/2420D supervising and 2310B/2420A
-rendering provider loops (``SUP``). It also holds :func:`is_valid_npi`, the NPI check digit test.
+the place-of-service code set (``POS-003``), the 2310D/2420D supervising and 2310B/2420A
+rendering provider loops and the check digit of every NPI (``SUP``). It also holds
+:func:`is_valid_npi`, the NPI check digit test, and :func:`skips_void`, which keeps the coding
+edits off void claims.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from edi837.rules.base import (
 )
 from edi837.rules.pairing import pointed_diagnoses
 from edi837.x12.segment import Segment
-from edi837.x837p.model import Claim, Provider, ServiceLine
+from edi837.x837p.model import Claim, Loop, Provider, ServiceLine
 
 ORIGINAL = "1"
 REPLACEMENT = "7"
@@ -54,6 +56,18 @@ def is_valid_npi(npi: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+def skips_void(rule: Rule, claim: Claim) -> bool:
+    """True when ``claim`` is a void (CLM05-3 = 8) and ``rule`` is a coding edit.
+
+    A void repeats the original claim so that the payer can cancel it; the payer matches it by
+    REF*F8 and runs its front-end (structure and identity) edits, not the coding edits (E/M
+    modifiers, pairing, NCCI, MUE, vaccines, chemotherapy), which were settled on the original.
+    A rule declares that it still applies to voids with the class attribute
+    ``applies_to_void = True``; every other rule skips them.
+    """
+    return claim.frequency == VOID and not getattr(rule, "applies_to_void", False)
 
 
 def _service_dates(claim: Claim) -> list[date]:
@@ -103,6 +117,7 @@ class FRQ001(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a CLM05-2 other than B and a CLM05-3 outside 1, 7 and 8."""
@@ -159,7 +174,9 @@ class FRQ002(Rule):
     """
 
     severity = Severity.REJECT
-    fix = FixAvailability.UNSAFE
+    severity_when = {Severity.WARNING: "when an original claim carries REF*F8"}
+    fix = FixAvailability.DISPLAY
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a replacement or void without REF*F8, and an original with one."""
@@ -236,6 +253,7 @@ class FRQ003(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a replacement or void whose charges or REF*F8 cannot repeat the original."""
@@ -291,6 +309,7 @@ class DX001(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report ICD-9 qualifiers on ICD-10 dates and qualifiers out of their position."""
@@ -364,6 +383,7 @@ class DX002(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every SV107 pointer that does not name a diagnosis of the HI segment once."""
@@ -406,6 +426,11 @@ class DX002(Rule):
                     "(1-12) of the diagnosis in HI."
                 )
             return f"is {pointer!r}; a pointer is a number from 1 to 12."
+        # Bounded before conversion: a pointer is at most two digits (SV107 is N0 1/2), and a
+        # 4,301-digit value must be a finding, not an integer-conversion error.
+        if len(pointer) > 2:
+            shown = pointer if len(pointer) <= 8 else pointer[:8] + "..."
+            return f"is {shown}; a pointer is a number from 1 to 12."
         value = int(pointer)
         if not 1 <= value <= MAX_DIAGNOSES:
             return f"is {pointer}; a pointer is a number from 1 to 12."
@@ -449,10 +474,12 @@ class DX003(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372/drug-line pair whose pointers share no diagnosis."""
+        if skips_void(self, claim):
+            return
         for pair in ctx.pairing.pairs:
             injection = pair.injection
             pointers = injection.pointers
@@ -488,19 +515,36 @@ def _codes(codes: set[str]) -> str:
     return ", ".join(sorted(codes))
 
 
+def _pos_problem(ctx: CheckContext, pos: str) -> str | None:
+    """Why ``pos`` is no place of service, or None when it is one (or not known either way)."""
+    known = ctx.refdata.is_pos_code(pos)
+    if known is False:
+        return "is not in the CMS POS code set"
+    if known is None and pos in ctx.refdata.shipped.pos_unassigned:
+        return "is unassigned in the CMS POS code set"
+    return None
+
+
 class POS003(Rule):
     """CLM05-1 and SV105 are CMS place-of-service codes; SV105 is sent only when it differs.
 
     What it does:
-        Reports a CLM05-1 or SV105 that the reference data says is not a place-of-service
-        code (reject): POS codes are two digits, so ``1`` or an institutional bill type such
-        as ``131`` is invalid. A two-digit code missing from the shipped CMS snapshot may be a
-        newer CMS assignment; it counts as unknown and is not reported. Also reports an SV105
-        equal to CLM05-1 (warning): the line-level place of service is sent only when it
-        differs from the claim's. An empty CLM05-1 is left to the structure rules.
+        Reports a CLM05-1 or SV105 that is not a place-of-service code (reject): POS codes
+        are two digits, so ``1`` or an institutional bill type such as ``131`` is invalid, and
+        a two-digit number that the CMS POS code set lists as unassigned (00, 28-30, 35-40,
+        43-48, 59, 63-64, 67-70, 73-80, 82-98 in the shipped snapshot) names no place. A
+        two-digit code the snapshot lists neither as assigned nor as unassigned would be a
+        later CMS change and is not reported. An empty CLM05-1 is left to the structure rules.
+
+        Opt-in: only when POS-003 is selected by its full code (``--select POS-003``), it
+        also reports an SV105 equal to CLM05-1 (warning): the line-level place of service is
+        sent only when it differs from the claim's. The guide's own examples and many real
+        files repeat it, and no payer rejects it, so neither ``check`` nor the default ``fix``
+        touches it.
 
     Why it matters:
-        An unknown place of service fails the front-end edit; it also drives the facility or
+        An invalid or unassigned place of service fails the front-end edit (RARC M77, place
+        of service missing or invalid); it also drives the facility or
         non-facility fee and the facility-setting edits on 96372 (POS-001). A redundant SV105
         changes nothing the payer reads; the situational rule says to send SV105 only when it
         differs, but some of the guide's own example claims repeat CLM05-1 there, so it is a
@@ -516,27 +560,32 @@ class POS003(Rule):
         ``SV1*HC:96372*40*UN*1***1~``.
 
     Sources:
-        Pub 100-04 Ch 26 §10.5 (POS definitions); pyx12 POS list. The TR3 wording of the SV105
-        situational rule comes from secondary sources (VERIFY).
+        Pub 100-04 Ch 26 §10.5 (POS definitions); CMS Place of Service Code Set page (the
+        unassigned ranges); pyx12 POS list. The TR3 wording of the SV105 situational rule
+        comes from secondary sources (VERIFY).
 
     Options:
-        ``edi837 fix`` applies the SV105 removal. A receiver that wants SV105 on every line
+        ``edi837 fix --select POS-003`` applies the SV105 removal; the default ``fix`` never
+        does. A receiver that wants SV105 on every line
         can be served with ``ignore = ["POS-003"]`` (this also drops the code-set check) or a
         lower level in ``[severity]``.
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "when SV105 repeats CLM05-1"}
     fix = FixAvailability.SAFE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report unknown POS codes in CLM05-1 and SV105, and an SV105 equal to CLM05-1."""
         clm = claim.clm
         claim_pos = claim.place_of_service
-        if claim_pos and ctx.refdata.is_pos_code(claim_pos) is False:
+        problem = _pos_problem(ctx, claim_pos) if claim_pos else None
+        if problem:
             yield ctx.report(
                 self,
-                f"CLM05-1 place of service {claim_pos!r} is not in the CMS POS code set; "
-                "send the code of the place where the services were given.",
+                f"CLM05-1 place of service {claim_pos!r} {problem}; send the code of the place "
+                "where the services were given.",
                 clm,
                 "CLM05-1",
             )
@@ -546,6 +595,8 @@ class POS003(Rule):
             if sv1 is None or not line_pos:
                 continue
             if line_pos == claim_pos:
+                if not ctx.named(self.code):
+                    continue  # opt-in: valid X12 that no payer rejects
                 yield ctx.report(
                     self,
                     f"SV105 repeats the claim's place of service {line_pos}; send SV105 only "
@@ -558,11 +609,11 @@ class POS003(Rule):
                         sv1, "SV105", "", f"Remove SV105 {line_pos}, which repeats CLM05-1"
                     ),
                 )
-            elif ctx.refdata.is_pos_code(line_pos) is False:
+            elif problem := _pos_problem(ctx, line_pos):
                 yield ctx.report(
                     self,
-                    f"SV105 place of service {line_pos!r} is not in the CMS POS code set; "
-                    "send the code of the place where this service was given.",
+                    f"SV105 place of service {line_pos!r} {problem}; send the code of the "
+                    "place where this service was given.",
                     sv1,
                     "SV105",
                     line=line,
@@ -605,6 +656,7 @@ class SUP001(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.NONE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every 2310D/2420D NM1 that is not a person identified by a valid NPI."""
@@ -707,6 +759,7 @@ class SUP002(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.SAFE
+    applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 2420D/2420A loop identical to its 2310D/2310B loop."""
@@ -738,11 +791,14 @@ class SUP002(Rule):
                 )
 
 
-def _rendering_person_npi(claim: Claim, line: ServiceLine) -> str:
+def rendering_person_npi(claim: Claim, line: ServiceLine) -> str:
     """The NPI of the person who rendered ``line``, or ``""`` when the claim does not name one.
 
     2420A, else 2310B, else the billing provider when it is a person (a solo practitioner);
-    an organisation billing without 2310B names no rendering person.
+    an organisation billing without 2310B names no rendering person. Rules that compare who
+    rendered two lines (SUP-003, INJ-006) use this rather than the encounter key
+    :meth:`~edi837.x837p.model.Claim.rendering_npi`, which falls back to the billing
+    organisation's NPI.
     """
     for provider in (line.rendering, claim.rendering):
         if provider is not None and provider.npi:
@@ -798,14 +854,14 @@ class SUP003(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report Medicare 96372 lines supervised by one NPI and rendered under another."""
-        if ctx.profile is not Profile.MEDICARE:
+        if ctx.profile is not Profile.MEDICARE or skips_void(self, claim):
             return
         for line in ctx.injections:
             supervisor = line.supervising or claim.supervising
             nm1 = supervisor.nm1 if supervisor is not None else None
             if supervisor is None or nm1 is None or not supervisor.npi:
                 continue
-            rendering = _rendering_person_npi(claim, line)
+            rendering = rendering_person_npi(claim, line)
             if not rendering or rendering == supervisor.npi:
                 continue
             yield ctx.report(
@@ -819,6 +875,94 @@ class SUP003(Rule):
             )
 
 
+# The loops whose NM1 may identify a provider by NPI (NM108 XX), with the role each names.
+# The supervising providers (2310D, 2420D) are SUP-001's, which also checks their NM1 shape.
+NPI_LOOPS = {
+    "2010AA": "billing provider",
+    "2010AB": "pay-to provider",
+    "2310A": "referring provider",
+    "2310B": "rendering provider",
+    "2310C": "service facility",
+    "2420A": "rendering provider",
+    "2420B": "purchased service provider",
+    "2420C": "service facility",
+    "2420E": "ordering provider",
+    "2420F": "referring provider",
+}
+
+
+def _npi_loops(claim: Claim) -> Iterator[tuple[Loop, ServiceLine | None]]:
+    """Every provider loop of :data:`NPI_LOOPS` in the claim, with its service line if any."""
+    if claim.billing is not None:
+        for loop in claim.billing.loops:
+            if loop.loop_id in NPI_LOOPS:
+                yield loop, None
+    for loop in claim.loops:
+        if loop.loop_id in NPI_LOOPS:
+            yield loop, None
+    for line in claim.lines:
+        for loop in line.loops:
+            if loop.loop_id in NPI_LOOPS:
+                yield loop, line
+
+
+class SUP004(Rule):
+    """Every NPI the claim carries has a valid check digit.
+
+    What it does:
+        Checks NM109 of every provider NM1 sent with NM108 ``XX`` (an NPI): the billing
+        provider (2010AA), a pay-to provider (2010AB), the referring providers (2310A,
+        2420F), the rendering provider (2310B, 2420A), the service facility (2310C, 2420C),
+        the purchased service provider (2420B) and the ordering provider (2420E). An NPI is 10
+        digits whose last digit is the Luhn check digit computed over the prefix 80840 and the
+        first nine digits. The supervising providers (2310D, 2420D) are checked by SUP-001;
+        an empty NM109 is left to the element checks. Catalogue: R-SUP-001 applied to every
+        NPI (issue 16 §4); SUP-004 is the next free code of the family.
+
+    Why it matters:
+        Clearinghouses and payer front ends compute the NPI check digit before anything else
+        and reject the claim (277CA, e.g. A7:562 "entity's National Provider Identifier");
+        a transposed or mistyped digit nearly always breaks it. The edit applies to voids and
+        replacements too: the payer must still find the provider.
+
+    Fix safety:
+        No fix: the right NPI can only come from the provider's NPPES record.
+
+    Example:
+        ``NM1*85*2*EXAMPLE FAMILY MEDICINE*****XX*1999999902~`` (check digit 1 expected) is
+        reported; ``NM1*85*2*EXAMPLE FAMILY MEDICINE*****XX*1999999901~`` is correct.
+
+    Sources:
+        CMS "Requirements for NPI check digit" (Luhn formula with the prefix 80840, ISO 7812);
+        pyx12 837P map (NM108 XX in the provider loops).
+    """
+
+    severity = Severity.REJECT
+    fix = FixAvailability.NONE
+    applies_to_void = True
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report every provider NM109 sent as an NPI whose check digit is wrong."""
+        for loop, line in _npi_loops(claim):
+            for nm1 in loop.all("NM1"):
+                npi = nm1.element(9)
+                if nm1.element(8) != "XX" or not npi or is_valid_npi(npi):
+                    continue
+                role = NPI_LOOPS[loop.loop_id]
+                problem = (
+                    "is not 10 digits"
+                    if len(npi) != 10 or not npi.isdecimal()
+                    else "fails the NPI check digit (Luhn over 80840 and the first nine digits)"
+                )
+                yield ctx.report(
+                    self,
+                    f"{loop.loop_id} {role} NM109 {problem}; send the NPI as listed in NPPES.",
+                    nm1,
+                    "NM109",
+                    line=line,
+                )
+
+
 RULES: list[type[Rule]] = [
     FRQ001,
     FRQ002,
@@ -830,4 +974,5 @@ RULES: list[type[Rule]] = [
     SUP001,
     SUP002,
     SUP003,
+    SUP004,
 ]

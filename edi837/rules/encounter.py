@@ -6,7 +6,8 @@ same rendering NPI (:meth:`~edi837.x837p.model.Claim.rendering_npi`: 2420A, else
 2010AA). NCCI PTP edits and MUEs come from the official CMS files in the reference folder and
 the rules stay silent when those files are not loaded; code families (vaccine products and
 their administration codes, immune globulins, antineoplastic drugs, facility places of
-service) come from the shipped tables of :mod:`edi837.refdata`.
+service) come from the shipped tables of :mod:`edi837.refdata`. They are coding edits, so none
+of them applies to a void claim (:func:`~edi837.rules.claim.skips_void`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from functools import lru_cache
 from edi837.findings import Applicability, Finding, Fix, Severity
 from edi837.refdata import Mue, PtpEdit
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule, replace_fix, suggestion
-from edi837.rules.pairing import INJECTION
+from edi837.rules.claim import skips_void
+from edi837.rules.pairing import INJECTION, pointed_diagnoses
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -54,6 +56,14 @@ _KIND_NAMES = {
 }
 # The generic CPT administration code for one injected vaccine when no kind-specific code applies.
 GENERIC_VACCINE_ADMIN = "90471"
+
+# The telehealth places of service (CMS POS code set): 02 other than in the patient's home, 10
+# in the patient's home. A practitioner billing with them was not with the patient.
+TELEHEALTH_POS = frozenset({"02", "10"})
+
+# RSV monoclonal antibodies with their own administration codes (CPT 96380/96381, with or
+# without counselling) since nirsevimab 90380/90381; palivizumab 90378 is given with 96372.
+RSV_ANTIBODY_ADMIN = {"90380": "96380 or 96381", "90381": "96380 or 96381"}
 
 _DOS_MAI = {2: "policy: no appeal", 3: "clinical: appealable with medical records"}
 
@@ -160,6 +170,17 @@ def _admin_code_for(ctx: CheckContext, product: str) -> str:
     return GENERIC_VACCINE_ADMIN
 
 
+def is_immune_globulin(ctx: CheckContext, code: str) -> bool:
+    """An immune globulin product: CPT 90281-90399 or a HCPCS code the shipped table lists.
+
+    Immune globulins are billed under CPT 90281-90399 or under HCPCS J-codes (Rho(D) immune
+    globulin J2788-J2792, IVIG and SCIG J1459-J1599, hepatitis B immune globulin J1571/J1573),
+    and both kinds are given with 96372 or the IV codes, never with an immunization
+    administration code (catalogue VAC-002).
+    """
+    return ctx.refdata.is_immune_globulin(code) or code in ctx.refdata.shipped.immune_globulins
+
+
 def _drugs_besides_vaccines(ctx: CheckContext, injection: ServiceLine) -> list[ServiceLine]:
     """The paired drug lines of a 96372 that are not vaccine products (Q2034-Q2039 are)."""
     return [
@@ -167,6 +188,26 @@ def _drugs_besides_vaccines(ctx: CheckContext, injection: ServiceLine) -> list[S
         for drug in ctx.pairing.drugs_for(injection)
         if not ctx.refdata.is_vaccine_product(drug.code)
     ]
+
+
+def is_neoplasm(diagnosis: str) -> bool:
+    """True for an ICD-10-CM code of a malignant, in situ or uncertain neoplasm.
+
+    That is C00-C96, D00-D09, D3A and D37-D49, as sent in HI (no dot). Benign neoplasms
+    D10-D36 (uterine fibroids D25 among them) are not: a hormonal drug given for them is not
+    antineoplastic therapy.
+    """
+    code = diagnosis.strip().upper()
+    if len(code) < 3:
+        return False
+    if code[0] == "C":
+        return True
+    if code[0] != "D":
+        return False
+    category = code[1:3]
+    if category == "3A":
+        return True
+    return category.isdecimal() and (int(category) <= 9 or 37 <= int(category) <= 49)
 
 
 def _join(items: list[str]) -> str:
@@ -226,11 +267,11 @@ class NCCI001(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the column 2 line of every PTP edit that applies within an encounter."""
-        if ctx.refdata.ptp_table is None:
+        if ctx.refdata.ptp_table is None or skips_void(self, claim):
             return
         for lines in ctx.encounters:
             reported: set[tuple[int, str]] = set()
@@ -339,7 +380,7 @@ class MUE001(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines, or the date's running total, above the code's MUE value."""
-        if ctx.refdata.mue_table is None:
+        if ctx.refdata.mue_table is None or skips_void(self, claim):
             return
         by_date: dict[tuple[str, str], list[ServiceLine]] = {}
         limits: dict[str, Mue] = {}
@@ -435,10 +476,13 @@ class POS001(Rule):
     """
 
     severity = Severity.DENY_RISK
+    severity_when = {Severity.WARNING: "for the payer-configurable facility places of service"}
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report administration lines whose place of service is a facility."""
+        if skips_void(self, claim):
+            return
         for line in claim.lines:
             if line.sv1 is None or not _facility_sensitive(line.code):
                 continue
@@ -456,6 +500,63 @@ class POS001(Rule):
                 element,
                 line=line,
                 severity=Severity.WARNING if risk == "medium" else None,
+            )
+
+
+class POS004(Rule):
+    """An injection or infusion is billed at a telehealth place of service (02, 10).
+
+    What it does:
+        Reports a 96372 line, or another hands-on drug administration line (hydration,
+        infusion and push 96360-96379, SC/IM chemotherapy 96401-96402, chemotherapy push and
+        infusion 96409-96425, pump refills 96521-96523), whose place of service (SV105 when
+        sent, else CLM05-1) is 02 (telehealth provided other than in the patient's home) or
+        10 (telehealth provided in the patient's home). Catalogue: no ID; POS-004 is the next
+        free code of the place-of-service family (issue 16 §3).
+
+    Why it matters:
+        An injection is given in person: no drug administration code is on the Medicare
+        telehealth services list, and POS 02/10 tell the payer the practitioner was not with
+        the patient. The line is denied (CARC 5, place of service inconsistent with the
+        procedure) and, paid, is an overpayment at audit. A telehealth visit billed with POS
+        02/10 and an injection given in the office the same day is billed with SV105 on the
+        injection line.
+
+    Fix safety:
+        No fix: only the biller knows where the patient received the injection (office 11,
+        home 12 ...).
+
+    Example:
+        ``CLM*PCN1*40***10:B:1~`` with ``SV1*HC:96372*40*UN*1***1~`` is reported on CLM05-1;
+        ``SV1*HC:96372*40*UN*1*11**1~`` under the same CLM is not.
+
+    Sources:
+        CMS List of Telehealth Services (no drug administration codes); CMS Place of Service
+        Code Set (POS 02 and 10 definitions); CPT 96372 descriptor (a therapeutic injection).
+    """
+
+    severity = Severity.DENY_RISK
+    fix = FixAvailability.NONE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report administration lines whose place of service is a telehealth code."""
+        if skips_void(self, claim):
+            return
+        for line in claim.lines:
+            if line.sv1 is None or not _facility_sensitive(line.code):
+                continue
+            pos = ctx.line_pos(line)
+            if pos not in TELEHEALTH_POS:
+                continue
+            segment, element = _pos_location(claim, line)
+            yield ctx.report(
+                self,
+                f"{_label(line)} is billed at {_pos_text(ctx, pos)}; an injection is given in "
+                "person, not by telehealth: send the place where the patient received it "
+                "(SV105 on this line when the visit itself was telehealth).",
+                segment,
+                element,
+                line=line,
             )
 
 
@@ -491,6 +592,8 @@ class POS002(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report J-code drug lines whose place of service is a facility."""
+        if skips_void(self, claim):
+            return
         for line in ctx.drug_lines:
             if line.sv1 is None or not line.code.startswith("J"):
                 continue
@@ -518,8 +621,10 @@ class VAC001(Rule):
         administration code (90460/90461, 90471-90474, G0008/G0009/G0010, 90480).
 
         Immune globulins (catalogue VAC-002): products 90281-90399 (e.g. 90371, 90375, 90384)
-        are correctly administered with 96372 (or 96365-96368/96374/96375), so a 96372 paired
-        with an immune globulin line is not reported.
+        and the immune globulin J-codes of the shipped table (Rho(D) immune globulin J2790,
+        IVIG J1459-J1599 ...) are correctly administered with 96372 (or
+        96365-96368/96374/96375), so a 96372 paired with an immune globulin line is not
+        reported.
 
     Why it matters:
         A vaccine's administration has its own codes (90471 covers SC/IM vaccine injections);
@@ -545,16 +650,17 @@ class VAC001(Rule):
     Options:
         The vaccine kinds and their administration codes are the shipped tables
         ``vaccine_products.csv`` and ``vaccine_admin.csv`` of ``edi837/refdata/tables``
-        (COVID-19 90480 is marked VERIFY there).
+        (COVID-19 90480 is marked VERIFY there); the immune globulins are
+        ``immune_globulins.csv``.
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines of encounters with a vaccine product and no administration code."""
         refdata = ctx.refdata
-        if not ctx.injections or not ctx.vaccine_lines:
+        if not ctx.injections or not ctx.vaccine_lines or skips_void(self, claim):
             return  # no encounter has both a 96372 and a vaccine product
         for lines in ctx.encounters:
             injections = [line for line in lines if line.code == INJECTION]
@@ -567,8 +673,7 @@ class VAC001(Rule):
             admin = list(dict.fromkeys(_admin_code_for(ctx, code) for code in products))
             for injection in injections:
                 if any(
-                    refdata.is_immune_globulin(drug.code)
-                    for drug in ctx.pairing.drugs_for(injection)
+                    is_immune_globulin(ctx, drug.code) for drug in ctx.pairing.drugs_for(injection)
                 ):
                     continue  # VAC-002: 96372 is the right administration for an immune globulin
                 yield ctx.report(
@@ -606,7 +711,10 @@ class VAC003(Rule):
     Fix safety:
         When the encounter has exactly one such line and exactly one preventive vaccine kind
         without its code, the unsafe fix replaces the line's SV101-2 with that G-code (or
-        90480), keeping its modifiers, units and charge; the charge may need review. Otherwise
+        90480), keeping its modifiers, units and charge. It is unsafe because it changes the
+        billed procedure code, which is what the payer prices: the charge was set for 90471
+        and may need review, and the generic code may have administered a drug or vaccine the
+        claim does not show, which only the record can say. Otherwise
         the suggestion is in words. When the encounter also has other vaccines, a generic code
         may belong to them, so the fix stays in words.
 
@@ -629,7 +737,7 @@ class VAC003(Rule):
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report generic administration lines beside Medicare preventive vaccines."""
-        if ctx.profile is not Profile.MEDICARE:
+        if ctx.profile is not Profile.MEDICARE or skips_void(self, claim):
             return
         refdata = ctx.refdata
         if not any(
@@ -709,17 +817,187 @@ class VAC003(Rule):
         )
 
 
+class VAC004(Rule):
+    """An immunization administration code is billed for an immune globulin.
+
+    What it does:
+        Reports each immunization administration line (90460/90461, 90471-90474, 90480,
+        G0008-G0010) of an encounter that has an immune globulin product (CPT 90281-90399 or a
+        J-code of the shipped immune globulin table, such as Rho(D) immune globulin J2790) and
+        no vaccine or toxoid product: the administration code can only have been used for the
+        immune globulin. Encounters with a vaccine product are not reported, since the
+        administration code may belong to the vaccine. Catalogue: the converse of R-VAC-002;
+        VAC-004 is the next free code of the family (issue 16 §3).
+
+    Why it matters:
+        Immunization administration codes are for vaccines and toxoids. Immune globulins,
+        antitoxins and monoclonal antibodies are given with 96372 (SC/IM), the IV codes
+        (96365-96368, 96374/96375) or, for the RSV monoclonal antibodies nirsevimab
+        90380/90381, 96380/96381. Billed with 90471 or G0008-G0010 the administration is
+        denied as inconsistent with the product (CARC 4/11) and goes unpaid.
+
+    Fix safety:
+        A suggestion in words only: the administration code depends on the route the record
+        documents (SC/IM 96372, IV 96365/96374) and, for RSV antibodies, on counselling.
+
+    Example:
+        ``SV1*HC:J2790*130*UN*1***1~`` with ``SV1*HC:90471*25*UN*1***1~`` and no vaccine on
+        the date reports the 90471 line and suggests 96372.
+
+    Sources:
+        CPT guideline on immune globulins (AAP Coding News, CPT 2010 changes: given with
+        96372 or 96365-96368/96374/96375, not with immunization administration); CPT
+        96380/96381 (RSV monoclonal antibody administration); CMS HCPCS Level II file
+        (immune globulin J-codes).
+
+    Options:
+        The immune globulins are ``immune_globulins.csv`` and the administration codes
+        ``vaccine_admin.csv`` of ``edi837/refdata/tables``.
+    """
+
+    severity = Severity.DENY_RISK
+    fix = FixAvailability.DISPLAY
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report immunization administration lines of encounters with only immune globulins."""
+        refdata = ctx.refdata
+        if skips_void(self, claim):
+            return
+        if not any(refdata.is_vaccine_admin(line.code) for line in claim.lines):
+            return
+        for lines in ctx.encounters:
+            if any(refdata.is_vaccine_product(line.code) for line in lines):
+                continue  # the administration codes may belong to the vaccine
+            globulins = [line.code for line in lines if is_immune_globulin(ctx, line.code)]
+            if not globulins:
+                continue
+            globulins = list(dict.fromkeys(globulins))
+            wanted = list(
+                dict.fromkeys(RSV_ANTIBODY_ADMIN.get(code, "96372") for code in globulins)
+            )
+            for line in lines:
+                if line.sv1 is None or not refdata.is_vaccine_admin(line.code):
+                    continue
+                yield ctx.report(
+                    self,
+                    f"{_label(line)} is an immunization administration code but the encounter "
+                    f"has no vaccine, only immune globulin {_join(globulins)}; an immune "
+                    f"globulin is administered as {_join(wanted)} (or an IV code), not "
+                    f"{line.code}.",
+                    line.sv1,
+                    "SV101-2",
+                    line=line,
+                    fix=suggestion(
+                        f"Bill the administration of {_join(globulins)} as {_join(wanted)} "
+                        "(SC/IM) or with the IV push/infusion code the record documents, in "
+                        f"place of {line.code}."
+                    ),
+                )
+
+
+def _given_for_exposure(claim: Claim, line: ServiceLine) -> bool:
+    """The line points at an injury (ICD-10-CM S00-T88) or a rabies exposure (Z20.3).
+
+    Falls back to every diagnosis of the claim when the pointers resolve to none.
+    """
+    diagnoses = pointed_diagnoses(claim, line) or {code for _, code in claim.diagnoses}
+    return any(code[:1] in ("S", "T") or code.startswith("Z203") for code in diagnoses)
+
+
+class VAC005(Rule):
+    """A Part D vaccine is billed to Medicare Part B.
+
+    What it does:
+        Under the Medicare profile, reports a vaccine product line whose vaccine Medicare
+        Part B does not pay: Part B pays influenza, pneumococcal, hepatitis B (for patients
+        at intermediate or high risk) and COVID-19 vaccines and their administration, and
+        vaccines given directly for an injury or exposure (tetanus-containing vaccines after a
+        wound, rabies vaccine after a bite); every other commercially available vaccine
+        (zoster, Tdap and Td given as prevention, adult RSV, hepatitis A, HPV, MMR, varicella,
+        meningococcal ...) is a Part D drug. A tetanus- or rabies-containing vaccine is not
+        reported when its line points at an injury (ICD-10-CM S00-T88) or a rabies exposure
+        (Z20.3). Catalogue: no ID; VAC-005 is the next free code of the family (issue 16 §3).
+
+    Why it matters:
+        A Part D vaccine billed on a Part B professional claim is denied, together with its
+        administration (CARC 109, not covered by this payer: send it to the correct payer).
+        The practice bills the patient's Part D plan instead (an out-of-network claim
+        through a Part D billing portal, or the patient pays and is reimbursed), or the
+        patient gets the vaccine at a pharmacy.
+
+    Fix safety:
+        No fix: the claim must go to another payer, or the vaccine was given for an injury
+        the diagnoses do not show.
+
+    Example:
+        ``SV1*HC:90750*200*UN*1***1~`` (zoster, recombinant) with ``SV1*HC:90471*25*UN*1***1~``
+        on a Medicare Part B claim reports the 90750 line; ``SV1*HC:90715*...`` (Tdap) pointing
+        at ``S61411A`` (a hand laceration) is not reported.
+
+    Sources:
+        Medicare Benefit Policy Manual Pub 100-02 Ch 15 §50.4.4.2 (Part B immunizations:
+        pneumococcal, influenza, hepatitis B, COVID-19, and vaccines directly related to an
+        injury or exposure); SSA §1860D-2(e)(1) and 42 CFR 423.100 (vaccines as Part D drugs);
+        CMS MLN booklet on Medicare Part D vaccines and their administration (Part D covers
+        zoster, Tdap, RSV and the others not covered by Part B).
+
+    Options:
+        Which part pays each vaccine is the ``medicare_part`` column of
+        ``vaccine_products.csv`` in ``edi837/refdata/tables``. Map a Medicare Advantage payer
+        (which covers both parts) to another profile in ``[payers]``.
+    """
+
+    severity = Severity.DENY_RISK
+    fix = FixAvailability.NONE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report Medicare Part B vaccine lines whose vaccine is a Part D drug."""
+        if ctx.profile is not Profile.MEDICARE or not ctx.vaccine_lines:
+            return
+        if skips_void(self, claim):
+            return
+        parts = ctx.refdata.shipped.vaccine_medicare_part
+        for line in ctx.vaccine_lines:
+            part = parts.get(line.code)
+            if line.sv1 is None or part not in ("D", "B-exposure"):
+                continue
+            if part == "B-exposure":
+                if _given_for_exposure(claim, line):
+                    continue
+                reason = (
+                    "Part B pays a tetanus- or rabies-containing vaccine only when it is given "
+                    "for an injury or an exposure, and this line points at neither"
+                )
+            else:
+                reason = (
+                    "Part B pays only influenza, pneumococcal, hepatitis B and COVID-19 "
+                    "vaccines (and vaccines given for an injury or exposure)"
+                )
+            yield ctx.report(
+                self,
+                f"Vaccine {_label(line)} is a Medicare Part D vaccine: {reason}. Bill it and "
+                "its administration to the patient's Part D plan, not to Part B.",
+                line.sv1,
+                "SV101-2",
+                line=line,
+            )
+
+
 class CHM001(Rule):
     """96372 administers an antineoplastic drug: consider 96401 or 96402.
 
     What it does:
         Reports a 96372 line paired (same date; see the pairing rules) with an antineoplastic
         drug line: J9000-J9999 or a code the shipped antineoplastic table lists (hormonal
-        agents such as triptorelin J3315, biosimilar Q-codes). For SC/IM administration CPT has
+        agents outside J9xxx such as triptorelin J3315 and leuprolide J1952, the rituximab,
+        bevacizumab and trastuzumab biosimilar Q-codes). For SC/IM administration CPT has
         96401 (non-hormonal antineoplastic) and 96402 (hormonal antineoplastic, e.g.
         leuprolide J9217, goserelin J9202, fulvestrant J9395, degarelix J9155).
 
-        Not reported: leuprolide J1950 for non-oncologic use, which stays 96372, and
+        Hormonal drugs that treat cancer and other conditions (leuprolide J1950, lanreotide
+        J1930, octreotide depot J2353; ``hormonal-if-neoplasm`` in the table) are reported
+        only when the drug line points at a neoplasm diagnosis (ICD-10-CM C00-C96, D00-D09,
+        D3A, D37-D49): J1950 for endometriosis or fibroids stays 96372. Not reported either:
         anti-emetic or anti-anemia drugs given to cancer patients, which are not chemotherapy
         administration. J9 codes that are not antineoplastic therapy (mesna J9209, the
         Elliotts' B diluent J9175, histrelin J9226 for central precocious puberty) are not
@@ -750,14 +1028,23 @@ class CHM001(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines paired with an antineoplastic drug line."""
+        if skips_void(self, claim):
+            return
+        conditional = ctx.refdata.shipped.antineoplastic
         for pair in ctx.pairing.pairs:
             drugs: dict[str, list[str]] = {}
             for drug in pair.drugs:
                 kind = ctx.refdata.antineoplastic(drug.code)
+                if (
+                    kind is None
+                    and conditional.get(drug.code) == "hormonal-if-neoplasm"
+                    and any(is_neoplasm(dx) for dx in pointed_diagnoses(claim, drug))
+                ):
+                    kind = "hormonal"
                 if kind is not None:
                     drugs.setdefault(kind, []).append(drug.code)
             if not drugs:
@@ -785,4 +1072,15 @@ class CHM001(Rule):
             )
 
 
-RULES: list[type[Rule]] = [NCCI001, MUE001, POS001, POS002, VAC001, VAC003, CHM001]
+RULES: list[type[Rule]] = [
+    NCCI001,
+    MUE001,
+    POS001,
+    POS002,
+    POS004,
+    VAC001,
+    VAC003,
+    VAC004,
+    VAC005,
+    CHM001,
+]

@@ -66,6 +66,8 @@ class ENV002(StructureRule):
         Stedi X12 005010 element I65; X12.6 delimiter rules.
     """
 
+    severity_when = {Severity.WARNING: "when ISA11 is not a repetition separator character"}
+
 
 class ENV003(StructureRule):
     """Line breaks after terminators are consistent (CR, LF or CRLF, not a mix).
@@ -106,6 +108,8 @@ class ENV004(StructureRule):
     Sources:
         pyx12 837P map; TR3 ST03 note.
     """
+
+    severity_when = {Severity.WARNING: "when ST03 is absent"}
 
 
 class ENV005(StructureRule):
@@ -245,6 +249,8 @@ class HL001(StructureRule):
     Sources:
         TR3 HL notes; pyx12 map.
     """
+
+    severity_when = {Severity.WARNING: "when HL01 skips numbers"}
 
 
 class HL002(StructureRule):

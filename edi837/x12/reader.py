@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,9 +36,21 @@ _ISA_SCAN = 400
 # The fast path splits an eighth of a chunk at once: large enough to amortise the call, small
 # enough that the list of parts stays a fraction of a chunk.
 _BATCH_SHARE = 8
+# What an X12 segment id looks like (NM1, GS, SV1), followed by what cannot continue it.
+_SEGMENT_ID = re.compile(r"([A-Z][A-Z0-9]{1,2})(?![A-Za-z0-9])")
 # Enough leading bytes to see a byte order mark or the NUL pattern of UTF-16 "ISA" after some
 # leading white space, however small the chunk size.
 _DETECT_BYTES = 64
+
+
+def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in ``text[start:end]``: LF, CR and CRLF each count once.
+
+    Old Mac and some mainframe exports end lines with a bare CR; a CRLF is one break.
+    """
+    stop = len(text) if end is None else end
+    count = text.count
+    return count("\n", start, stop) + count("\r", start, stop) - count("\r\n", start, stop)
 
 
 class X12SyntaxError(Exception):
@@ -213,6 +226,9 @@ class SegmentReader:
         base = 0  # file char offset of buf[0]
         pos = 0
         line = 1
+        # The last character read was a CR counted as a line break: a LF right after it
+        # belongs to the same break (CRLF), wherever the two fall.
+        pending = False
         number = 0
         delims: Delimiters | None = None
         term = ""
@@ -324,11 +340,11 @@ class SegmentReader:
                 n = len(buf)
                 while pos < n and buf[pos] in whitespace:
                     pos += 1
-                if pos < n:
-                    break
+                # Checked whenever the buffer runs out, and once the run ends, so that the
+                # result does not depend on the chunk size.
                 if (pos - start) * self._bytes_per_char > limit:
                     raise too_long("white space between segments", start)
-                if not more():
+                if pos < n or not more():
                     break
             if pos >= len(buf):
                 if number == 0:
@@ -343,9 +359,11 @@ class SegmentReader:
                 while len(buf) - pos < _ISA_SCAN and more():
                     pass
                 if not buf.startswith("ISA", pos):
-                    found = buf[pos : pos + 20].split("\n")[0]
+                    # Name what is there by its segment id only: the rest may be patient data.
+                    shape = _SEGMENT_ID.match(buf, pos)
+                    found = f" (the first segment is {shape.group(1)})" if shape else ""
                     raise X12SyntaxError(
-                        f"the file does not start with an ISA segment (found {found!r})",
+                        f"the file does not start with an ISA segment{found}",
                         segment_number=number + 1,
                         byte_offset=self._byte_offset(base + pos),
                         hint="an X12 interchange must begin with ISA",
@@ -380,7 +398,9 @@ class SegmentReader:
                 elif (end - pos) * self._bytes_per_char > limit:
                     raise too_long("segment", pos)
             number += 1
-            line += count(buf, "\n", start, pos)
+            if start < pos:
+                line += _breaks(buf, start, pos) - (pending and buf[start] == "\n")
+            pending = False
             if end < 0:
                 # The last segment has no terminator: keep it, and keep trailing white space
                 # as the file's tail so that the writer can reproduce it.
@@ -403,7 +423,8 @@ class SegmentReader:
                 )
             else:
                 seg = Segment(buf[pos:end], delims, number, offset, line, buf[start:pos], term)
-            line += count(buf, "\n", pos, end + 1)
+            line += _breaks(buf, pos, end + 1)
+            pending = term == "\r"
             pos = end + 1
             self.segments_read = number
             yield seg
@@ -419,7 +440,9 @@ class SegmentReader:
             bytes_per_char = self._bytes_per_char
             origin = len(self.bom) + base * bytes_per_char
             separator = delims.element
-            if buf[pos] == "\n" and term != "\n":
+            # Whether the batch holds a CR: without one, counting LFs counts every line break.
+            has_cr = find(buf, "\r", pos, stop) >= 0
+            if buf[pos] == "\n" and term != "\n" and term != "\r" and not has_cr:
                 # One segment a line, the usual layout: when every terminator up to the last
                 # one in the batch has a line feed right after it, splitting on both leaves
                 # each segment's line feed out of its part, and most parts have nothing to
@@ -477,6 +500,8 @@ class SegmentReader:
                         break
                     else:
                         lead = part[: len(part) - len(text)]
+                        # No LF in a part; a CR before the segment id is a line break.
+                        line += count(lead, "\r")
                     number += 1
                     seg = new_segment(Segment)
                     if text[-1] == "\r":
@@ -493,10 +518,15 @@ class SegmentReader:
                     seg.line = line
                     seg.lead = lead
                     line += 1
+                    if has_cr and "\r" in text:
+                        line += count(text, "\r")
                     pos += len(part) + 1
                     self.segments_read = number
                     yield seg
                 continue
+            # A CR terminator is a line break of its own (CR-only files); an LF after it is
+            # part of the same break.
+            term_cr = term == "\r"
             for part in parts:
                 text = part.lstrip(whitespace)
                 if text is part:
@@ -508,7 +538,13 @@ class SegmentReader:
                 else:
                     lead = part[: len(part) - len(text)]
                     # Most often the lead is the one line break after each terminator.
-                    line += 1 if lead == "\n" else count(lead, "\n")
+                    if lead == "\n":
+                        line += not pending
+                    elif lead == "\r\n" or lead == "\r":
+                        line += 1
+                    else:
+                        line += _breaks(lead) - (pending and lead[0] == "\n")
+                pending = False
                 number += 1
                 seg = new_segment(Segment)
                 seg.text = text
@@ -520,8 +556,11 @@ class SegmentReader:
                 seg.line = line
                 seg.lead = lead
                 seg.term = term
-                if "\n" in text:
-                    line += count(text, "\n")
+                if "\n" in text or (has_cr and "\r" in text):
+                    line += _breaks(text)
+                if term_cr:
+                    line += 1
+                    pending = True
                 pos += len(part) + 1
                 self.segments_read = number
                 yield seg

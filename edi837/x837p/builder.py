@@ -38,6 +38,7 @@ from edi837.x12.reader import SegmentReader, open_source
 from edi837.x12.segment import Segment
 from edi837.x837p.guide import Guide
 from edi837.x837p.model import (
+    LINE_NUMBER_DIGITS,
     Claim,
     DrugLine,
     Envelope,
@@ -45,6 +46,7 @@ from edi837.x837p.model import (
     Party,
     Provider,
     ServiceLine,
+    parse_count,
     parse_decimal,
 )
 from edi837.x837p.tracker import LoopTracker, Placement
@@ -260,13 +262,17 @@ class _ClaimBuilder:
         if lx is None:
             return None
         count = self.max_lines + self.excess_lines
+        unchecked = (
+            "this line was not checked"
+            if self.excess_lines == 1
+            else f"the {self.excess_lines} lines from here on were not checked"
+        )
         return Finding(
             code="STR-001",
             severity=Severity.REJECT,
             message=(
                 f"loop 2400 ({self.line_loop_name}) repeats {count} times in loop 2300; the guide "
-                f"allows {self.max_lines}: split the claim (the {self.excess_lines} lines from "
-                "here on were not checked)"
+                f"allows {self.max_lines}: split the claim ({unchecked})"
             ),
             segment_id=lx.id,
             segment_number=lx.number,
@@ -274,6 +280,7 @@ class _ClaimBuilder:
             line_number=lx.line,
             element=None,
             loop="2400",
+            line=parse_count(lx.element(1), LINE_NUMBER_DIGITS),
             claim=self.claim.id,
         )
 
