@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
@@ -257,18 +256,6 @@ def _check_remote(uri: str, engine: Engine) -> FileResult:
         return FileResult(path=uri, status="error", error=f"{uri}: cannot open ({exc.strerror})")
 
 
-#: The reader quotes the start of a file that does not begin with ISA; on a misrouted file that
-#: start can be a patient's NM1 or N3, which must not land in a table many people query.
-_QUOTED_START = re.compile(r"\(found '.*?'\)")
-
-
-def redact(error: str | None) -> str | None:
-    """The one-line reason without the quoted file content (patient data)."""
-    if error is None:
-        return None
-    return _QUOTED_START.sub("(found other text)", error)
-
-
 def _rows_of(result: FileResult) -> Iterator[dict[str, object]]:
     counts = {
         "interchanges": result.interchanges,
@@ -276,7 +263,7 @@ def _rows_of(result: FileResult) -> Iterator[dict[str, object]]:
         "claims": result.claims,
         "service_lines": result.service_lines,
     }
-    base = {"path": result.path, "file_status": result.status, "error": redact(result.error)}
+    base = {"path": result.path, "file_status": result.status, "error": result.error}
     if not result.findings:
         yield {**base, **counts}
         return
@@ -398,7 +385,7 @@ def _claims_of_file(
         for claim in api.claims(name):
             yield from claim_rows(claim, engine, name)
     except api.X12SyntaxError as exc:
-        yield {"path": name, "file_status": "error", "error": redact(exc.describe(name))}
+        yield {"path": name, "file_status": "error", "error": exc.describe(name)}
 
 
 def claims(
