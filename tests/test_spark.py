@@ -260,5 +260,9 @@ def test_claims_table_has_one_row_per_service_line_with_its_drug(spark: SparkSes
     drug = next(r for r in lines if r["ndc"] is not None)
     assert (drug["procedure"], drug["ndc"], drug["drug_unit"]) == ("J1885", "00409379501", "ML")
     assert drug["drug_quantity"] == "1"
+    # The J1885 drug line was given by the 96372 line of the same visit.
+    injection = next(r for r in lines if r["procedure"] == "96372")
+    assert drug["paired_line"] == injection["line"]
+    assert [r["line"] for r in lines if r["paired_line"] is not None] == [drug["line"]]
     assert {r["claim"] for r in lines} == {"CLEAN0001"}
     assert {r["profile"] for r in lines} == {"medicare"}

@@ -35,6 +35,7 @@ from pyspark.sql import functions as F
 from edi837 import api
 from edi837.engine import Engine, FileResult
 from edi837.findings import Severity
+from edi837.rules.base import CheckContext
 from edi837.x12.writer import atomic_output
 from edi837.x837p.model import Claim
 
@@ -98,6 +99,7 @@ CLAIM_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("ndc", pa.string()),
     ("drug_unit", pa.string()),
     ("drug_quantity", pa.string()),
+    ("paired_line", pa.int64()),
 )
 _CLAIMS_SCHEMA = pa.schema(CLAIM_COLUMNS)
 
@@ -340,7 +342,15 @@ def _decimal_text(value: object) -> str | None:
 
 def claim_rows(claim: Claim, engine: Engine, path: str) -> Iterator[dict[str, object]]:
     """One row per service line of a claim."""
-    profile = engine.profile_for(claim).value
+    profile = engine.profile_for(claim)
+    # The same pairing the rules use: a drug line belongs to the administration (96372 or
+    # another) of its encounter that gave it, so analysts see the pair the findings speak of.
+    context = CheckContext(claim, profile, engine.settings, engine.refdata)
+    given_by = {
+        id(drug): pair.injection.number
+        for pair in context.pairing.administrations
+        for drug in pair.drugs
+    }
     base = {
         "path": path,
         "file_status": "ok",
@@ -349,7 +359,7 @@ def claim_rows(claim: Claim, engine: Engine, path: str) -> Iterator[dict[str, ob
         "transaction": claim.envelope.transaction,
         "claim": claim.id,
         "payer_id": claim.payer_id or None,
-        "profile": profile,
+        "profile": profile.value,
     }
     for line in claim.lines:
         drug = line.drug
@@ -365,6 +375,7 @@ def claim_rows(claim: Claim, engine: Engine, path: str) -> Iterator[dict[str, ob
             "ndc": (drug.ndc or None) if drug else None,
             "drug_unit": (drug.unit or None) if drug else None,
             "drug_quantity": _decimal_text(drug.quantity) if drug else None,
+            "paired_line": given_by.get(id(line)),
         }
 
 
@@ -397,8 +408,9 @@ def claims(
     """One row per service line of every claim under ``paths``: the table analysts query.
 
     Claim id, payer id and profile, procedure code and modifiers, units, charge, service
-    date, and the NDC, unit and quantity of the line's drug (2410). Decimals are kept as
-    their text. A file that cannot be read is one row with ``file_status`` ``error`` and the
+    date, the NDC, unit and quantity of the line's drug (2410), and for a drug line the LX01
+    of the administration line (96372 …) the rules pair it with. Decimals are kept as their
+    text. A file that cannot be read is one row with ``file_status`` ``error`` and the
     reason.
     """
     options = _clean_settings(settings)
