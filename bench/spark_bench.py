@@ -59,7 +59,9 @@ def spark_child(master: str, folder: str) -> None:
     edi_spark.check_files(session, files[:4]).write.format("noop").mode("overwrite").save()
     started = time.perf_counter()
     frame = edi_spark._checked(session, [folder], edi_spark._clean_settings(None))
-    claims = frame.select("path", "claims").distinct().groupBy().sum("claims").collect()[0][0]
+    # Collecting the per-file counts (a few thousand small rows) adds no shuffle stage to time.
+    counts = {row["path"]: row["claims"] for row in frame.select("path", "claims").collect()}
+    claims = sum(counts.values())
     seconds = time.perf_counter() - started
     session.stop()
     print(json.dumps({"seconds": seconds, "claims": int(claims)}))
