@@ -196,6 +196,18 @@ def test_a_file_removed_after_listing_does_not_fail_the_job(
     assert {r["file_status"] for r in rows} == {"findings"}
 
 
+def test_file_names_with_spaces_and_brackets_are_files_not_patterns(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    named = tmp_path / "nightly run" / "claims[1] {a}.837"
+    named.parent.mkdir()
+    named.write_bytes((ROOT / "samples" / "clean-injection.837").read_bytes())
+    for given in ([str(named)], [str(named.parent)], [str(named), str(named.parent)]):
+        rows = edi_spark.check_files(spark, given).collect()
+        # Named twice (itself and its folder), the file is still checked once.
+        assert [(r["path"], r["file_status"]) for r in rows] == [(str(named), "ok")]
+
+
 def test_bad_settings_fail_before_any_task(spark: SparkSession) -> None:
     with pytest.raises(api.OptionsError, match="NOPE-999"):
         edi_spark.check_files(spark, [str(ROOT / "samples")], settings={"select": ["NOPE-999"]})

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -189,7 +190,7 @@ def _listing(spark: SparkSession, paths: Sequence[str], settings: dict[str, obje
         # Landing folders change under a running job: a file moved away between listing and
         # reading has nothing left to check, and must not fail the other files' tasks.
         .option("ignoreMissingFiles", "true")
-        .load(list(paths))
+        .load([_literal(p) for p in paths])
         .select("path", "length")
     )
     # The listing's partitions follow Spark's split planning (many small files per task); an
@@ -198,6 +199,21 @@ def _listing(spark: SparkSession, paths: Sequence[str], settings: dict[str, obje
     if not isinstance(partitions, int) or partitions < 1:
         partitions = max(1, spark.sparkContext.defaultParallelism * 2)
     return listing.repartition(partitions)
+
+
+_GLOB = re.compile(r"([\\*?\[\]{}])")
+
+
+def _literal(path: str) -> str:
+    """An existing local file or folder as Spark must be given it: its name, not a pattern.
+
+    Hadoop reads ``*?[]{}`` in a path as a glob, so a file named ``claims[1].837`` would not be
+    found; other paths (globs, ``hdfs:``, ``s3:`` …) are passed on as they are.
+    """
+    local = local_path(path)
+    if local is None or not os.path.exists(local):
+        return path
+    return _GLOB.sub(r"\\\1", path)
 
 
 def local_path(uri: str) -> str | None:
@@ -449,10 +465,10 @@ def input_files(inputs: Sequence[str]) -> list[str]:
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [
-                    str(Path(folder, f).resolve()) for f in sorted(files) if not f.startswith(".")
+                    os.path.abspath(Path(folder, f)) for f in sorted(files) if not f.startswith(".")
                 ]
         elif path.exists():
-            found.append(str(path.resolve()))
+            found.append(os.path.abspath(path))
         else:
             raise api.OptionsError(f"{item}: no such file or folder")
     return found
