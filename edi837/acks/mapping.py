@@ -253,6 +253,9 @@ ACKS: dict[str, RuleAck] = {
         UNPROCESSABLE,
     ),
     "ENV-011": RuleAck((Case(Target.SEGMENT, ik304="3"),), UNPROCESSABLE),
+    # Layout: indentation and an unterminated last IEA are not X12 syntax errors.
+    "ENV-012": RuleAck((Case(Target.NONE),), UNPROCESSABLE),
+    "ENV-013": RuleAck((Case(Target.NONE),), UNPROCESSABLE),
     # The hierarchy: HL numbering and child codes follow the implementation's pattern.
     "HL-001": RuleAck(_element("I12"), UNPROCESSABLE),
     "HL-002": RuleAck(_element("I12"), UNPROCESSABLE),
