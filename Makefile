@@ -12,7 +12,7 @@ help: ## List the targets
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 demo: $(STAMP) ## Set up, then check every file in samples/ (exit 1 = findings, as intended)
@@ -34,10 +34,11 @@ typecheck: $(STAMP) ## mypy --strict over the package, tests and bench
 pytest: $(STAMP) ## The test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory
+bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory; Spark row
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/batch_bench.py
+	$(BIN)/python bench/spark_bench.py
 
 bench-batch: $(STAMP) ## edi837 batch with --jobs 1 and 2: 200 files, and one cut 100k-claim file
 	$(BIN)/python bench/batch_bench.py
