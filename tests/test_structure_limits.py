@@ -90,3 +90,11 @@ def test_the_number_of_findings_does_not_grow_with_the_depth(depth: int) -> None
     findings = findings_of(depth)
     # Three codes at the cap plus a summary each, and the envelope's segment-count finding.
     assert len(findings) <= 3 * (TRANSACTION_CAP + 1) + 1
+
+
+@pytest.mark.parametrize("code", ["HL-001", "HL-002", "HL-003", "HL-004", "SEG-003"])
+def test_the_rule_docs_state_the_cap(code: str) -> None:
+    from edi837.rules import structure
+
+    doc = getattr(structure, code.replace("-", "")).__doc__ or ""
+    assert f"at most {TRANSACTION_CAP:,} {code} findings are listed per transaction" in doc
