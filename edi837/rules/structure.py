@@ -314,6 +314,9 @@ class HL002(guide_codes.HL002, StructureRule):
         recommends at most 5,000 claims in one); the rest are summed up in one HL-002 finding,
         "and N more HL-002 findings in this transaction (segments A to B) ...", on the first
         one not listed, with the worst severity among them and no fix.
+        A chain of HL levels nested below a patient level (deeper than the guide's three
+        levels, 20, 22, 23) repeats the same faults on every level: its HL-002 findings are
+        reported once for the whole chain, with their number and the span of segments.
     Why it matters:
         A broken parent link attaches a claim to the wrong subscriber or billing provider.
     Fix safety:
@@ -336,6 +339,9 @@ class HL003(guide_codes.HL003, StructureRule):
         recommends at most 5,000 claims in one); the rest are summed up in one HL-003 finding,
         "and N more HL-003 findings in this transaction (segments A to B) ...", on the first
         one not listed, with the worst severity among them and no fix.
+        A chain of HL levels nested below a patient level (deeper than the guide's three
+        levels, 20, 22, 23) repeats the same faults on every level: its HL-003 findings are
+        reported once for the whole chain, with their number and the span of segments.
     Why it matters:
         Receivers use HL04 to expect child levels; a wrong flag fails the 999.
     Fix safety:
@@ -506,6 +512,9 @@ class SEG003(guide_codes.SEG003, StructureRule):
         recommends at most 5,000 claims in one); the rest are summed up in one SEG-003 finding,
         "and N more SEG-003 findings in this transaction (segments A to B) ...", on the first
         one not listed, with the worst severity among them and no fix.
+        A chain of HL levels nested below a patient level (deeper than the guide's three
+        levels, 20, 22, 23) repeats the same faults on every level: its SEG-003 findings are
+        reported once for the whole chain, with their number and the span of segments.
     Why it matters:
         The 999 rejects a loop that lacks a required segment (IK3 code 3), and with it the claim.
     Fix safety:

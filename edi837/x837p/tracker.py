@@ -19,6 +19,11 @@ While placing, it reports the structure findings of the rules catalogue §1.2:
   repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
   from a loop instance (reported when the instance closes, on its opening segment).
 
+A chain of HLs nested below a patient level repeats the same HL and SEG-003 faults on every
+level; it is reported once per code when it ends. Past ``TRANSACTION_CAP`` findings of one of
+those codes in a transaction set, the rest become one summary finding at its end, so that the
+findings a hostile hierarchy makes stay bounded.
+
 and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*). It
 also feeds the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) with
 the ISA, GS and ST of every transaction set and the header segments of each 837P one. Every
@@ -490,6 +495,19 @@ class _Excess:
         )
         return replace(first, message=message, severity=self.severity, fix=None)
 
+    def nesting(self) -> Finding:
+        """The findings of a chain of HLs nested below a patient level, as one."""
+        first = self.first
+        if self.count == 1:
+            return first
+        message = (
+            f"{self.count:,} {first.code} findings in a chain of HL levels nested below a "
+            f"patient level (segments {self.low} to {self.high}); the guide's hierarchy is "
+            "three levels deep (billing provider 20, subscriber 22, patient 23), so the chain "
+            f"is reported once; first at segment {first.segment_number}: {first.message}"
+        )
+        return replace(first, message=message, severity=self.severity, fix=None)
+
 
 class _Frame:
     """One open loop instance.
@@ -552,6 +570,10 @@ class LoopTracker:
     # hierarchy (100,000 nested HLs) would otherwise make several findings per segment.
     _listed: dict[str, int]
     _excess: dict[str, _Excess]
+    # While HLs nest below a patient level (HL03 23 whose HL02 is the patient level before
+    # it), their HL-002, HL-003 and 2000C SEG-003 findings, one per code, reported when the
+    # chain ends: each level of such a chain repeats the same faults.
+    _chain: dict[str, _Excess] | None
 
     def __init__(self, guide: Guide | None = None) -> None:
         self.guide = guide if guide is not None else load_guide()
@@ -567,6 +589,7 @@ class LoopTracker:
         self._in_header = False
         self._memo = self._elements.memo
         self._excess = {}
+        self._chain = None
         self._reset_transaction()
 
     # -- public ------------------------------------------------------------------------------
@@ -1091,7 +1114,7 @@ class LoopTracker:
         elif hook == _HOOK_SBR:
             self._sbr = seg
         elif hook == _HOOK_ST:
-            if self._excess:
+            if self._excess or self._chain is not None:
                 found = found if found is not None else []
                 self._flush_excess(found)
             self._reset_transaction()
@@ -1114,6 +1137,14 @@ class LoopTracker:
     def _report(self, found: list[Finding], finding: Finding) -> None:
         """Lists a hierarchy or SEG-003 finding, or counts it once its code is at the cap."""
         code = finding.code
+        chain = self._chain
+        if chain is not None and (code != SEG003.code or finding.loop == "2000C"):
+            held = chain.get(code)
+            if held is None:
+                chain[code] = _Excess(finding)
+            else:
+                held.add(finding)
+            return
         listed = self._listed.get(code, 0)
         if listed < TRANSACTION_CAP:
             self._listed[code] = listed + 1
@@ -1127,9 +1158,19 @@ class LoopTracker:
 
     def _flush_excess(self, found: list[Finding]) -> None:
         """At the end of a transaction, one finding per code for what the cap left unlisted."""
+        self._end_chain(found)
         for excess in self._excess.values():
             found.append(excess.summary())
         self._excess.clear()
+
+    def _end_chain(self, found: list[Finding]) -> None:
+        """Report a chain of HLs nested below a patient level, one finding per code."""
+        chain = self._chain
+        if chain is None:
+            return
+        self._chain = None
+        for held in chain.values():
+            self._report(found, held.nesting())
 
     def _check_hl(self, seg: Segment, loop_id: str, found: list[Finding]) -> None:
         """HL-001, HL-002 and HL-004 for an HL, wherever it was placed; HL-003 of the last."""
@@ -1138,8 +1179,19 @@ class LoopTracker:
         hl_id = elements[1] if present > 1 else ""
         parent_id = elements[2] if present > 2 else ""
         level = elements[3] if present > 3 else ""
-        if self._hl_pending is not None:
+        pending = self._hl_pending
+        nested = (
+            level == "23"
+            and pending is not None
+            and pending[1] == "23"
+            and pending[0].element(1) == parent_id
+        )
+        if pending is not None:
             self._settle_hl(level, found)
+        if not nested:
+            self._end_chain(found)
+        elif self._chain is None:
+            self._chain = {}
         self._hl_pending = (seg, level)
         # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning. HL01 is at most 12
         # characters in the guide, which bounds the number read.
