@@ -284,6 +284,11 @@ class HL001(guide_codes.HL001, StructureRule):
 
     What it does:
         A repeated HL01 is a reject; a gap in the numbering is a warning.
+
+        Limits: at most 5,000 HL-001 findings are listed per transaction set (the guide
+        recommends at most 5,000 claims in one); the rest are summed up in one HL-001 finding,
+        "and N more HL-001 findings in this transaction (segments A to B) ...", on the first
+        one not listed, with the worst severity among them and no fix.
     Why it matters:
         Parents are found by HL01; a duplicate makes the hierarchy ambiguous.
     Fix safety:
@@ -304,6 +309,14 @@ class HL002(guide_codes.HL002, StructureRule):
     What it does:
         2000A (HL03 20) has no parent; a 2000B (22) has a 2000A parent; a 2000C (23) has a
         2000B parent.
+
+        Limits: at most 5,000 HL-002 findings are listed per transaction set (the guide
+        recommends at most 5,000 claims in one); the rest are summed up in one HL-002 finding,
+        "and N more HL-002 findings in this transaction (segments A to B) ...", on the first
+        one not listed, with the worst severity among them and no fix.
+        A chain of HL levels nested below a patient level (deeper than the guide's three
+        levels, 20, 22, 23) repeats the same faults on every level: its HL-002 findings are
+        reported once for the whole chain, with their number and the span of segments.
     Why it matters:
         A broken parent link attaches a claim to the wrong subscriber or billing provider.
     Fix safety:
@@ -321,6 +334,14 @@ class HL003(guide_codes.HL003, StructureRule):
 
     What it does:
         Compares HL04 with the levels that actually follow.
+
+        Limits: at most 5,000 HL-003 findings are listed per transaction set (the guide
+        recommends at most 5,000 claims in one); the rest are summed up in one HL-003 finding,
+        "and N more HL-003 findings in this transaction (segments A to B) ...", on the first
+        one not listed, with the worst severity among them and no fix.
+        A chain of HL levels nested below a patient level (deeper than the guide's three
+        levels, 20, 22, 23) repeats the same faults on every level: its HL-003 findings are
+        reported once for the whole chain, with their number and the span of segments.
     Why it matters:
         Receivers use HL04 to expect child levels; a wrong flag fails the 999.
     Fix safety:
@@ -340,6 +361,11 @@ class HL004(guide_codes.HL004, StructureRule):
 
     What it does:
         Reports a 2000C under a subscriber whose SBR02 says the subscriber is the patient.
+
+        Limits: at most 5,000 HL-004 findings are listed per transaction set (the guide
+        recommends at most 5,000 claims in one); the rest are summed up in one HL-004 finding,
+        "and N more HL-004 findings in this transaction (segments A to B) ...", on the first
+        one not listed, with the worst severity among them and no fix.
     Why it matters:
         The payer cannot tell whose claim it is; it is rejected as a patient mismatch.
     Fix safety:
@@ -481,6 +507,14 @@ class SEG003(guide_codes.SEG003, StructureRule):
         Reports a loop that closes without a segment or child loop the guide marks required
         (usage R), such as a 2400 line without SV1 or a claim without its 2400 loop. The finding
         sits on the segment that opened the loop.
+
+        Limits: at most 5,000 SEG-003 findings are listed per transaction set (the guide
+        recommends at most 5,000 claims in one); the rest are summed up in one SEG-003 finding,
+        "and N more SEG-003 findings in this transaction (segments A to B) ...", on the first
+        one not listed, with the worst severity among them and no fix.
+        A chain of HL levels nested below a patient level (deeper than the guide's three
+        levels, 20, 22, 23) repeats the same faults on every level: its SEG-003 findings are
+        reported once for the whole chain, with their number and the span of segments.
     Why it matters:
         The 999 rejects a loop that lacks a required segment (IK3 code 3), and with it the claim.
     Fix safety:

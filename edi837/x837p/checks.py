@@ -93,3 +93,13 @@ class ELM005(Check):
 
 class ELM006(Check):
     """Element values have the form of their X12 data type."""
+
+
+#: At most this many findings of one hierarchy or SEG-003 code (HL-001 to HL-004, SEG-003)
+#: are listed per transaction set; the rest become one summary finding that says how many
+#: there are and which segments they span. The guide recommends at most 5,000 claims (CLM) per
+#: transaction set, so a real transaction with one fault per claim is listed in full (a
+#: batch that numbers each claim's HLs from 1 again gives one HL-001 per claim), while a
+#: hostile one (100,000 nested HLs, each with a wrong parent, HL04 and missing patient loops)
+#: cannot make hundreds of thousands of findings for the report to hold.
+TRANSACTION_CAP = 5000

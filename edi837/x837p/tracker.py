@@ -19,6 +19,11 @@ While placing, it reports the structure findings of the rules catalogue §1.2:
   repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
   from a loop instance (reported when the instance closes, on its opening segment).
 
+A chain of HLs nested below a patient level repeats the same HL and SEG-003 faults on every
+level; it is reported once per code when it ends. Past ``TRANSACTION_CAP`` findings of one of
+those codes in a transaction set, the rest become one summary finding at its end, so that the
+findings a hostile hierarchy makes stay bounded.
+
 and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*). It
 also feeds the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) with
 the ISA, GS and ST of every transaction set and the header segments of each 837P one. Every
@@ -50,6 +55,7 @@ from edi837.x837p.checks import (
     STR002,
     STR003,
     STR005,
+    TRANSACTION_CAP,
 )
 from edi837.x837p.elements import (
     MEMO_LIMIT,
@@ -449,6 +455,60 @@ def _resolve(state: _SlotRT, seg: Segment) -> _Move:
 # --- the tracker ----------------------------------------------------------------------------
 
 
+class _Excess:
+    """The findings of one code past :data:`TRANSACTION_CAP` in a transaction, as one summary."""
+
+    __slots__ = ("count", "first", "high", "low", "severity")
+
+    def __init__(self, first: Finding) -> None:
+        self.first = first
+        self.count = 1
+        self.low = self.high = first.segment_number
+        self.severity = first.severity
+
+    def add(self, finding: Finding) -> None:
+        self.count += 1
+        number = finding.segment_number
+        if number is not None:
+            # Loops close innermost first, so their SEG-003s do not come in file order.
+            self.low = number if self.low is None else min(self.low, number)
+            self.high = number if self.high is None else max(self.high, number)
+        if finding.severity.at_least(self.severity):
+            self.severity = finding.severity
+
+    def summary(self) -> Finding:
+        """One finding on the first unlisted segment that says how many it stands for.
+
+        It keeps the worst severity among them, so the file fails as it would with every
+        finding listed; it has no fix, since its edit would cover only the first segment.
+        """
+        first = self.first
+        span = (
+            f"segments {self.low} to {self.high}"
+            if self.low != self.high
+            else f"segment {first.segment_number}"
+        )
+        message = (
+            f"and {self.count:,} more {first.code} findings in this transaction ({span}), "
+            f"not listed one by one: at most {TRANSACTION_CAP} of one code are listed per "
+            f"transaction; the first of them: {first.message}"
+        )
+        return replace(first, message=message, severity=self.severity, fix=None)
+
+    def nesting(self) -> Finding:
+        """The findings of a chain of HLs nested below a patient level, as one."""
+        first = self.first
+        if self.count == 1:
+            return first
+        message = (
+            f"{self.count:,} {first.code} findings in a chain of HL levels nested below a "
+            f"patient level (segments {self.low} to {self.high}); the guide's hierarchy is "
+            "three levels deep (billing provider 20, subscriber 22, patient 23), so the chain "
+            f"is reported once; first at segment {first.segment_number}: {first.message}"
+        )
+        return replace(first, message=message, severity=self.severity, fix=None)
+
+
 class _Frame:
     """One open loop instance.
 
@@ -505,6 +565,15 @@ class LoopTracker:
     _hl_pending: tuple[Segment, str] | None
     _hl_parents: dict[str, str]
     _sbr: Segment | None
+    # HL-* and SEG-003 findings listed so far in the transaction, per code, and those past
+    # TRANSACTION_CAP, held as one summary per code until the transaction ends: a hostile
+    # hierarchy (100,000 nested HLs) would otherwise make several findings per segment.
+    _listed: dict[str, int]
+    _excess: dict[str, _Excess]
+    # While HLs nest below a patient level (HL03 23 whose HL02 is the patient level before
+    # it), their HL-002, HL-003 and 2000C SEG-003 findings, one per code, reported when the
+    # chain ends: each level of such a chain repeats the same faults.
+    _chain: dict[str, _Excess] | None
 
     def __init__(self, guide: Guide | None = None) -> None:
         self.guide = guide if guide is not None else load_guide()
@@ -519,6 +588,8 @@ class LoopTracker:
         # Whether an 837P transaction's header is open (up to its first HL).
         self._in_header = False
         self._memo = self._elements.memo
+        self._excess = {}
+        self._chain = None
         self._reset_transaction()
 
     # -- public ------------------------------------------------------------------------------
@@ -742,6 +813,7 @@ class LoopTracker:
         found: list[Finding] = []
         self._settle_hl(None, found)
         self._close_from(0, found)
+        self._flush_excess(found)
         self._state = None
         return found
 
@@ -795,7 +867,8 @@ class LoopTracker:
         counts = frame.counts or {}
         for slot in rt.required_slots:
             if slot.index not in counts:
-                found.append(
+                self._report(
+                    found,
                     _finding(
                         SEG003,
                         f"required segment {slot.label} ({slot.slot.name}) is missing from "
@@ -803,19 +876,20 @@ class LoopTracker:
                         opener,
                         None,
                         rt.id,
-                    )
+                    ),
                 )
         loops = frame.loops or {}
         for child in rt.required_loops:
             if child.key not in loops:
-                found.append(
+                self._report(
+                    found,
                     _finding(
                         SEG003,
                         f"required loop {child.id} ({child.name}) is missing from loop {rt.id}",
                         opener,
                         None,
                         rt.id,
-                    )
+                    ),
                 )
         if rt.is_line and not frame.has_472:
             found.append(
@@ -832,6 +906,7 @@ class LoopTracker:
         found: list[Finding] = []
         self._settle_hl(None, found)
         self._close_from(0, found)
+        self._flush_excess(found)
         # Element results depend on the separators; new ones void what was learnt.
         self._elements.use(seg.delimiters)
         self._header.interchange(seg)
@@ -854,6 +929,7 @@ class LoopTracker:
             self._close_from(0, found)
             self._frames.append(_frame(t.isa, None))
         self._close_from(1, found)
+        self._flush_excess(found)
         self._foreign = False
         self._header.group(seg)
         self._push(t.gs, seg, found)
@@ -883,6 +959,7 @@ class LoopTracker:
         if len(self._frames) < 2 or self._frames[1].rt is not t.gs:
             self._open_group_frames(found)
         self._close_from(2, found)
+        self._flush_excess(found)
         st = t.st
         self._push(st, seg, found)
         slot = st.opening
@@ -900,6 +977,7 @@ class LoopTracker:
         if len(self._frames) < 3 or self._frames[2].rt is not t.st:
             return self.place(seg)
         self._close_from(3, found)
+        self._flush_excess(found)
         slot = t.se
         self._state = slot
         self._reset_transaction()
@@ -1017,6 +1095,7 @@ class LoopTracker:
     # -- structure rules ---------------------------------------------------------------------
 
     def _reset_transaction(self) -> None:
+        self._listed = {}
         self._hl_ranges = []
         self._hl_last = 0
         self._hl_pending = None
@@ -1035,6 +1114,9 @@ class LoopTracker:
         elif hook == _HOOK_SBR:
             self._sbr = seg
         elif hook == _HOOK_ST:
+            if self._excess or self._chain is not None:
+                found = found if found is not None else []
+                self._flush_excess(found)
             self._reset_transaction()
             checked = header.transaction(seg)
             header.start(seg)
@@ -1044,12 +1126,51 @@ class LoopTracker:
         elif hook == _HOOK_SE:
             found = found if found is not None else []
             self._settle_hl(None, found)
+            self._flush_excess(found)
             self._reset_transaction()
         elif hook == _HOOK_GE:
             header.group(None)
         elif hook == _HOOK_IEA:
             header.interchange(None)
         return found
+
+    def _report(self, found: list[Finding], finding: Finding) -> None:
+        """Lists a hierarchy or SEG-003 finding, or counts it once its code is at the cap."""
+        code = finding.code
+        chain = self._chain
+        if chain is not None and (code != SEG003.code or finding.loop == "2000C"):
+            held = chain.get(code)
+            if held is None:
+                chain[code] = _Excess(finding)
+            else:
+                held.add(finding)
+            return
+        listed = self._listed.get(code, 0)
+        if listed < TRANSACTION_CAP:
+            self._listed[code] = listed + 1
+            found.append(finding)
+            return
+        excess = self._excess.get(code)
+        if excess is None:
+            self._excess[code] = _Excess(finding)
+        else:
+            excess.add(finding)
+
+    def _flush_excess(self, found: list[Finding]) -> None:
+        """At the end of a transaction, one finding per code for what the cap left unlisted."""
+        self._end_chain(found)
+        for excess in self._excess.values():
+            found.append(excess.summary())
+        self._excess.clear()
+
+    def _end_chain(self, found: list[Finding]) -> None:
+        """Report a chain of HLs nested below a patient level, one finding per code."""
+        chain = self._chain
+        if chain is None:
+            return
+        self._chain = None
+        for held in chain.values():
+            self._report(found, held.nesting())
 
     def _check_hl(self, seg: Segment, loop_id: str, found: list[Finding]) -> None:
         """HL-001, HL-002 and HL-004 for an HL, wherever it was placed; HL-003 of the last."""
@@ -1058,14 +1179,26 @@ class LoopTracker:
         hl_id = elements[1] if present > 1 else ""
         parent_id = elements[2] if present > 2 else ""
         level = elements[3] if present > 3 else ""
-        if self._hl_pending is not None:
+        pending = self._hl_pending
+        nested = (
+            level == "23"
+            and pending is not None
+            and pending[1] == "23"
+            and pending[0].element(1) == parent_id
+        )
+        if pending is not None:
             self._settle_hl(level, found)
+        if not nested:
+            self._end_chain(found)
+        elif self._chain is None:
+            self._chain = {}
         self._hl_pending = (seg, level)
         # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning. HL01 is at most 12
         # characters in the guide, which bounds the number read.
         number = count_value(hl_id, _HL01_DIGITS)
         if number is None:
-            found.append(
+            self._report(
+                found,
                 _finding(
                     HL001,
                     f"HL01 {_shown(hl_id)} is not a number of at most {_HL01_DIGITS} digits; "
@@ -1073,7 +1206,7 @@ class LoopTracker:
                     seg,
                     "HL01",
                     loop_id,
-                )
+                ),
             )
         else:
             ranges = self._hl_ranges
@@ -1088,7 +1221,8 @@ class LoopTracker:
         parents = self._hl_parents
         if level == "20":
             if parent_id:
-                found.append(
+                self._report(
+                    found,
                     _finding(
                         HL002,
                         f"HL02 is {_shown(parent_id)}, but a billing provider level (HL03 20) has "
@@ -1096,7 +1230,7 @@ class LoopTracker:
                         seg,
                         "HL02",
                         loop_id,
-                    )
+                    ),
                 )
         elif level in ("22", "23"):
             above = "20" if level == "22" else "22"
@@ -1109,19 +1243,21 @@ class LoopTracker:
                     if expected
                     else f"there is no {name} level (HL03 {above}) above it"
                 )
-                found.append(
+                self._report(
+                    found,
                     _finding(
                         HL002,
                         f"HL02 is {shown}, but {where}",
                         seg,
                         "HL02",
                         loop_id,
-                    )
+                    ),
                 )
         # HL-004: a patient level under a subscriber who is the patient (SBR02 18).
         sbr = self._sbr
         if level == "23" and sbr is not None and sbr.element(2) == "18":
-            found.append(
+            self._report(
+                found,
                 _finding(
                     HL004,
                     f"SBR02 is 18 (the subscriber is the patient), but patient level HL "
@@ -1130,7 +1266,7 @@ class LoopTracker:
                     sbr,
                     "SBR02",
                     "2000B",
-                )
+                ),
             )
         if level == "20":
             parents.clear()
@@ -1146,19 +1282,21 @@ class LoopTracker:
         ranges = self._hl_ranges
         index = bisect.bisect_right(ranges, [number, sys.maxsize]) - 1
         if index >= 0 and ranges[index][0] <= number <= ranges[index][1]:
-            found.append(
+            self._report(
+                found,
                 _finding(
                     HL001,
                     f"HL01 {number} is used twice in this transaction",
                     seg,
                     "HL01",
                     loop_id,
-                )
+                ),
             )
             return
         expected = self._hl_last + 1
         if number > expected:
-            found.append(
+            self._report(
+                found,
                 _finding(
                     HL001,
                     f"HL01 jumps from {self._hl_last} to {number}; HL01 counts up by 1",
@@ -1166,17 +1304,18 @@ class LoopTracker:
                     "HL01",
                     loop_id,
                     severity=Severity.WARNING,
-                )
+                ),
             )
         elif number < expected:
-            found.append(
+            self._report(
+                found,
                 _finding(
                     HL001,
                     f"HL01 {number} comes after HL01 {self._hl_last}; HL01 must ascend",
                     seg,
                     "HL01",
                     loop_id,
-                )
+                ),
             )
         # Record the number in the list of seen ranges, merging with its neighbours.
         if index >= 0 and ranges[index][1] == number - 1:
@@ -1219,7 +1358,8 @@ class LoopTracker:
             else "a patient level has no child levels"
         )
         shown = repr(actual) if actual else "missing"
-        found.append(
+        self._report(
+            found,
             _finding(
                 HL003,
                 f"HL04 of {name} level HL {seg.element(1)} is {shown}; it must be {expected} "
@@ -1232,7 +1372,7 @@ class LoopTracker:
                     f"set HL04 to {expected}",
                     (Edit(EditKind.REPLACE, seg.number, "HL04", actual, expected),),
                 ),
-            )
+            ),
         )
 
 
