@@ -52,6 +52,7 @@ class EditKind(StrEnum):
     DELETE = "delete"  # remove a whole segment
     INSERT_AFTER = "insert_after"  # add a segment after the anchor segment
     REPLACE_SEGMENT = "replace_segment"  # swap the whole text of a segment
+    REPLACE_LEAD = "replace_lead"  # set the white space before a segment (its text is kept)
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,8 @@ class Edit:
     """One concrete change, anchored on a segment by its 1-based ordinal in the file.
 
     ``element`` is a reference such as ``LIN03`` or ``SV101-3`` for ``REPLACE``; ``new`` is the
-    element value for ``REPLACE`` and the full segment text (no terminator) for inserts and
-    ``REPLACE_SEGMENT``.
+    element value for ``REPLACE``, the full segment text (no terminator) for inserts and
+    ``REPLACE_SEGMENT``, and the new white space before the segment for ``REPLACE_LEAD``.
     """
 
     kind: EditKind

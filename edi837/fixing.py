@@ -87,6 +87,8 @@ def plan(findings: Iterable[Finding], unsafe: bool = False) -> EditPlan:
                 key = (number, f"+{edit.new}")
             elif edit.kind is EditKind.REPLACE:
                 key = (number, edit.element or "")
+            elif edit.kind is EditKind.REPLACE_LEAD:
+                key = (number, "^lead")
             else:
                 key = (number, "*")
             if number in whole or key in touched or key in keys:
@@ -128,6 +130,18 @@ def _edited(seg: Segment, edits: list[Edit]) -> tuple[Segment | None, list[Segme
             continue
         elif edit.kind is EditKind.DELETE:
             current = None
+        elif edit.kind is EditKind.REPLACE_LEAD:
+            assert edit.new is not None
+            # Only the white space before the segment changes; its text stays byte-exact.
+            current = Segment(
+                current.text,
+                current.delimiters,
+                current.number,
+                current.byte_offset,
+                current.line,
+                edit.new,
+                current.term,
+            )
         else:
             assert edit.element is not None and edit.new is not None
             current = _derive(current, current.replaced(edit.element, edit.new))
