@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint format typecheck pytest bench docs docs-check check clean
+.PHONY: help demo test lint format typecheck pytest bench bench-large docs docs-check check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,9 +34,12 @@ typecheck: $(STAMP) ## mypy --strict over the package, tests and bench
 pytest: $(STAMP) ## The test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory
+bench: $(STAMP) ## Generate 1k/10k/100k-claim and mix files; print speed ratios, claims/s, peak memory
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
+
+bench-large: $(STAMP) ## make bench plus the 1M-claim file (about 400 MB in bench/out)
+	$(BIN)/python bench/run.py --huge --skip-slow
 
 docs: $(STAMP) ## Regenerate docs/rules.md, docs/acks.md and the README's terminal examples
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md
