@@ -1,5 +1,4 @@
-"""The golden findings: ``check -f json`` of generated files, stored so that speed work is held
-to identical findings.
+"""The golden findings: ``check -f json`` of generated files, stored to hold speed work to them.
 
 Each case is a file ``bench/gen837.py`` writes from fixed options (a practice's mix, and the
 all-injection file with its deliberate problems); the generator is seeded, so the same options
