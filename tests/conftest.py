@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# The tests compile the guide from pyx12's map, the source of truth, never from a cached copy
+# (tests/test_guide_cache.py turns the cache on where it is the subject).
+os.environ["EDI837_GUIDE_CACHE"] = "0"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

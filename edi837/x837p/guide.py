@@ -477,7 +477,11 @@ def compile_map(map_root: Any, map_if: Any) -> Guide:
     ]
     if len(roots) != 1:
         raise ValueError(f"expected one outermost loop in the map, found {len(roots)}")
-    root = _build_loop(roots[0], None, map_if)
+    return assemble(str(map_root.id), str(map_root.name or ""), _build_loop(roots[0], None, map_if))
+
+
+def assemble(guide_id: str, name: str, root: LoopDef) -> Guide:
+    """The :class:`Guide` around a built loop tree: loop index, scan tables, envelope loops."""
     loops: dict[str, LoopDef] = {}
     segment_ids: set[str] = set()
     for loop in root.walk():
@@ -496,8 +500,8 @@ def compile_map(map_root: Any, map_if: Any) -> Guide:
             break
         level = nested[0]
     return Guide(
-        id=str(map_root.id),
-        name=str(map_root.name or ""),
+        id=guide_id,
+        name=name,
         root=root,
         loops=loops,
         envelope_loops=envelope,
@@ -507,7 +511,26 @@ def compile_map(map_root: Any, map_if: Any) -> Guide:
 
 @cache
 def load_guide() -> Guide:
-    """The 837P guide, compiled from pyx12's ``837.5010.X222.A1`` map once per process."""
+    """The 837P guide: compiled from pyx12's map once, then read from the user's cache.
+
+    See :mod:`edi837.x837p.guide_cache` for the key and when the cache is bypassed.
+    """
+    from edi837.x837p import guide_cache
+
+    started = time.perf_counter()
+    if not guide_cache.enabled():
+        return compile_guide()
+    path = guide_cache.cache_path(MAP_FILE)
+    guide = guide_cache.read(path)
+    if guide is None:
+        guide = compile_guide()
+        guide_cache.write(path, guide)
+    guide.compile_seconds = time.perf_counter() - started
+    return guide
+
+
+def compile_guide() -> Guide:
+    """The 837P guide compiled from pyx12's ``837.5010.X222.A1`` map, without the cache."""
     started = time.perf_counter()
     import pyx12.map_if as map_if
     import pyx12.params
