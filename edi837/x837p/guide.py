@@ -6,8 +6,9 @@ type and code lists. This module reads that map once per process through pyx12's
 (:func:`pyx12.map_if.load_map_file`) and turns it into plain tables: a :class:`LoopDef` per loop
 of the map, a :class:`SegmentSlot` per segment position, an :class:`ElementDef` per element.
 Nothing of the guide is retyped here. Loading the map is most of the cost (about a quarter of a
-second); the tables themselves compile in a few hundredths, and :func:`load_guide` does it once
-per process.
+second); the tables themselves compile in a few hundredths. :func:`load_guide` does it once
+per process and keeps the tables in the user's cache (:mod:`edi837.x837p.guide_cache`), so
+later processes skip the map.
 
 The tables also carry what the loop tracker needs to place a segment the way pyx12 does: for
 every loop, per segment id, the ordered list of :class:`ScanEntry` (a segment of the loop, or
