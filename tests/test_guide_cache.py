@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from edi837.x837p import guide_cache
-from edi837.x837p.guide import MAP_FILE, compile_guide, load_guide
+from edi837.x837p import guide, guide_cache
+from edi837.x837p.guide import MAP_FILE
+from edi837.x837p.guide_cache import load_guide
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_a_guide_read_back_from_the_cache_equals_the_one_compiled_from_pyx12(cache: Path) -> None:
-    compiled = compile_guide()
+    compiled = guide.load_guide()
     first = load_guide()  # compiles and writes the cache
     path = guide_cache.cache_path(MAP_FILE)
     assert path.parent == cache and path.is_file()
@@ -46,8 +47,8 @@ def test_an_unreadable_cache_file_is_rebuilt_not_trusted(cache: Path, damage: st
     path = guide_cache.cache_path(MAP_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(damage, encoding="utf-8")
-    guide = load_guide()
-    assert guide.loops_named("2400")
+    loaded = load_guide()
+    assert loaded.loops_named("2400")
     assert guide_cache.read(path) is not None  # written again, whole
 
 

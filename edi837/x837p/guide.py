@@ -6,9 +6,8 @@ type and code lists. This module reads that map once per process through pyx12's
 (:func:`pyx12.map_if.load_map_file`) and turns it into plain tables: a :class:`LoopDef` per loop
 of the map, a :class:`SegmentSlot` per segment position, an :class:`ElementDef` per element.
 Nothing of the guide is retyped here. Loading the map is most of the cost (about a quarter of a
-second); the tables themselves compile in a few hundredths. :func:`load_guide` does it once
-per process and keeps the tables in the user's cache (:mod:`edi837.x837p.guide_cache`), so
-later processes skip the map.
+second); the tables themselves compile in a few hundredths, and :func:`load_guide` does it once
+per process (:mod:`edi837.x837p.guide_cache` keeps the tables for later processes).
 
 The tables also carry what the loop tracker needs to place a segment the way pyx12 does: for
 every loop, per segment id, the ordered list of :class:`ScanEntry` (a segment of the loop, or
@@ -512,26 +511,11 @@ def assemble(guide_id: str, name: str, root: LoopDef) -> Guide:
 
 @cache
 def load_guide() -> Guide:
-    """The 837P guide: compiled from pyx12's map once, then read from the user's cache.
+    """The 837P guide, compiled from pyx12's ``837.5010.X222.A1`` map once per process.
 
-    See :mod:`edi837.x837p.guide_cache` for the key and when the cache is bypassed.
+    This always reads pyx12's map; :func:`edi837.x837p.guide_cache.load_guide`, which the
+    tracker uses, reads the tables a previous process compiled when they are still current.
     """
-    from edi837.x837p import guide_cache
-
-    started = time.perf_counter()
-    if not guide_cache.enabled():
-        return compile_guide()
-    path = guide_cache.cache_path(MAP_FILE)
-    guide = guide_cache.read(path)
-    if guide is None:
-        guide = compile_guide()
-        guide_cache.write(path, guide)
-    guide.compile_seconds = time.perf_counter() - started
-    return guide
-
-
-def compile_guide() -> Guide:
-    """The 837P guide compiled from pyx12's ``837.5010.X222.A1`` map, without the cache."""
     started = time.perf_counter()
     import pyx12.map_if as map_if
     import pyx12.params

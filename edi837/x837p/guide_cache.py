@@ -11,6 +11,9 @@ compiling code, so a new pyx12, a changed map or a changed compiler never reads 
 A file that cannot be read or does not hold the expected shape is rebuilt from pyx12, never
 trusted. pyx12 stays the source of truth: ``EDI837_GUIDE_CACHE=0`` (the test suite sets it)
 compiles from the map every time, and ``EDI837_CACHE_DIR`` names another folder.
+
+:func:`load_guide` is what the loop tracker and the acknowledgements use;
+:func:`edi837.x837p.guide.load_guide` always compiles from the map.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ import json
 import os
 import sys
 import tempfile
+import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from edi837.x837p import guide as compiling
 from edi837.x837p.guide import (
+    MAP_FILE,
     ElementDef,
     Guide,
     LoopDef,
@@ -35,6 +42,21 @@ from edi837.x837p.guide import (
 
 #: Bumped when the layout of the stored tables changes.
 FORMAT = 1
+
+
+@cache
+def load_guide() -> Guide:
+    """The 837P guide, read from the user's cache when current, else compiled and stored."""
+    if not enabled():
+        return compiling.load_guide()
+    started = time.perf_counter()
+    path = cache_path(MAP_FILE)
+    guide = read(path)
+    if guide is None:
+        guide = compiling.load_guide()
+        write(path, guide)
+    guide.compile_seconds = time.perf_counter() - started
+    return guide
 
 
 def cache_dir() -> Path:
