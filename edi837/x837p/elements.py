@@ -62,6 +62,7 @@ EXTENDED_CHARACTERS = BASIC_CHARACTERS | frozenset("abcdefghijklmnopqrstuvwxyz%~
 # X12 data elements that identify something (an id code, a reference, a claim or line id, a
 # procedure code or modifier, a phone number): such a value is written with letters and
 # digits, so one made only of punctuation (an NM109 of ``!!``) is a placeholder, not an id.
+# (HL01 and HL02 are numbers, which HL-001 and HL-002 check.)
 _IDENTIFIERS = frozenset(
     {
         "67",  # Identification Code (NM109)
@@ -70,8 +71,6 @@ _IDENTIFIERS = frozenset(
         "310",  # Location Identifier
         "350",  # Assigned Identification
         "364",  # Communication Number (PER04, PER06, PER08)
-        "628",  # Hierarchical ID Number (HL01)
-        "734",  # Hierarchical Parent ID Number (HL02)
         "799",  # Version Identifier and line item control numbers
         "1028",  # Claim Submitter's Identifier (CLM01)
         "1271",  # Industry Code (HI diagnosis codes)
@@ -467,7 +466,8 @@ def _check_value(value: str, check: Compiled, problems: list[Problem]) -> None:
         wrong = _type_problem(value, check)
         if wrong is not None:
             problems.append((ELM006, check[1], wrong))
-    elif check[9] in ("AN", "ID"):
+    elif check[9] in ("AN", "ID") and check[7] is None:
+        # A coded value outside its list is ELM-003's finding, whatever its characters.
         outside = next((c for c in value if c not in EXTENDED_CHARACTERS), None)
         if outside is not None:
             problems.append(
