@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint format typecheck pytest bench bench-batch docs docs-check check clean
+.PHONY: help demo test lint format typecheck pytest bench bench-batch bench-large docs docs-check check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ typecheck: $(STAMP) ## mypy --strict over the package, tests and bench
 pytest: $(STAMP) ## The test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak memory; Spark row
+bench: $(STAMP) ## Generate 1k/10k/100k-claim and mix files; print speed ratios, claims/s, peak memory; batch and Spark rows
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/batch_bench.py
@@ -42,6 +42,9 @@ bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak
 
 bench-batch: $(STAMP) ## edi837 batch with --jobs 1 and 2: 200 files, and one cut 100k-claim file
 	$(BIN)/python bench/batch_bench.py
+
+bench-large: $(STAMP) ## make bench plus the 1M-claim file (about 400 MB in bench/out)
+	$(BIN)/python bench/run.py --huge --skip-slow
 
 docs: $(STAMP) ## Regenerate docs/rules.md, docs/acks.md and the README's terminal examples
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md

@@ -6,6 +6,10 @@ CPT 96372 injection encounter (usually an E/M with modifier 25, the 96372 line a
 line carrying its NDC in loop 2410). Every name, member id, NPI and address is invented; NPIs
 pass the Luhn check with the 80840 prefix so that identifier checks see well-formed values.
 
+With ``--mix`` the file looks like a primary-care practice's day instead: about one claim in
+ten is such an injection encounter, the rest are office visits, laboratory panels and plain
+imaging with no drug line, so rules that look only at injections and drugs have little to do.
+
 Unless ``--clean`` is given, a small share of claims carries the problems the edit pass looks
 for: a drug line without its 2410 NDC, a hyphenated NDC in LIN03, ``MG`` as the CTP05-1 unit
 (not in the TR3 list, so pyx12 rejects it), and modifier 25 on the 96372 line.
@@ -44,6 +48,9 @@ SHARE_25_ON_96372: Final = 0.02
 SHARE_WITHOUT_EM: Final = 0.10
 SHARE_PATIENT_LOOP_COMMERCIAL: Final = 0.30
 SHARE_SECOND_DIAGNOSIS: Final = 0.60
+# With --mix: the share of claims that are injection encounters; the others split evenly
+# between office visits, laboratory and imaging.
+SHARE_INJECTION_IN_MIX: Final = 0.10
 
 
 def npi_check_digit(base9: str) -> str:
@@ -144,6 +151,14 @@ EVALUATION_AND_MANAGEMENT: Final[tuple[tuple[str, int], ...]] = (
     ("99203", 15000), ("99204", 22500),
 )  # fmt: skip
 INJECTION_CENTS: Final = 3500
+# Non-injection services of the --mix file, with an invented charge in cents: a visit alone,
+# a visit with venipuncture and panels drawn in the office, or a visit with plain films.
+LABORATORY: Final[tuple[tuple[str, int], ...]] = (
+    ("36415", 1000), ("80053", 2400), ("85025", 1800), ("83036", 2000), ("80061", 2600),
+)  # fmt: skip
+IMAGING: Final[tuple[tuple[str, int], ...]] = (
+    ("71046", 6500), ("73030", 5500), ("73562", 6000), ("72100", 7000),
+)  # fmt: skip
 # Conditions that make the visit a significant, separately identifiable E/M (second HI code).
 VISIT_DIAGNOSES: Final = ("I10", "E119", "E785", "J449", "F419", "K219", "M170")
 
@@ -211,6 +226,7 @@ class Options:
     out: str
     seed: int = 0
     clean: bool = False
+    mix: bool = False
     claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION
     interchanges: int = 1
     control: int = 1
@@ -219,9 +235,10 @@ class Options:
 class ClaimWriter:
     """Builds the 2000B/2000C/2300/2400 segments of one encounter at a time."""
 
-    def __init__(self, rng: random.Random, clean: bool) -> None:
+    def __init__(self, rng: random.Random, clean: bool, mix: bool = False) -> None:
         self.rng = rng
         self.clean = clean
+        self.mix = mix
         self.dates = service_dates(2025)
         self.payer_codes = [code for code, weight in PAYER_WEIGHTS for _ in range(weight)]
 
@@ -274,8 +291,44 @@ class ClaimWriter:
             born = self._birth_date(2008, 2022) if child else self._birth_date(1950, 2000)
             segs.append(f"DMG*D8*{born}*{rng.choice('FM')}")
             next_hl += 1
-        segs += self._encounter(number, payer)
+        # The all-injection file draws no extra random number here, so its output (and the
+        # findings tests built on it) stay the same as before --mix existed.
+        if self.mix and rng.random() >= SHARE_INJECTION_IN_MIX:
+            segs += self._other_encounter(number)
+        else:
+            segs += self._encounter(number, payer)
         return segs, next_hl
+
+    def _other_encounter(self, number: int) -> list[str]:
+        """A claim with no injection or drug line: a visit, maybe with labs or films."""
+        rng = self.rng
+        dos = rng.choice(self.dates)
+        diagnoses = [rng.choice(VISIT_DIAGNOSES)]
+        if rng.random() < SHARE_SECOND_DIAGNOSIS:
+            second = rng.choice(VISIT_DIAGNOSES)
+            if second != diagnoses[0]:
+                diagnoses.append(second)
+        pointers = "1:2" if len(diagnoses) == 2 else "1"
+        code, cents = rng.choice(EVALUATION_AND_MANAGEMENT)
+        lines: list[tuple[str, int]] = [(code, cents)]
+        kind = rng.randrange(3)
+        if kind == 1:
+            lines += rng.sample(LABORATORY, rng.randint(1, 3))
+        elif kind == 2:
+            lines.append(rng.choice(IMAGING))
+        rendering_last, rendering_first, rendering_npi, taxonomy = rng.choice(RENDERING_PROVIDERS)
+        hi = "*".join([f"ABK:{diagnoses[0]}"] + [f"ABF:{code}" for code in diagnoses[1:]])
+        segs = [
+            f"CLM*BN{number:08d}*{amount(sum(c for _, c in lines))}***11:B:1*Y*A*Y*Y",
+            f"HI*{hi}",
+            f"NM1*82*1*{rendering_last}*{rendering_first}****XX*{rendering_npi}",
+            f"PRV*PE*PXC*{taxonomy}",
+        ]
+        for lx, (procedure, charge) in enumerate(lines, start=1):
+            segs.append(f"LX*{lx}")
+            segs.append(f"SV1*HC:{procedure}*{amount(charge)}*UN*1***{pointers}")
+            segs.append(f"DTP*472*D8*{dos}")
+        return segs
 
     def _encounter(self, number: int, payer: str) -> list[str]:
         rng = self.rng
@@ -361,7 +414,7 @@ def write_interchange(out: TextIO, options: Options) -> int:
     concatenated drop file holds them.
     """
     rng = random.Random(options.seed)
-    writer = ClaimWriter(rng, options.clean)
+    writer = ClaimWriter(rng, options.clean, options.mix)
     written = 0
     claim_number = 0
     for offset, size in enumerate(interchange_sizes(options.claims, options.interchanges)):
@@ -425,6 +478,11 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help="no deliberate problems (missing/hyphenated NDC, MG unit, 25 on 96372)",
     )
     parser.add_argument(
+        "--mix",
+        action="store_true",
+        help="one claim in ten an injection, the rest office visits, labs and imaging",
+    )
+    parser.add_argument(
         "--claims-per-transaction",
         type=int,
         default=MAX_CLAIMS_PER_TRANSACTION,
@@ -458,9 +516,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         args.out,
         args.seed,
         args.clean,
-        args.claims_per_transaction,
-        args.interchanges,
-        args.control,
+        mix=args.mix,
+        claims_per_transaction=args.claims_per_transaction,
+        interchanges=args.interchanges,
+        control=args.control,
     )
 
 

@@ -131,8 +131,8 @@ def _edited(seg: Segment, edits: list[Edit]) -> tuple[Segment | None, list[Segme
         elif edit.kind is EditKind.DELETE:
             current = None
         elif edit.kind is EditKind.REPLACE_LEAD:
-            # Only the white space before the segment changes (ENV-012: indentation).
             assert edit.new is not None
+            # Only the white space before the segment changes; its text stays byte-exact.
             current = Segment(
                 current.text,
                 current.delimiters,

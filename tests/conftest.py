@@ -12,6 +12,9 @@ import pytest
 # `edi837 refdata update` would change what the rules see): every process it starts, in-process
 # or as a subprocess, gets a private one.
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="edi837-test-data-")
+# The tests compile the guide from pyx12's map, the source of truth, never from a cached copy
+# (tests/test_guide_cache.py turns the cache on where it is the subject).
+os.environ["EDI837_GUIDE_CACHE"] = "0"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

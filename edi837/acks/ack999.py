@@ -51,7 +51,7 @@ def data_elements() -> dict[str, str]:
 @cache
 def _loop_openers() -> dict[str, str]:
     """The segment id that opens each loop of the 837P guide (``2010AA``: ``NM1``)."""
-    from edi837.x837p.guide import load_guide
+    from edi837.x837p.guide_cache import load_guide
 
     openers: dict[str, str] = {}
     for root in load_guide().loops_named("ISA_LOOP"):

@@ -253,7 +253,8 @@ ACKS: dict[str, RuleAck] = {
         UNPROCESSABLE,
     ),
     "ENV-011": RuleAck((Case(Target.SEGMENT, ik304="3"),), UNPROCESSABLE),
-    # Layout: indentation and an unterminated last IEA are not X12 syntax errors.
+    # Layout around segments (indentation, a last terminator missing): receivers strip it as
+    # they strip line breaks (ENV-003), so, like ENV-003, it has no place in an acknowledgement.
     "ENV-012": RuleAck((Case(Target.NONE),), UNPROCESSABLE),
     "ENV-013": RuleAck((Case(Target.NONE),), UNPROCESSABLE),
     # The hierarchy: HL numbering and child codes follow the implementation's pattern.

@@ -555,8 +555,19 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
 
 def _characters(excluded: set[str]) -> str:
     """A character class of the X12 extended set without ``excluded`` (the separators)."""
-    allowed = sorted(EXTENDED_CHARACTERS - excluded)
-    return "[" + "".join(re.escape(c) for c in allowed) + "]"
+    # Written as ranges of consecutive characters: the class appears in every element of a
+    # segment's pattern, and a short class keeps compiling the pattern cheap at start-up.
+    codes = sorted(ord(c) for c in EXTENDED_CHARACTERS - excluded)
+    ranges: list[str] = []
+    start = 0
+    while start < len(codes):
+        end = start
+        while end + 1 < len(codes) and codes[end + 1] == codes[end] + 1:
+            end += 1
+        low, high = re.escape(chr(codes[start])), re.escape(chr(codes[end]))
+        ranges.append(low if end == start else f"{low}-{high}")
+        start = end + 1
+    return "[" + "".join(ranges) + "]"
 
 
 def _composite_pattern(

@@ -7,7 +7,7 @@ type and code lists. This module reads that map once per process through pyx12's
 of the map, a :class:`SegmentSlot` per segment position, an :class:`ElementDef` per element.
 Nothing of the guide is retyped here. Loading the map is most of the cost (about a quarter of a
 second); the tables themselves compile in a few hundredths, and :func:`load_guide` does it once
-per process.
+per process (:mod:`edi837.x837p.guide_cache` keeps the tables for later processes).
 
 The tables also carry what the loop tracker needs to place a segment the way pyx12 does: for
 every loop, per segment id, the ordered list of :class:`ScanEntry` (a segment of the loop, or
@@ -477,7 +477,11 @@ def compile_map(map_root: Any, map_if: Any) -> Guide:
     ]
     if len(roots) != 1:
         raise ValueError(f"expected one outermost loop in the map, found {len(roots)}")
-    root = _build_loop(roots[0], None, map_if)
+    return assemble(str(map_root.id), str(map_root.name or ""), _build_loop(roots[0], None, map_if))
+
+
+def assemble(guide_id: str, name: str, root: LoopDef) -> Guide:
+    """The :class:`Guide` around a built loop tree: loop index, scan tables, envelope loops."""
     loops: dict[str, LoopDef] = {}
     segment_ids: set[str] = set()
     for loop in root.walk():
@@ -496,8 +500,8 @@ def compile_map(map_root: Any, map_if: Any) -> Guide:
             break
         level = nested[0]
     return Guide(
-        id=str(map_root.id),
-        name=str(map_root.name or ""),
+        id=guide_id,
+        name=name,
         root=root,
         loops=loops,
         envelope_loops=envelope,
@@ -507,7 +511,11 @@ def compile_map(map_root: Any, map_if: Any) -> Guide:
 
 @cache
 def load_guide() -> Guide:
-    """The 837P guide, compiled from pyx12's ``837.5010.X222.A1`` map once per process."""
+    """The 837P guide, compiled from pyx12's ``837.5010.X222.A1`` map once per process.
+
+    This always reads pyx12's map; :func:`edi837.x837p.guide_cache.load_guide`, which the
+    tracker uses, reads the tables a previous process compiled when they are still current.
+    """
     started = time.perf_counter()
     import pyx12.map_if as map_if
     import pyx12.params

@@ -64,7 +64,8 @@ from edi837.x837p.elements import (
     SlotElements,
     count_value,
 )
-from edi837.x837p.guide import Guide, LoopDef, SegmentSlot, load_guide
+from edi837.x837p.guide import Guide, LoopDef, SegmentSlot
+from edi837.x837p.guide_cache import load_guide
 from edi837.x837p.header import HeaderChecker
 from edi837.x837p.model import parse_date
 
