@@ -46,7 +46,7 @@ from typing import BinaryIO
 from edi837.engine import Engine
 from edi837.findings import Finding, Severity
 from edi837.source import Source
-from edi837.x12.reader import SegmentReader, X12SyntaxError
+from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
 from edi837.x12.writer import SegmentWriter, create_temporary
 from edi837.x837p.builder import Placed, Unit
@@ -744,7 +744,7 @@ def _verify_output(path: Path, claims: int, label: str) -> None:
     first = last = ""
     found = 0
     with open(path, "rb") as stream:
-        for segment in SegmentReader(stream, str(path)):
+        for segment in Source(stream, str(path)).segments(stream):
             if not first:
                 first = segment.id
             last = segment.id

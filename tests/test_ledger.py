@@ -84,7 +84,7 @@ def test_report_is_the_check_json_document(tmp_path: Path, engine: Engine, ledge
     )
     report = json.loads((tmp_path / "out" / "missing-ndc.report.json").read_text())
     expected = api.check(source, engine=engine, name=str(source)).to_dict()
-    assert report["version"] == 1
+    assert report["version"] == 2
     assert report["files"] == [expected]
     assert report["summary"]["findings"]["reject"] == 1
     assert not (tmp_path / "out" / "missing-ndc.rejected.837").exists()
