@@ -346,3 +346,15 @@ def fix_outputs(mutant: Mutant) -> None:
         assert rerun.code == run.code, (run.stderr, rerun.stderr)
         assert json.loads(log2.read_text()) == []
         assert again.read_bytes() == fixed.read_bytes()
+
+
+# -- inputs that broke a property once -----------------------------------------------------------
+
+CLEAN = (ROOT / "samples" / "clean-injection.837").read_bytes()
+
+
+def test_split_refuses_an_iea_that_swallowed_the_next_isa() -> None:
+    # The first interchange's IEA lost its terminator, so the second ISA is part of it and the
+    # second GS stands between interchanges; split wrote that GS into the rejected output.
+    data = CLEAN.rstrip()[:-1] + CLEAN
+    split_outputs(Mutant(data, "IEA unterminated, a second interchange appended"))
