@@ -326,7 +326,8 @@ def unterminated_end(draw: Draw, data: bytes, lay: Layout) -> tuple[bytes, str]:
     body = data.rstrip()
     if body.endswith(lay.segment):
         body = body[: -len(lay.segment)]
-    extra = draw(st.sampled_from([0, 0, 2000, 70000]))
+    # Past 1 MB the reader's segment-size limit applies: bad input, never memory growth.
+    extra = draw(st.sampled_from([0, 0, 2000, 70000, 1_100_000]))
     return body + b"X" * extra, f"last segment unterminated (+{extra} bytes)"
 
 
@@ -390,6 +391,24 @@ def splice(draw: Draw, data: bytes, lay: Layout) -> tuple[bytes, str]:
     return data + other, f"{name} appended"
 
 
+def exotic_delimiters(draw: Draw, data: bytes, lay: Layout) -> tuple[bytes, str]:
+    """Every element separator (or terminator) replaced by a byte real files rarely use."""
+    old = draw(st.sampled_from([lay.element, lay.segment, lay.component]))
+    new = draw(
+        st.sampled_from([b"\x1d", b"\x1c", b"\x07", b"A", b" ", b"\xe9", b"\n", b"\r", b"|"])
+    )
+    return data.replace(old, new), f"delimiter {old!r} replaced by {new!r}"
+
+
+def line_breaks(draw: Draw, data: bytes, lay: Layout) -> tuple[bytes, str]:
+    """The breaks after terminators changed: CRLF, bare CR, none, or several."""
+    new = draw(st.sampled_from([b"", b"\r\n", b"\r", b"\n\n", b"  \n\t"]))
+    body = data.replace(lay.segment + b"\r\n", lay.segment).replace(
+        lay.segment + b"\n", lay.segment
+    )
+    return body.replace(lay.segment, lay.segment + new), f"line breaks {new!r}"
+
+
 def utf8_bom(draw: Draw, data: bytes, lay: Layout) -> tuple[bytes, str]:
     return b"\xef\xbb\xbf" + data, "UTF-8 BOM added"
 
@@ -411,6 +430,8 @@ MUTATIONS = [
     many_lines,
     splice,
     utf8_bom,
+    exotic_delimiters,
+    line_breaks,
 ]
 
 

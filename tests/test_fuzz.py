@@ -51,9 +51,9 @@ class Run:
     stdout_bytes: bytes
 
 
-def cli(*args: str) -> Run:
+def cli(*args: str, stdin: bytes | None = None) -> Run:
     """Run ``edi837 ARGS`` in-process and check what every run must satisfy."""
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, list(args), input=stdin)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"edi837 {' '.join(args)} raised") from result.exception
     run = Run(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
@@ -128,7 +128,8 @@ def check_reports(mutant: Mutant) -> None:
         text = cli("check", str(path))
         as_json = cli("check", "-f", "json", str(path))
         as_csv = cli("check", "-f", "csv", str(path))
-    assert text.code == as_json.code == as_csv.code
+        piped = cli("check", "-f", "json", "-", stdin=mutant.data)
+    assert text.code == as_json.code == as_csv.code == piped.code
     stderr_lines_are_ours(text, path)
 
     assert "\x1b" not in text.stdout
@@ -137,6 +138,9 @@ def check_reports(mutant: Mutant) -> None:
     (file,) = doc["files"]
     assert file["status"] in {"ok", "findings", "error"}
     assert (file["status"] == "error") == (as_json.code == 2)
+    # Standard input is read as the same bytes: the same findings, wherever they came from.
+    (from_pipe,) = json.loads(piped.stdout)["files"]
+    assert from_pipe["findings"] == file["findings"]
 
     rows = csv_rows(as_csv.stdout)
     header, body = rows[0], rows[1:]
