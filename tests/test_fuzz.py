@@ -362,3 +362,17 @@ def test_split_refuses_an_iea_that_swallowed_the_next_isa() -> None:
     # second GS stands between interchanges; split wrote that GS into the rejected output.
     data = CLEAN.rstrip()[:-1] + CLEAN
     split_outputs(Mutant(data, "IEA unterminated, a second interchange appended"))
+
+
+def test_a_4301_digit_diagnosis_pointer_is_a_finding() -> None:
+    # SV107 = 4,301 digits passed DX-002's bound but reached int() in the 96372 pairing,
+    # past Python's limit on integer strings: every command ended in an internal error.
+    data = CLEAN.replace(
+        b"SV1*HC:96372*35*UN*1***1~", b"SV1*HC:96372*35*UN*1***" + b"9" * 4301 + b"~"
+    )
+    mutant = Mutant(data, "SV107 of 4,301 digits")
+    library_reads(mutant)
+    result = api.check(data, engine=ENGINE)
+    assert "DX-002" in {f.code for f in result.findings}
+    with workspace(mutant) as path:
+        assert cli("check", str(path)).code == 1

@@ -60,7 +60,9 @@ def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
     count = len(diagnoses)
     codes: set[str] = set()
     for pointer in line.pointers:
-        if pointer.isdecimal():
+        # SV107 pointers are one or two digits; a longer one (4,301 digits is past Python's
+        # int() limit) points at no diagnosis and is DX-002's to report.
+        if pointer.isdecimal() and len(pointer) <= 2:
             position = int(pointer)
             if 1 <= position <= count:
                 codes.add(diagnoses[position - 1][1])
