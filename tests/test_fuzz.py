@@ -376,3 +376,16 @@ def test_a_4301_digit_diagnosis_pointer_is_a_finding() -> None:
     assert "DX-002" in {f.code for f in result.findings}
     with workspace(mutant) as path:
         assert cli("check", str(path)).code == 1
+
+
+def test_an_error_quoting_a_newline_from_the_file_stays_one_line() -> None:
+    # A newline in ST01 made the "no 837P transaction" error two lines long in the library's
+    # FileResult.error and the reports that carry it.
+    data = CLEAN.replace(b"ST*837*", b"ST*\n837*")
+    mutant = Mutant(data, "newline in ST01")
+    library_reads(mutant)
+    assert api.check(data, engine=ENGINE).error == (
+        "<bytes>: no 837P transaction in the file (transaction 0001 is a \\n837 (005010X222A1), "
+        "not a 5010 837P (005010X222A1); skipped); edi837 reads 837P professional claims "
+        "(005010X222A1)"
+    )
