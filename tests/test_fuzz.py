@@ -129,7 +129,18 @@ def check_reports(mutant: Mutant) -> None:
         as_json = cli("check", "-f", "json", str(path))
         as_csv = cli("check", "-f", "csv", str(path))
         piped = cli("check", "-f", "json", "-", stdin=mutant.data)
+        # One bad file among good ones: the report is still written, with every file in it.
+        report = path.with_name("report.json")
+        clean = str(ROOT / "samples" / "clean-injection.837")
+        among = cli("check", "-f", "json", "-o", str(report), clean, str(path), clean)
+        several = json.loads(report.read_text(encoding="utf-8"))["files"]
     assert text.code == as_json.code == as_csv.code == piped.code
+    assert among.code == as_json.code
+    assert [f["status"] for f in several] == [
+        "ok",
+        json.loads(as_json.stdout)["files"][0]["status"],
+        "ok",
+    ]
     stderr_lines_are_ours(text, path)
 
     assert "\x1b" not in text.stdout
