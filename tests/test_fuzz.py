@@ -400,3 +400,15 @@ def test_an_error_quoting_a_newline_from_the_file_stays_one_line() -> None:
         "not a 5010 837P (005010X222A1); skipped); edi837 reads 837P professional claims "
         "(005010X222A1)"
     )
+
+
+def test_fix_refuses_a_file_that_its_fixes_leave_without_an_837p() -> None:
+    # Element separator and terminator swapped, a line break after every separator: no 837P
+    # can be read, but ENV-001 could still trim ISA padding, so fix wrote the trimmed file
+    # and exited 1 where check exits 2, and fixing its output then exited 2.
+    swapped = CLEAN.replace(b"*", b"\0").replace(b"~", b"*").replace(b"\0", b"~")
+    data = swapped.replace(b"~\n", b"~").replace(b"~", b"~\r\n")
+    mutant = Mutant(data, "delimiters swapped, CRLF after every element separator")
+    fix_outputs(mutant)
+    with workspace(mutant) as path:
+        assert cli("fix", str(path), "--unsafe-fixes", "-o", str(path) + ".fixed").code == 2
