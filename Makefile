@@ -41,8 +41,9 @@ bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
 	$(BIN)/python bench/run.py
 
-docs: $(STAMP) ## Regenerate docs/rules.md and the README's terminal examples from real runs
+docs: $(STAMP) ## Regenerate docs/rules.md, docs/acks.md and the README's terminal examples
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md
+	$(BIN)/python -m edi837.acks.docs
 	$(BIN)/python -m tests.readme_examples
 
 docs-check: $(STAMP) ## Fail when docs/rules.md is out of date

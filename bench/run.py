@@ -7,7 +7,11 @@ process so that start-up and peak RSS are real:
 - ``edi837 parse --no-output`` (tokenize, place every segment in its loop, build claims);
 - ``edi837 check`` with every rule on;
 - pyx12's ``X12Reader`` and ``x12valid``, and x12sdk's model parse, on the 10k file (they are
-  much slower), compared by throughput (claims per second).
+  much slower), compared by throughput (claims per second);
+- peak RSS of every output path (``check -f text|json|csv|html -o``, ``parse -f
+  json|xml|tsv -o``) on both files, through the command line and through the library's
+  streaming writers (:data:`LIBRARY_OUTPUT`, what the command line does once it writes
+  reports as they are produced): flat from 10k to 100k claims means the output streams.
 
 Prints ratios, not verdicts: the targets are in ``architecture.md`` §5.
 """
@@ -50,6 +54,48 @@ X12SDK = (
     "    for model in r.models():\n"
     "        pass\n"
 )
+
+# One output path through the library: results and segments streamed into the writers, which
+# write to the file of atomic_output as they go.
+LIBRARY_OUTPUT = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from edi837.x12.writer import atomic_output\n"
+    "command, fmt, source, target = sys.argv[1:5]\n"
+    "if command == 'check':\n"
+    "    from edi837.engine import Engine\n"
+    "    from edi837.reports import csv_report, html, json_report, text\n"
+    "    engine = Engine()\n"
+    "    results = (engine.check_path(name, detail=fmt == 'html') for name in [source])\n"
+    "    write = {'json': json_report.write_json, 'csv': csv_report.write_csv,\n"
+    "             'html': html.write_html, 'text': text.write_text_to}[fmt]\n"
+    "    with atomic_output(Path(target), like=source) as out:\n"
+    "        write(results, out)\n"
+    "else:\n"
+    "    from edi837.reports import tree\n"
+    "    from edi837.x12.reader import SegmentReader, open_source\n"
+    "    from edi837.x837p.builder import UnitReader\n"
+    "    units = UnitReader(SegmentReader(open_source(source), source))\n"
+    "    placed = (p for unit in units for p in unit.segments)\n"
+    "    with atomic_output(Path(target), like=source) as out:\n"
+    "        if fmt == 'tsv':\n"
+    "            tree.write_tsv(placed, out)\n"
+    "        elif fmt == 'json':\n"
+    "            tree.write_json(placed, out, source)\n"
+    "        else:\n"
+    "            tree.write_xml(placed, out, source)\n"
+)
+
+#: The output paths measured: (command, format).
+OUTPUT_PATHS = [
+    ("check", "text"),
+    ("check", "json"),
+    ("check", "csv"),
+    ("check", "html"),
+    ("parse", "json"),
+    ("parse", "xml"),
+    ("parse", "tsv"),
+]
 
 
 @dataclass
@@ -105,6 +151,35 @@ def generate(claims: int) -> Path:
     return path
 
 
+def label_of(claims: int) -> str:
+    """``10k`` for 10,000 claims."""
+    return f"{claims // 1000}k" if claims >= 1000 else str(claims)
+
+
+def output_memory(files: list[tuple[str, Path]], edi837: str) -> None:
+    """Peak RSS of every output path, by the command line and by the streaming library."""
+    target = OUT / "output.tmp"
+    labels = [label for label, _ in files]
+    print()
+    print("peak RSS of output paths (-o FILE), MiB")
+    head = " ".join(f"{'cli ' + label:>10}" for label in labels)
+    head += " " + " ".join(f"{'lib ' + label:>10}" for label in labels)
+    print(f"{'path':<16} {head} {'lib ' + labels[-1] + '/' + labels[0]:>12}")
+    py = sys.executable
+    for command, fmt in OUTPUT_PATHS:
+        cli = [
+            timed([edi837, command, "-f", fmt, str(path), "-o", str(target)]).rss_mib
+            for _, path in files
+        ]
+        lib = [
+            timed([py, "-c", LIBRARY_OUTPUT, command, fmt, str(path), str(target)]).rss_mib
+            for _, path in files
+        ]
+        cells = " ".join(f"{v:10.1f}" for v in cli + lib)
+        print(f"{command + ' -f ' + fmt:<16} {cells} {lib[-1] / lib[0]:11.2f}x")
+    target.unlink(missing_ok=True)
+
+
 def main() -> int:
     """Run every measurement and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,19 +187,22 @@ def main() -> int:
     parser.add_argument("--large", type=int, default=100_000, help="claims in the large file")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best is kept)")
     parser.add_argument("--skip-slow", action="store_true", help="skip pyx12 and x12sdk")
+    parser.add_argument(
+        "--outputs-only", action="store_true", help="only the memory of the output paths"
+    )
     args = parser.parse_args()
 
     edi837 = str(BIN / "edi837")
     py = sys.executable
     small, large = generate(args.small), generate(args.large)
+    if args.outputs_only:
+        output_memory([(label_of(args.small), small), (label_of(args.large), large)], edi837)
+        return 0
     sample = ROOT / "samples" / "clean-injection.837"
     print(
         f"files: {small.name} {small.stat().st_size / 1e6:.1f} MB, "
         f"{large.name} {large.stat().st_size / 1e6:.1f} MB"
     )
-
-    def label_of(claims: int) -> str:
-        return f"{claims // 1000}k" if claims >= 1000 else str(claims)
 
     small_label, large_label = label_of(args.small), label_of(args.large)
     results: dict[str, dict[str, Run]] = {}
@@ -156,6 +234,7 @@ def main() -> int:
     )
     startup = timed([edi837, "check", str(sample)], args.repeat)
     print(f"start-up: edi837 check on a one-claim file {startup.seconds:.2f} s (target < 0.5 s)")
+    output_memory([(small_label, small), (large_label, large)], edi837)
 
     if args.skip_slow:
         return 0

@@ -31,10 +31,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, cast
 
-from edi837.config import ConfigError, load_config
-from edi837.engine import ClaimView, Engine, FileResult
+from edi837.config import ConfigError, default_refdata_folder, load_config
+from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.fixing import Correction, LoggedEdit, correct, segment_diff
 from edi837.reports.annotate import AnnotateSummary, write_listing
@@ -117,7 +117,7 @@ def load_engine(
         settings.profile = profile
     if refdata is not None:
         settings.refdata = os.fspath(refdata)
-    folder = Path(settings.refdata) if settings.refdata else None
+    folder = Path(settings.refdata) if settings.refdata else default_refdata_folder()
     if folder is not None and not folder.is_dir():
         raise OptionsError(f"{folder}: reference data folder not found")
     try:
@@ -256,8 +256,9 @@ def check(
     """Check one input and return its findings and counts (``.to_dict()`` is the JSON contract).
 
     Never raises for bad input: the result's ``status`` is ``error`` and ``error`` holds the
-    one-line reason. With ``detail``, the result keeps a view of every claim (for the HTML
-    report).
+    one-line reason. With ``detail``, the result keeps a view of every claim that has findings,
+    with its lines and the 96372 pairing (for the HTML report); clean claims are only counted,
+    so memory stays bounded by the findings, not the file.
     """
     src = as_source(source, name)
     checker = _engine(engine, profile, select, ignore, refdata, config)
@@ -269,10 +270,8 @@ def check(
             units = src.units(stream)
             for unit, findings in checker.iter_checked(units):
                 result.findings.extend(findings)
-                if detail and unit.claim is not None:
-                    result.claim_views.append(
-                        ClaimView.of(unit.claim, checker.profile_for(unit.claim))
-                    )
+                if detail and unit.claim is not None and findings:
+                    result.claim_views.append(checker.claim_view(unit.claim))
             units.require_837p()
     except X12SyntaxError as exc:
         result.status = "error"
@@ -343,6 +342,7 @@ def fix(
     config: str | os.PathLike[str] | None = None,
     engine: Engine | None = None,
     log: str | os.PathLike[str] | None = None,
+    redact_log: bool = False,
     workdir: str | os.PathLike[str] | None = None,
 ) -> FixResult:
     """Apply the safe fixes (and unsafe ones with ``unsafe``) until nothing changes.
@@ -369,7 +369,7 @@ def fix(
     try:
         result = _fix_result(src.name, correction)
         if log is not None:
-            write_log(Path(log), correction.edits)
+            write_log(Path(log), correction.edits, redact=redact_log)
         if in_place:
             assert target is not None
             if correction.result is not None:
@@ -425,12 +425,29 @@ def _fix_result(name: str, correction: Correction) -> FixResult:
     )
 
 
-def write_log(path: Path, edits: list[LoggedEdit]) -> None:
-    """The ``--log`` file: every applied edit as a JSON array, written atomically."""
+def write_log(path: Path, edits: list[LoggedEdit], *, redact: bool = False) -> None:
+    """The ``--log`` file: every applied edit as a JSON array, written atomically.
+
+    With ``redact``, the old and new values of edits in segments that carry patient data
+    (NM1, N3, N4, DMG, REF, PER) are masked.
+    """
     import json
 
+    from edi837.redaction import MASK
+
+    entries = []
+    for edit in edits:
+        entry = edit.to_dict()
+        if redact and (edit.element or "")[:3].rstrip("0123456789") in _PATIENT_SEGMENTS:
+            entry["old"] = MASK if entry["old"] else entry["old"]
+            entry["new"] = MASK if entry["new"] else entry["new"]
+        entries.append(entry)
     with atomic_output(path) as handle:
-        handle.write((json.dumps([e.to_dict() for e in edits], indent=2) + "\n").encode("utf-8"))
+        handle.write((json.dumps(entries, indent=2) + "\n").encode("utf-8"))
+
+
+# Segments whose values identify a person (names, ids, addresses, dates of birth, contacts).
+_PATIENT_SEGMENTS = frozenset({"NM1", "N3", "N4", "DMG", "REF", "PER"})
 
 
 def _in_place_target(src: Source, out: Target | None) -> Path:
@@ -519,8 +536,13 @@ def _mode(path: Path) -> int:
 
 
 def _publish(result: Path | None, src: Source, target: Path) -> None:
-    """Write the corrected version (or the unchanged input) to ``target`` atomically."""
-    with atomic_output(target) as handle:
+    """Write the corrected version (or the unchanged input) to ``target`` atomically.
+
+    The output carries the input's permission bits: a fixed claim file is as private as the
+    original.
+    """
+    like = src.regular_path() if target != src.regular_path() else None
+    with atomic_output(target, like=like) as handle:
         _copy_to(result, src, handle)
 
 
@@ -591,15 +613,21 @@ def annotate(
     refdata: str | os.PathLike[str] | None = None,
     config: str | os.PathLike[str] | None = None,
     engine: Engine | None = None,
+    redact: bool = False,
+    escape_controls: bool = False,
 ) -> AnnotateSummary:
     """Write the annotated listing of the input to ``out`` (a path, atomically, or a stream).
 
-    Raises :class:`X12SyntaxError` for input that cannot be annotated; nothing is written then.
+    ``redact`` masks patient data and ``escape_controls`` shows control characters inside
+    segments as escapes (for a terminal); either gives up the byte-for-byte round trip, and
+    the listing's header says so. Raises :class:`X12SyntaxError` for input that cannot be
+    annotated; nothing is written then.
     """
     src = as_source(source)
     checker = _engine(engine, profile, select, ignore, refdata, config)
     if hasattr(out, "write"):
-        return write_listing(src, checker, out)  # type: ignore[arg-type]
-    target = writable_path(Path(os.fspath(out)))
-    with atomic_output(target) as handle:
-        return write_listing(src, checker, handle)
+        stream = cast(BinaryIO, out)
+        return write_listing(src, checker, stream, redact=redact, escape_controls=escape_controls)
+    target = writable_path(Path(os.fspath(cast("os.PathLike[str]", out))))
+    with atomic_output(target, like=src.regular_path()) as handle:
+        return write_listing(src, checker, handle, redact=redact, escape_controls=escape_controls)

@@ -11,19 +11,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules import default_registry
 from edi837.rules.base import CheckContext, Profile, Rule, Settings
+from edi837.rules.claim import VOID
 from edi837.rules.registry import Registry
 from edi837.x837p.builder import Unit
-from edi837.x837p.model import Claim
+from edi837.x837p.model import Claim, Party
+
+if TYPE_CHECKING:
+    from edi837.rules.pairing import Pairing
 
 
 @dataclass
 class LineView:
-    """A service line as reports show it (kept only when a report asks for claim detail)."""
+    """A service line as reports show it (kept only when a report asks for claim detail).
+
+    ``ndc_quantity`` and ``ndc_unit`` are CTP04 and CTP05-1 of the drug line's 2410;
+    ``paired_with`` the LX01 numbers of the lines the 96372 pairing joins this one to (the drug
+    lines of an injection, or the injection of a drug line).
+    """
 
     number: int | None
     code: str
@@ -33,11 +43,36 @@ class LineView:
     date: str
     ndc: str
     segment_number: int
+    ndc_quantity: str = ""
+    ndc_unit: str = ""
+    paired_with: list[int] = field(default_factory=list)
+
+
+def _person_name(party: Party | None, loop_id: str) -> str:
+    """``LAST, FIRST MIDDLE`` from the NM1 of a name loop (2010BA subscriber, 2010CA patient)."""
+    loop = party.loop(loop_id) if party is not None else None
+    nm1 = loop.first("NM1") if loop is not None else None
+    if nm1 is None:
+        return ""
+    last, first, middle = nm1.element(3), nm1.element(4), nm1.element(5)
+    given = " ".join(p for p in (first, middle) if p)
+    return f"{last}, {given}" if last and given else last or given
+
+
+def _nm1_element(party: Party | None, loop_id: str, position: int) -> str:
+    loop = party.loop(loop_id) if party is not None else None
+    nm1 = loop.first("NM1") if loop is not None else None
+    return nm1.element(position) if nm1 is not None else ""
 
 
 @dataclass
 class ClaimView:
-    """A claim as reports show it: id, where it sits, profile and lines."""
+    """A claim as reports show it: id, where it sits, profile, lines, and who it is about.
+
+    ``patient`` is the 2010CA name when the patient is not the subscriber, else 2010BA's;
+    ``member_id`` the subscriber's NM109 (2010BA); ``payer`` and ``payer_id`` 2010BB NM103
+    and NM109; ``billing_npi`` the 2010AA NPI. Reports mask the person data with ``redact``.
+    """
 
     id: str
     interchange: str
@@ -46,10 +81,23 @@ class ClaimView:
     charge: str
     segment_number: int
     lines: list[LineView] = field(default_factory=list)
+    patient: str = ""
+    member_id: str = ""
+    payer: str = ""
+    payer_id: str = ""
+    billing_npi: str = ""
 
     @classmethod
-    def of(cls, claim: Claim, profile: Profile) -> ClaimView:
-        """The view of a claim checked under ``profile``."""
+    def of(cls, claim: Claim, profile: Profile, pairing: Pairing | None = None) -> ClaimView:
+        """The view of a claim checked under ``profile`` (with its 96372 pairing, if given)."""
+        partners: dict[int, list[int]] = {}
+        if pairing is not None:
+            for pair in pairing.pairs:
+                injection = pair.injection.number
+                for drug in pair.drugs:
+                    if injection is not None and drug.number is not None:
+                        partners.setdefault(injection, []).append(drug.number)
+                        partners.setdefault(drug.number, []).append(injection)
         lines = [
             LineView(
                 number=line.number,
@@ -60,9 +108,14 @@ class ClaimView:
                 date=line.service_date_text,
                 ndc=line.drug.ndc if line.drug is not None else "",
                 segment_number=line.lx.number,
+                ndc_quantity=line.drug.quantity_text if line.drug is not None else "",
+                ndc_unit=line.drug.unit if line.drug is not None else "",
+                paired_with=partners.get(line.number, []) if line.number is not None else [],
             )
             for line in claim.lines
         ]
+        patient = _person_name(claim.patient, "2010CA") or _person_name(claim.subscriber, "2010BA")
+        billing = claim.billing_provider
         return cls(
             id=claim.id,
             interchange=claim.envelope.interchange,
@@ -71,6 +124,11 @@ class ClaimView:
             charge=claim.clm.element(2),
             segment_number=claim.clm.number,
             lines=lines,
+            patient=patient,
+            member_id=_nm1_element(claim.subscriber, "2010BA", 9),
+            payer=_nm1_element(claim.subscriber, "2010BB", 3),
+            payer_id=claim.payer_id,
+            billing_npi=billing.npi if billing is not None else "",
         )
 
 
@@ -130,6 +188,7 @@ class Engine:
         self.rules = self.registry.selected(self.settings.select, self.settings.ignore)
         self.selected_codes = frozenset(r.code for r in self.rules)
         self.claim_rules: list[Rule] = [r for r in self.rules if r.scope == "claim"]
+        self.void_rules: list[Rule] = [r for r in self.claim_rules if r.applies_to_void]
         self.overrides = dict(self.settings.severity)
 
     def profile_for(self, claim: Claim) -> Profile:
@@ -142,6 +201,12 @@ class Engine:
             if by_payer is not None:
                 return by_payer
         return Profile.from_filing_indicator(claim.claim_filing_indicator)
+
+    def claim_view(self, claim: Claim) -> ClaimView:
+        """The view of a claim that reports show: its lines, parties and 96372 pairing."""
+        profile = self.profile_for(claim)
+        context = CheckContext(claim, profile, self.settings, self.refdata)
+        return ClaimView.of(claim, profile, context.pairing)
 
     def _keep(self, finding: Finding) -> Finding | None:
         if finding.code not in self.selected_codes:
@@ -156,7 +221,9 @@ class Engine:
         ctx = CheckContext(claim, self.profile_for(claim), self.settings, self.refdata)
         found: list[Finding] = []
         keep = self._keep
-        for rule in self.claim_rules:
+        # A void repeats the original claim to cancel it; coding edits do not apply to it.
+        rules = self.void_rules if claim.frequency == VOID else self.claim_rules
+        for rule in rules:
             for finding in rule.check(claim, ctx):
                 kept = keep(finding)
                 if kept is not None:

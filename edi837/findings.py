@@ -3,7 +3,8 @@
 A finding says what is wrong and where (interchange, transaction, claim, service line, loop,
 segment, element). A finding may carry a :class:`Fix`: concrete :class:`Edit` objects with an
 applicability, in the manner of ruff (``safe`` is applied by ``edi837 fix``; ``unsafe`` only
-with ``--unsafe-fixes``). Nothing here changes a file; only the fixer applies edits.
+with ``--unsafe-fixes``; ``display`` is a suggestion in words, with no edit, never applied).
+Nothing here changes a file; only the fixer applies edits.
 
 This module sits at the bottom of the import graph so that the X12 layer, the 837P layer and
 the rules can all report through the same type.
@@ -37,10 +38,11 @@ _RANK = {Severity.WARNING: 1, Severity.DENY_RISK: 2, Severity.REJECT: 3}
 
 
 class Applicability(StrEnum):
-    """Whether the fixer may apply a fix without being asked (ruff's Safe/Unsafe)."""
+    """Whether the fixer may apply a fix without being asked (ruff's Safe/Unsafe/DisplayOnly)."""
 
     SAFE = "safe"
     UNSAFE = "unsafe"
+    DISPLAY = "display"  # a suggestion in words only: shown, never applied
 
 
 class EditKind(StrEnum):
@@ -49,7 +51,7 @@ class EditKind(StrEnum):
     REPLACE = "replace"  # set one element (or component) to a new value
     DELETE = "delete"  # remove a whole segment
     INSERT_AFTER = "insert_after"  # add a segment after the anchor segment
-    REPLACE_SEGMENT = "replace_segment"  # swap the whole text of a segment
+    REPLACE_LEAD = "replace_lead"  # set the white space before a segment (its text is kept)
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class Edit:
     """One concrete change, anchored on a segment by its 1-based ordinal in the file.
 
     ``element`` is a reference such as ``LIN03`` or ``SV101-3`` for ``REPLACE``; ``new`` is the
-    element value for ``REPLACE`` and the full segment text (no terminator) for inserts and
-    ``REPLACE_SEGMENT``.
+    element value for ``REPLACE``, the full segment text (no terminator) for inserts, and the
+    new white space before the segment for ``REPLACE_LEAD``.
     """
 
     kind: EditKind

@@ -34,7 +34,7 @@ from edi837.findings import Applicability, Edit, EditKind, Finding
 from edi837.source import Source
 from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
-from edi837.x12.writer import SegmentWriter
+from edi837.x12.writer import SegmentWriter, create_temporary
 
 if TYPE_CHECKING:
     from edi837.engine import Engine
@@ -87,6 +87,8 @@ def plan(findings: Iterable[Finding], unsafe: bool = False) -> EditPlan:
                 key = (number, f"+{edit.new}")
             elif edit.kind is EditKind.REPLACE:
                 key = (number, edit.element or "")
+            elif edit.kind is EditKind.REPLACE_LEAD:
+                key = (number, "^lead")
             else:
                 key = (number, "*")
             if number in whole or key in touched or key in keys:
@@ -128,6 +130,18 @@ def _edited(seg: Segment, edits: list[Edit]) -> tuple[Segment | None, list[Segme
             continue
         elif edit.kind is EditKind.DELETE:
             current = None
+        elif edit.kind is EditKind.REPLACE_LEAD:
+            # Only the white space before the segment changes (ENV-012: indentation).
+            assert edit.new is not None
+            current = Segment(
+                current.text,
+                current.delimiters,
+                current.number,
+                current.byte_offset,
+                current.line,
+                edit.new,
+                current.term,
+            )
         else:
             assert edit.element is not None and edit.new is not None
             current = _derive(current, current.replaced(edit.element, edit.new))
@@ -244,11 +258,11 @@ def _check(engine: Engine, source: Source) -> tuple[list[Finding], X12SyntaxErro
     return found, units.no_837p()
 
 
-def _temporary(workdir: Path) -> tuple[int, Path]:
-    # A name that no input pattern (``*.837``, ``*.x12``) matches, so a folder watcher never
-    # picks up a half-written pass.
-    fd, name = tempfile.mkstemp(prefix=".edi837-tmp-fix.", suffix="", dir=workdir)
-    return fd, Path(name)
+def _temporary(workdir: Path, name: str) -> tuple[int, Path]:
+    # A hidden name that no input pattern (``*.837``, ``*.x12``) matches, so a folder watcher
+    # never picks up a half-written pass, and that the next run in the folder sweeps away when
+    # a killed run left it behind.
+    return create_temporary(workdir, Path(name).name or "stdin")
 
 
 def correct(
@@ -279,7 +293,7 @@ def correct(
             if number > MAX_PASSES:
                 correction.stopped = "runaway"
                 break
-            fd, tmp = _temporary(folder)
+            fd, tmp = _temporary(folder, source.name)
             digest = hashlib.sha256()
             with current.open() as stream, os.fdopen(fd, "wb") as out:
                 segments = current.segments(stream)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +48,7 @@ from edi837.findings import Finding, Severity
 from edi837.source import Source
 from edi837.x12.reader import SegmentReader, X12SyntaxError
 from edi837.x12.segment import Segment
-from edi837.x12.writer import SegmentWriter
+from edi837.x12.writer import SegmentWriter, create_temporary
 from edi837.x837p.builder import Placed, Unit
 from edi837.x837p.tracker import Placement
 
@@ -733,10 +732,11 @@ class _ClmTally:
 
 
 def _temporary(path: Path) -> Path:
-    # A hidden name with no .837 suffix: no folder watcher or glob picks up a half output.
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.edi837-tmp-", dir=path.parent)
+    # A hidden name with no .837 suffix: no folder watcher or glob picks up a half output, and
+    # the next run in the folder sweeps away one a killed run left behind.
+    fd, name = create_temporary(path.parent, path.name)
     os.close(fd)
-    return Path(name)
+    return name
 
 
 def _verify_output(path: Path, claims: int, label: str) -> None:

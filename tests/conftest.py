@@ -6,10 +6,16 @@ Also the hypothesis profiles of the fuzz suite (reproducible in CI, longer with 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# The suite never reads or writes the user's own data folder (reference data installed with
+# `edi837 refdata update` would change what the rules see): every process it starts, in-process
+# or as a subprocess, gets a private one.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="edi837-test-data-")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -112,6 +112,7 @@ class RuleCase:
     unsafe_fixed: str | None
     settings: dict[str, Any] = field(default_factory=dict)
     from_claim: bool = True
+    profile: str = "medicare"
 
     @property
     def id(self) -> str:
@@ -144,6 +145,7 @@ def load_cases(path: Path) -> list[RuleCase]:
                 unsafe_fixed=raw.get("unsafe_fixed"),
                 settings=raw.get("settings", {}),
                 from_claim=from_claim,
+                profile=raw.get("profile", "medicare"),
             )
         )
     return out

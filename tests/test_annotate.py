@@ -375,3 +375,16 @@ def test_corpus_listing_adds_only_notes_and_line_breaks(name: str, engine: Engin
     label = re.compile(rb"^#.*?[ ^][A-Z0-9]+-\d{3} (reject|deny-risk|warning)[ :]")
     labels = [line for line in lines_of(out.getvalue()) if label.match(line)]
     assert len(labels) == summary.findings
+
+
+def test_utf8_bom_stands_before_the_first_segment_so_the_round_trip_holds(
+    engine: Engine,
+) -> None:
+    data = codecs.BOM_UTF8 + MISSING_NDC.read_bytes()
+    listing, _ = listing_of(data, engine)
+    assert listing.startswith(b"# edi837")
+    assert without_notes(listing) == data
+    assert any(
+        "byte order mark stands at the start of the first segment" in line
+        for line in header(listing)
+    )

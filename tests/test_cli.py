@@ -134,7 +134,7 @@ def test_check_continues_after_a_bad_file(tmp_path: Path) -> None:
 def test_check_json_follows_the_contract() -> None:
     code, out, _ = invoke("check", "-f", "json", MISSING_NDC)
     doc = json.loads(out)
-    assert doc["version"] == 1
+    assert doc["version"] == 2
     assert set(doc["summary"]) == {"files", "claims", "findings"}
     assert set(doc["summary"]["findings"]) == {"reject", "deny-risk", "warning"}
     file = doc["files"][0]

@@ -118,3 +118,33 @@ def test_an_impossible_date_is_reported_without_quoting_it(
 def test_real_dates_pass(tmp_path: Path, old: str, new: str) -> None:
     _, findings, _ = check(tmp_path, old, new)
     assert [f for f in findings if f["code"] == "ELM-006"] == []
+
+
+SUBSCRIBER = "NM1*IL*1*TESTPATIENT*ALEX*Q***MI*TESTMBI0001~"
+
+
+@pytest.mark.parametrize(
+    ("new", "element", "words"),
+    [
+        ("NM1*IL*1*TESTPATIENT*ALEX*Q***MI*!!~", "NM109", "no letter or digit"),
+        ("NM1*IL*1*TESTPATIENT*ALEX*Q***MI*---~", "NM109", "no letter or digit"),
+        ("NM1*IL*1*TEST\x07PATIENT*ALEX*Q***MI*TESTMBI0001~", "NM103", "U+0007 at character 5"),
+        ("NM1*IL*1*TESTPATIENT*ALEX*Q***MI*TEST\x1b[2JMBI~", "NM109", "U+001B"),
+    ],
+)
+def test_a_value_outside_the_x12_character_set_is_reported(
+    tmp_path: Path, new: str, element: str, words: str
+) -> None:
+    exit_code, findings, _ = check(tmp_path, SUBSCRIBER, new)
+    assert exit_code == 1
+    flagged = [f for f in findings if f["element"] == element and f["code"] == "ELM-006"]
+    assert len(flagged) == 1 and words in flagged[0]["message"]
+    assert "TESTPATIENT" not in flagged[0]["message"]
+
+
+def test_the_extended_character_set_is_allowed(tmp_path: Path) -> None:
+    # Lower case and the extended specials (@ # % ...) are X12 data in a 005010 interchange.
+    _, findings, _ = check(
+        tmp_path, SUBSCRIBER, "NM1*IL*1*O'Neil-Smith*Alex #2*Q***MI*TEST@MBI_01~"
+    )
+    assert [f for f in findings if f["code"] == "ELM-006"] == []

@@ -17,6 +17,7 @@ import pytest
 from edi837.findings import Applicability, EditKind, Finding, Severity
 from edi837.x12.envelope import EnvelopeChecker, transaction_kind
 from edi837.x12.reader import SegmentReader, read_segments
+from edi837.x837p.builder import UnitReader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envelope"
 CLEAN = (FIXTURES / "clean-837p.x12").read_text(encoding="ascii")
@@ -28,13 +29,15 @@ W = "warning"
 
 
 def check(text: str | bytes) -> tuple[list[Finding], EnvelopeChecker]:
+    """The envelope and 837P header findings (ENV-*) of a document, as the reader reports them.
+
+    The X12 envelope checker and the 837P header checker (fed by the loop tracker) run
+    together in the unit reader; the other parser codes (element and loop checks) are left out.
+    """
     raw = text.encode("latin-1") if isinstance(text, str) else text
-    checker = EnvelopeChecker()
-    found: list[Finding] = []
-    for seg in SegmentReader(io.BytesIO(raw)):
-        found += checker.feed(seg)
-    found += checker.finish()
-    return found, checker
+    reader = UnitReader(SegmentReader(io.BytesIO(raw)))
+    found = [f for unit in reader for f in unit.findings if f.code.startswith("ENV-")]
+    return found, reader.envelope
 
 
 def summary(found: list[Finding]) -> list[tuple[str, str, str | None, str | None]]:
@@ -124,12 +127,13 @@ CASES = [
             ("ENV-002", R, "ISA", "ISA05"),
             ("ENV-002", R, "ISA", "ISA07"),
             ("ENV-002", R, "ISA", "ISA16"),
+            ("ENV-002", R, "N3", "N301"),  # the Z of SAMPLE PLAZA
         ],
     ),
     Case(
-        "ENV-002 leaves repetition separators in claim segments to the guide checks",
+        "ENV-002 a repetition separator in a claim segment is reported once",
         edited(("N3*100 SAMPLE PLAZA~", "N3*100 SAMPLE^PLAZA~")),
-        [],
+        [("ENV-002", R, "N3", "N301")],
     ),
     # ENV-004: versions, only for transaction sets meant as 837P.
     Case(
@@ -420,7 +424,6 @@ def test_clean_document_has_no_findings() -> None:
         pytest.param(lambda t: t.replace("~\n", "~\r"), id="CR"),
         pytest.param(lambda t: t.replace("~\n", "\n"), id="newline terminator"),
         pytest.param(lambda t: t.replace("~\n", "\r\n"), id="CRLF terminator"),
-        pytest.param(lambda t: t.replace("~\n", "~\n   "), id="indented"),
         pytest.param(lambda t: t.replace("~\n", "~\n\n"), id="blank lines"),
     ],
 )
@@ -660,3 +663,65 @@ def test_corpus_835_and_278_beside_an_837_are_not_version_errors() -> None:
     found += checker.finish()
     assert not [f for f in found if f.code == "ENV-004"]
     assert {"835 4010 (004010X091A1)", "278 4010 (004010X094A1)"} <= kinds
+
+
+def test_env002_names_the_element_and_the_place_never_the_value() -> None:
+    found, _ = check(
+        edited(
+            ("N3*100 SAMPLE PLAZA~", "N3*100 SAMPLE^PLAZA~"),
+            ("GS*HC*ENVTESTSUB*", "GS*HC*ENVTEST:SUB*"),
+        )
+    )
+    messages = {f.element: f.message for f in found if f.code == "ENV-002"}
+    assert set(messages) == {"N301", "GS02"}
+    assert "character 11 of 16" in messages["N301"] and "SAMPLE" not in messages["N301"]
+    assert "character 8 of 11" in messages["GS02"] and "ENVTEST" not in messages["GS02"]
+
+
+def test_env012_an_indented_run_is_one_warning_with_a_safe_edit_per_segment() -> None:
+    lines = CLEAN.split("\n")
+    text = "\n".join(lines[:5] + ["  " + line for line in lines[5:9]] + lines[9:])
+    found, _ = check(text)
+    assert summary(found) == [("ENV-012", W, lines[5][:3].rstrip("*"), None)]
+    (finding,) = found
+    assert finding.segment_number == 6 and "segments 6 to 9" in finding.message
+    assert finding.fix is not None and finding.fix.applicability is Applicability.SAFE
+    edits = finding.fix.edits
+    assert [(e.kind, e.segment_number, e.old, e.new) for e in edits] == [
+        (EditKind.REPLACE_LEAD, number, "\n  ", "\n") for number in range(6, 10)
+    ]
+
+
+def test_env012_indentation_everywhere_is_reported_in_parts_per_transaction() -> None:
+    found, _ = check(CLEAN.replace("~\n", "~\n   "))
+    # Every segment after the ISA is indented: one run up to the ST, one in the transaction
+    # from the ST on, each a single warning.
+    assert summary(found) == [("ENV-012", W, "GS", None), ("ENV-012", W, "ST", None)]
+
+
+def test_env013_an_unterminated_iea_is_a_warning() -> None:
+    text = CLEAN.rstrip("\n")
+    assert text.endswith("~")
+    found, _ = check(text[:-1])
+    assert summary(found) == [("ENV-013", W, "IEA", None)]
+    # A file whose terminator is the line break may simply end.
+    newline = CLEAN.replace("~\n", "\n").rstrip("\n")
+    assert check(newline)[0] == []
+
+
+def test_fix_removes_indentation_and_keeps_every_segment(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from edi837.cli import main
+
+    source = tmp_path / "indented.x12"
+    source.write_text(CLEAN.rstrip("\n").replace("~\n", "~\n\t  ") + "\n", encoding="ascii")
+    out = tmp_path / "fixed.x12"
+    log = tmp_path / "fix.log"
+    result = CliRunner().invoke(
+        main, ["fix", str(source), "-o", str(out), "--select", "ENV-012", "--log", str(log)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="ascii") == CLEAN
+    result = CliRunner().invoke(main, ["check", "--select", "ENV", str(out)])
+    assert result.exit_code == 0 and "ENV-012" not in result.stdout

@@ -33,25 +33,21 @@ def test_fixes_the_safe_findings_and_keeps_every_other_byte(tmp_path: Path) -> N
     source = copy("multi.837", tmp_path)
     out = tmp_path / "fixed.837"
     code, _, err = run("fix", str(source), "-o", str(out))
-    assert code == 0
-    assert err.strip().splitlines()[-1].startswith("2 fixed, ")
+    assert code == 1  # the unsafe CTP-002 unit change is not made: its reject remains
+    assert err.strip().splitlines()[-1].startswith("1 fixed, ")
     before, after = source.read_bytes(), out.read_bytes()
     changed = [
         (a.text, b.text)
         for a, b in zip(read_segments(before), read_segments(after), strict=True)
         if a.text != b.text
     ]
-    assert changed == [
-        ("LIN**N4*00409-3795-01", "LIN**N4*00409379501"),
-        ("CTP****30*MG", "CTP****30*ME"),
-    ]
-    # Only the two values changed: every other byte (layout, envelope, counts) is the input's.
-    assert after == before.replace(b"00409-3795-01", b"00409379501").replace(
-        b"CTP****30*MG~", b"CTP****30*ME~"
-    )
+    # CTP05-1 MG on ketorolac (a solution) is not fixed safely: ME would draw CTP-004.
+    assert changed == [("LIN**N4*00409-3795-01", "LIN**N4*00409379501")]
+    # Only that value changed: every other byte (layout, envelope, counts) is the input's.
+    assert after == before.replace(b"00409-3795-01", b"00409379501")
     _, report, _ = run("check", "-f", "json", str(out))
     codes = {f["code"] for f in json.loads(report)["files"][0]["findings"]}
-    assert not codes & {"NDC-004", "CTP-002", "ELM-003"}
+    assert not codes & {"NDC-004", "CTP-004"}
 
 
 def test_fixing_is_idempotent_and_a_clean_file_comes_out_identical(tmp_path: Path) -> None:
@@ -59,7 +55,7 @@ def test_fixing_is_idempotent_and_a_clean_file_comes_out_identical(tmp_path: Pat
     once, twice = tmp_path / "once.837", tmp_path / "twice.837"
     run("fix", str(source), "-o", str(once))
     code, _, err = run("fix", str(once), "-o", str(twice))
-    assert code == 0 and twice.read_bytes() == once.read_bytes()
+    assert code == 1 and twice.read_bytes() == once.read_bytes()
     assert err.strip().startswith("0 fixed")
     for name in ("clean-injection.837", "crlf.837", "newline-terminated.837"):
         code, out, _ = run("fix", str(SAMPLES / name))
@@ -70,7 +66,7 @@ def test_in_place_keeps_the_original(tmp_path: Path) -> None:
     source = copy("multi.837", tmp_path)
     original = source.read_bytes()
     code, _, _ = run("fix", str(source), "--in-place")
-    assert code == 0
+    assert code == 1  # the unsafe CTP-002 unit change is not made: its reject remains
     assert (tmp_path / "multi.837.orig").read_bytes() == original
     assert b"00409379501" in source.read_bytes()
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
@@ -82,7 +78,7 @@ def test_diff_prints_segments_and_writes_nothing(tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())
     code, out, _ = run("fix", str(source), "--diff")
     text = out.decode()
-    assert code == 0
+    assert code == 1  # the unsafe CTP-002 unit change is not made: its reject remains
     assert "-LIN**N4*00409-3795-01" in text and "+LIN**N4*00409379501" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
@@ -94,7 +90,6 @@ def test_log_has_one_entry_per_edit(tmp_path: Path) -> None:
     entries = json.loads(log.read_text())
     assert [(e["code"], e["element"], e["old"], e["new"]) for e in entries] == [
         ("NDC-004", "LIN03", "00409-3795-01", "00409379501"),
-        ("CTP-002", "CTP05-1", "MG", "ME"),
     ]
     assert all(e["claim"] == "MULTI0004" and e["line"] == 3 for e in entries)
     assert all(isinstance(e["segment_number"], int) for e in entries)
@@ -149,7 +144,7 @@ def test_segments_added_or_removed_recount_se01(tmp_path: Path) -> None:
 def test_x12valid_accepts_the_fixed_file_where_only_fixed_errors_stood(tmp_path: Path) -> None:
     source = copy("multi.837", tmp_path)
     out = tmp_path / "multi-fixed.837"
-    run("fix", str(source), "-o", str(out))
+    run("fix", str(source), "-o", str(out), "--unsafe-fixes")
     # The input fails only because of the MG unit; the fixed file passes.
     assert verdict(source, tmp_path / "v") == "Failure"
     assert verdict(out, tmp_path / "v") == "OK"

@@ -53,7 +53,7 @@ def test_the_public_names_run_a_whole_check_fix_and_split(tmp_path: Path) -> Non
     result = public["check"](MULTI)
     assert result.status == "findings" and result.claims == 4
     assert result.to_dict()["path"] == str(MULTI)
-    fixed = public["fix"](MULTI, tmp_path / "fixed.837")
+    fixed = public["fix"](MULTI, tmp_path / "fixed.837", unsafe=True)
     assert fixed.fixed == 2 and fixed.output == tmp_path / "fixed.837"
     assert public["check"](tmp_path / "fixed.837").claims == 4
     split = public["split"](MULTI, tmp_path / "out")
@@ -112,7 +112,7 @@ def test_a_second_in_place_fix_keeps_the_first_original(tmp_path: Path) -> None:
     code, _, err = run("fix", "--in-place", "--select", "NDC", str(target))
     assert code in (0, 1), err
     after_first = target.read_bytes()
-    code, _, err = run("fix", "--in-place", str(target))
+    code, _, err = run("fix", "--in-place", "--unsafe-fixes", str(target))
     assert code in (0, 1), err
     assert (tmp_path / "multi.837.orig").read_bytes() == original
     assert (tmp_path / "multi.837.orig.1").read_bytes() == after_first
@@ -171,7 +171,7 @@ def test_fix_and_split_read_a_fifo_once(tmp_path: Path) -> None:
     out = tmp_path / "fixed.837"
     result = edi837.fix(fifo, out)
     writer.join(5)
-    assert result.fixed == 2 and clm_count(out.read_bytes()) == 4
+    assert result.fixed == 1 and clm_count(out.read_bytes()) == 4
     fifo.unlink()
     fifo, writer = fifo_with(tmp_path, MULTI.read_bytes())
     split = edi837.split(fifo, tmp_path / "split")
@@ -359,3 +359,26 @@ def test_missing_tables_are_named_once_and_only_when_a_rule_needed_them() -> Non
     _, _, err = run("check", str(MULTI), str(CLEAN))
     notes = [line for line in err.splitlines() if "reference tables not loaded" in line]
     assert len(notes) == 1 and "ndc-directory" in notes[0] and "mdrp" in notes[0]
+
+
+def test_redact_masks_patient_data_in_every_report(tmp_path: Path) -> None:
+    # The samples' patient: TESTPATIENT ALEX, member id TESTMBI0001, born 19480207.
+    patient = ("TESTPATIENT", "TESTMBI0001", "19480207", "12 EXAMPLE ROAD")
+    for fmt in ("text", "json", "csv", "html"):
+        out = tmp_path / f"report.{fmt}"
+        code, _, _ = run("check", "--redact", "-f", fmt, "-o", str(out), str(CLEAN))
+        assert code in (0, 1)
+        text = out.read_text(encoding="utf-8")
+        assert not any(value in text for value in patient), fmt
+    listing = tmp_path / "listing.txt"
+    run("annotate", "--redact", "-o", str(listing), str(CLEAN))
+    assert not any(value in listing.read_text(encoding="latin-1") for value in patient)
+
+
+def test_a_report_streams_into_its_file_with_the_inputs_permissions(tmp_path: Path) -> None:
+    source = copy(MULTI, tmp_path)
+    source.chmod(0o600)
+    out = tmp_path / "report.json"
+    code, _, _ = run("check", "-f", "json", "-o", str(out), str(source))
+    assert code == 1 and json.loads(out.read_text())["version"] == 2
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -111,9 +111,10 @@ def test_claims_with_findings_are_shown_with_lines_and_marked_elements(engine: E
     view = next(v for v in result.claim_views if v.id == with_findings[0])
     lines = xp(claim, ".//table[@class='lines']//tr[td]")
     assert [text_of(xp(r, "td")[0]) for r in lines] == [str(line.number) for line in view.lines]
-    assert [text_of(xp(r, "td")[6]) for r in lines] == [line.ndc for line in view.lines]
+    ndcs = [xp(r, "td[7]/code") for r in lines]
+    assert [text_of(c[0]) if c else "" for c in ndcs] == [line.ndc for line in view.lines]
     rows = xp(claim, ".//table[@class='findings']//tr[td]")
-    assert [text_of(xp(r, "td")[0]) for r in rows] == [f.code for f in result.findings]
+    assert [text_of(xp(r, "td[1]/code")[0]) for r in rows] == [f.code for f in result.findings]
     for row, finding in zip(rows, result.findings, strict=True):
         assert finding.message in text_of(row)
         marks = xp(row, ".//pre[@class='segment']/mark")
@@ -175,8 +176,9 @@ def test_control_characters_from_a_damaged_file_do_not_break_the_page() -> None:
     )
     result = FileResult(path="odd\x02.837", status="findings", findings=[finding])
     _, doc = page_for([result])
-    assert "odd byte \ufffd in the data" in text_of(xp(doc, "//table[@class='findings']")[0])
-    assert xp(doc, "//mark")[0].text == "ODD\ufffdNAME"
+    assert "odd byte \\x01 in the data" in text_of(xp(doc, "//table[@class='findings']")[0])
+    assert xp(doc, "//mark")[0].text == "ODD\\x01NAME"
+    assert "odd\\x02.837" in text_of(doc)
 
 
 def test_a_run_without_findings_says_so(engine: Engine) -> None:
@@ -282,7 +284,7 @@ def test_report_renders_in_headless_chromium(engine: Engine, tmp_path: Path) -> 
         check=True,
     ).stdout
     rendered = lxml_html.document_fromstring(dom)
-    codes = {text_of(td) for td in xp(rendered, "//table[@class='findings']//tr/td[1]")}
+    codes = {text_of(c) for c in xp(rendered, "//table[@class='findings']//tr/td[1]/code")}
     assert {"NDC-004", "CTP-002", "NDC-002"} <= codes
     assert xp(rendered, "//svg[@id='chart-by-code']//rect[contains(@class, 'bar')]")
     assert xp(rendered, "//mark")
@@ -304,3 +306,113 @@ def test_report_renders_in_headless_chromium(engine: Engine, tmp_path: Path) -> 
     assert len(colours) > 50, "the screenshot has hardly any distinct colours"
     # The reject colour of the tiles, badges and chart bars is on screen.
     assert colours[bytes.fromhex("b3261e")] > 0
+
+
+# ---------------------------------------------------------------- the claim card
+
+
+def card_of(doc: HtmlElement, claim_id: str) -> HtmlElement:
+    (card,) = [
+        c
+        for c in xp(doc, "//article[contains(@class, 'claim')]")
+        if text_of(xp(c, ".//code[@class='claim-id']")[0]) == claim_id
+    ]
+    return card
+
+
+def facts_of(card: HtmlElement) -> dict[str, str]:
+    return {
+        text_of(xp(f, "dt")[0]): text_of(xp(f, "dd")[0])
+        for f in xp(card, ".//dl[@class='facts']/div")
+    }
+
+
+def test_the_claim_card_names_patient_member_payer_and_billing_npi(engine: Engine) -> None:
+    _, doc = page_for(results_for(engine, MISSING_NDC))
+    facts = facts_of(card_of(doc, "MISSNDC01"))
+    assert facts["Patient"] == "TESTPATIENT, ALEX Q"
+    assert facts["Member id"] == "TESTMCD0001"
+    assert facts["Payer"] == "EXAMPLE STATE MEDICAID (EXMCD)"
+    assert facts["Billing NPI"] == "1999999901"
+    assert facts["Total charge"] == "$168.00"
+
+
+def test_lines_show_dates_money_pairing_and_the_ndc_with_quantity_and_unit(
+    engine: Engine,
+) -> None:
+    _, doc = page_for(results_for(engine, MULTI))
+    card = card_of(doc, "MULTI0004")
+    rows = {
+        text_of(xp(r, "td")[0]): [text_of(c) for c in xp(r, "td")]
+        for r in xp(card, ".//table[@class='lines']//tr[td]")
+    }
+    assert rows["3"][1] == "J1885"
+    assert rows["3"][4] == "$8.00" and rows["3"][5] == "2025-03-13"
+    assert rows["3"][6] == "00409-3795-01 30 MG"
+    assert rows["3"][7] == "injection line 2" and rows["2"][7] == "drug line 3"
+    assert rows["1"][7] == ""
+
+
+def test_each_finding_carries_its_rules_one_line_description(engine: Engine) -> None:
+    from edi837.rules import default_registry
+
+    registry = default_registry()
+    _, doc = page_for(results_for(engine, MULTI))
+    for row in xp(doc, "//table[@class='findings']//tr[td]"):
+        code = text_of(xp(row, "td[1]/code")[0])
+        assert text_of(xp(row, "td[1]/span[@class='rule']")[0]) == registry.get(code).summary
+    for row in xp(doc, "//table[@id='by-code']//tr[td]"):
+        code = text_of(xp(row, "td")[0])
+        assert text_of(xp(row, "td")[3]) == registry.get(code).summary
+
+
+def test_claims_can_be_filtered_by_severity_and_code_without_a_script(engine: Engine) -> None:
+    results = results_for(engine, MULTI, MISSING_NDC)
+    text, doc = page_for(results)
+    assert xp(doc, "//script") == []
+    codes = {f.code for r in results for f in r.findings}
+    radios = set(xp(doc, "//form[@id='filters']//input[@type='radio']/@id"))
+    assert {f"f-sev-{s.value}" for s in Severity} | {"f-sev-all", "f-code-all"} <= radios
+    assert {f"f-code-{c}" for c in codes} <= radios
+    style = text_of(xp(doc, "//style")[0])
+    for code in codes:
+        assert f"body:has(#f-code-{code}:checked) article.claim:not(.code-{code})" in style
+    assert "body:has(#f-sev-reject:checked) article.claim:not(.sev-reject)" in style
+    card = card_of(doc, "MISSNDC01")
+    assert {"claim", "sev-reject", "code-NDC-002"} <= set(card.get("class", "").split())
+    assert "@media print" in style
+
+
+def test_redact_masks_the_card_segments_and_messages(engine: Engine, tmp_path: Path) -> None:
+    long_name = "TESTPATIENT" * 6  # over NM103's 60 characters: ELM-002 quotes it
+    data = MISSING_NDC.read_bytes().replace(b"*TESTPATIENT*", f"*{long_name}*".encode())
+    path = tmp_path / "patients.837"
+    path.write_bytes(data)
+    results = results_for(engine, path)
+    out = io.StringIO()
+    write_html(results, out, redact=True)
+    page = out.getvalue()
+    for value in (long_name, "TESTPATIENT", "ALEX", "TESTMCD0001", "1999999901"):
+        assert value not in page, value
+    doc = lxml_html.document_fromstring(page)
+    facts = facts_of(card_of(doc, "MISSNDC01"))
+    assert facts["Patient"] == facts["Member id"] == facts["Billing NPI"] == "XXXX"
+    assert facts["Payer"] == "EXAMPLE STATE MEDICAID (EXMCD)"
+    plain = io.StringIO()
+    write_html(results, plain)
+    assert long_name in plain.getvalue()
+
+
+def test_the_page_streams_to_a_binary_file_from_a_generator(engine: Engine) -> None:
+    out = io.BytesIO()
+    write_html((api.check(p, engine=engine, detail=True) for p in (MULTI, MISSING_NDC)), out)
+    doc = lxml_html.document_fromstring(out.getvalue().decode("utf-8"))
+    ids = [text_of(c) for c in xp(doc, "//code[@class='claim-id']")]
+    assert ids == ["MULTI0004", "MISSNDC01"]
+    assert [s.get("id") for s in xp(doc, "//body/section")] == ["totals", "files", "claims"]
+
+
+def test_detail_keeps_views_only_of_claims_with_findings(engine: Engine) -> None:
+    result = api.check(MULTI, engine=engine, detail=True)
+    assert result.claims == 4
+    assert [v.id for v in result.claim_views] == ["MULTI0004"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from edi837.engine import Engine
 from edi837.findings import Finding
 from edi837.refdata import load_reference
-from edi837.rules.base import Settings
+from edi837.rules.settings import Settings
 from edi837.x12.reader import SegmentReader
 from edi837.x837p.builder import UnitReader
 from tests.rulecases import as_bytes, build_document
@@ -161,6 +161,9 @@ def test_multi_dose_package_is_exempt_even_for_a_single_dose_code(tmp_path: Path
     assert check(claim, ["JWZ-001"], tmp_path) == []
 
 
-def test_mixed_code_stays_silent_when_the_package_says_neither(tmp_path: Path) -> None:
+def test_mixed_code_is_unknown_when_the_package_says_neither(tmp_path: Path) -> None:
+    # The directory is loaded but does not settle the container: a warning, not a reject.
     write_ndc_directory(tmp_path, [("0409-3795-01", "25 VIAL in 1 TRAY / 1 mL in 1 VIAL")])
-    assert check(KETOROLAC_WITHOUT_JZ.format(ndc="00409379501"), ["JWZ-001"], tmp_path) == []
+    found = check(KETOROLAC_WITHOUT_JZ.format(ndc="00409379501"), ["JWZ-001"], tmp_path)
+    assert [(f.code, f.severity.value) for f in found] == [("JWZ-001", "warning")]
+    assert "does not say which" in found[0].message

@@ -140,7 +140,7 @@ def test_excel_only_downloads_are_skipped_with_a_note(tmp_path: Path) -> None:
 
 def test_every_shipped_table_names_its_source_and_date(shipped: ReferenceData) -> None:
     infos = [info for info in shipped.tables if not info.full]
-    assert len(infos) == 10
+    assert len(infos) == 12
     for info in infos:
         assert info.source and info.as_of and info.rows > 0, info.name
         text = info.path.read_text(encoding="utf-8")
@@ -296,7 +296,8 @@ def test_indicator_9_marks_an_edit_deleted_the_day_it_started(full: ReferenceDat
 
 
 def test_a_repeated_pair_keeps_each_window(full: ReferenceData) -> None:
-    windows = full.ptp_edits("ZZ001", "ZZ002")
+    assert full.ptp_table is not None
+    windows = full.ptp_table.edits("ZZ001", "ZZ002")
     assert [(e.effective, e.deletion, e.modifier) for e in windows] == [
         (date(2015, 1, 1), date(2017, 12, 31), 1),
         (date(2020, 1, 1), None, 0),

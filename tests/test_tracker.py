@@ -234,6 +234,7 @@ def test_segment_repeats_beyond_the_guide_are_reported() -> None:
     found = [f for seg in read_segments(text) for f in tracker.place(seg).findings]
     assert [(f.code, f.segment_number, f.loop) for f in found] == [
         ("SEG-002", 8, "1000A"),  # a third PER; the guide allows two
+        ("ENV-010", 9, "HEADER"),  # BHT comes once, right after ST
         ("STR-001", 9, "HEADER"),  # a second BHT opens a second header
     ]
 
@@ -241,7 +242,9 @@ def test_segment_repeats_beyond_the_guide_are_reported() -> None:
 HEAD = (
     "ISA*00*          *00*          *ZZ*EDI837TESTSUB  *ZZ*EDI837TESTRCV  "
     "*250317*0930*^*00501*000000201*0*T*:~GS*HC*A*B*20250317*0930*1*X*005010X222A1~"
-    "ST*837*0001*005010X222A1~HL*1**20*1~NM1*85*2*CLINIC*****XX*1999999901~N3*1 MAIN ST~"
+    "ST*837*0001*005010X222A1~BHT*0019*00*1*20250317*0930*CH~"
+    "NM1*41*2*SUBMITTER*****46*SUBMITTER1~PER*IC*A*TE*5555550100~NM1*40*2*RECEIVER*****46*R1~"
+    "HL*1**20*1~NM1*85*2*CLINIC*****XX*1999999901~N3*1 MAIN ST~"
     "N4*ANYTOWN*PA*17101~REF*EI*999999991~"
 )
 CLAIM = (

@@ -36,9 +36,10 @@ def run() -> None:
 
 
 def _register() -> None:
+    from edi837.cli import acks as acknowledging
     from edi837.cli import annotating, catalogue, checking, fixing, reading, splitting
 
-    for module in (reading, checking, fixing, splitting, annotating, catalogue):
+    for module in (reading, checking, fixing, splitting, annotating, catalogue, acknowledging):
         for command in module.COMMANDS:
             main.add_command(command)
 

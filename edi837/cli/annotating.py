@@ -13,6 +13,7 @@ from edi837.cli.common import (
     engine_from,
     expand_inputs,
     guarded,
+    redact_option,
     rule_options,
     say,
 )
@@ -33,12 +34,14 @@ from edi837.cli.common import (
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each listing to DIR/NAME.annotated.txt instead of standard output.",
 )
+@redact_option
 @rule_options
 @guarded
 def annotate(
     files: tuple[str, ...],
     output: str | None,
     folder: Path | None,
+    redact: bool,
     select: str | None,
     ignore: str | None,
     profile: str | None,
@@ -50,7 +53,8 @@ def annotate(
     Annotation lines start with '#': a caret under the offending element with the code,
     severity and message, then the fix. Drop them (and, for a file written on one line, the
     line breaks the header names) to get the input back byte for byte. The listing is in the
-    input's encoding; files are written atomically.
+    input's encoding; files are written atomically. With --redact, or on a terminal (control
+    characters escaped), the header says the round trip no longer holds.
     """
     from edi837 import api
     from edi837.x12.reader import X12SyntaxError
@@ -66,13 +70,23 @@ def annotate(
         try:
             if folder is not None:
                 stem = "stdin" if file == "-" else Path(file).stem
-                summary = api.annotate(file, folder / f"{stem}.annotated.txt", engine=engine)
+                summary = api.annotate(
+                    file, folder / f"{stem}.annotated.txt", engine=engine, redact=redact
+                )
             elif output is None or output == "-":
                 sys.stdout.flush()
-                summary = api.annotate(file, sys.stdout.buffer, engine=engine)
+                # On a terminal, control characters inside segments are shown as escapes so
+                # that a value in the file cannot drive the terminal.
+                summary = api.annotate(
+                    file,
+                    sys.stdout.buffer,
+                    engine=engine,
+                    redact=redact,
+                    escape_controls=sys.stdout.isatty(),
+                )
                 sys.stdout.buffer.flush()
             else:
-                summary = api.annotate(file, output, engine=engine)
+                summary = api.annotate(file, output, engine=engine, redact=redact)
         except X12SyntaxError as exc:
             say(exc.describe(file))
             failed = True

@@ -9,13 +9,12 @@ unless they ask for it with ``--debug``.
 from __future__ import annotations
 
 import functools
-import io
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -39,19 +38,14 @@ class Failure(Exception):
 
 
 def say(message: str) -> None:
-    """One line on standard error, with control characters made visible."""
-    click.echo(visible(message), err=True)
-
-
-def visible(text: str) -> str:
-    r"""``text`` with control characters escaped (as ``\x1b`` and ``\n`` are).
+    """One line on standard error, with control characters made visible.
 
     A value read from a file (a newline in ST02, ESC in a file name) can then never forge a
     line or drive the terminal.
     """
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+    from edi837.reports.escape import escape_text
+
+    click.echo(escape_text(message), err=True)
 
 
 def _debug() -> bool:
@@ -111,6 +105,16 @@ def fail_on_option(
     return click.option(
         "--fail-on", type=SEVERITIES, default="reject", show_default=True, help=help
     )
+
+
+def redact_option(func: F) -> F:
+    """``--redact``: mask patient data (names, ids, addresses, dates of birth) in the output."""
+    return click.option(
+        "--redact",
+        is_flag=True,
+        help="Mask patient data (NM1 names and ids, N3, N4, DMG, person REF, PER) in the "
+        "output, for sharing a report.",
+    )(func)
 
 
 def rule_options(func: F) -> F:
@@ -208,26 +212,6 @@ def _walk(folder: Path) -> Iterator[str]:
                 continue
             if path.is_file():
                 yield str(path)
-
-
-def text_target(output: str | None) -> tuple[TextIO, Callable[[], None]]:
-    """A text stream for ``-o`` (``-`` or absent: standard output) and a function to finish it.
-
-    Files are written to memory first and then atomically, so a failed run leaves no half file.
-    """
-    if output is None or output == "-":
-        return sys.stdout, lambda: sys.stdout.flush()
-    from edi837.api import writable_path
-    from edi837.x12.writer import atomic_output
-
-    target = writable_path(Path(output))
-    buffer = io.StringIO()
-
-    def finish() -> None:
-        with atomic_output(target) as handle:
-            handle.write(buffer.getvalue().encode("utf-8"))
-
-    return buffer, finish
 
 
 def progress(files: list[str], label: str) -> Iterator[str]:

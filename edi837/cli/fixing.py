@@ -36,6 +36,9 @@ from edi837.cli.common import (
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes that have edits.")
 @click.option("--diff", is_flag=True, help="Print a unified diff by segment instead of writing.")
 @click.option("--log", "log_path", metavar="FILE", help="Write every edit as JSON to FILE.")
+@click.option(
+    "--redact", is_flag=True, help="Mask patient data (NM1, N3, N4, DMG, REF, PER) in the --log."
+)
 @fail_on_option("Exit 1 when a finding at or above this severity remains after fixing.")
 @rule_options
 @guarded
@@ -46,6 +49,7 @@ def fix(
     unsafe_fixes: bool,
     diff: bool,
     log_path: str | None,
+    redact: bool,
     fail_on: str,
     select: str | None,
     ignore: str | None,
@@ -86,13 +90,30 @@ def fix(
                     click.echo(line)
             elif in_place:
                 result = api.fix(
-                    name, in_place=True, unsafe=unsafe_fixes, engine=engine, log=log_path
+                    name,
+                    in_place=True,
+                    unsafe=unsafe_fixes,
+                    engine=engine,
+                    log=log_path,
+                    redact_log=redact,
                 )
             elif output is not None and output != "-":
-                result = api.fix(name, output, unsafe=unsafe_fixes, engine=engine, log=log_path)
+                result = api.fix(
+                    name,
+                    output,
+                    unsafe=unsafe_fixes,
+                    engine=engine,
+                    log=log_path,
+                    redact_log=redact,
+                )
             else:
                 result = api.fix(
-                    name, sys.stdout.buffer, unsafe=unsafe_fixes, engine=engine, log=log_path
+                    name,
+                    sys.stdout.buffer,
+                    unsafe=unsafe_fixes,
+                    engine=engine,
+                    log=log_path,
+                    redact_log=redact,
                 )
         except X12SyntaxError as exc:
             say(exc.describe(name))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from edi837.cli.common import CONTEXT, EXIT_ERROR, format_option, guarded, say, text_target
+from edi837.cli.common import CONTEXT, EXIT_ERROR, format_option, guarded, say
 
 
 @click.command(context_settings=CONTEXT)
@@ -49,21 +49,21 @@ def parse(file: str, fmt: str, output: str | None, no_output: bool) -> None:
         if no_output:
             for _ in placed():
                 pass
-        elif fmt == "xml":
+        else:
+            writers = {
+                "xml": lambda out: tree.write_xml(placed(), out, file),
+                "json": lambda out: tree.write_json(placed(), out, file),
+                "tsv": lambda out: tree.write_tsv(placed(), out),
+            }
             if output is None or output == "-":
-                tree.write_xml(placed(), sys.stdout.buffer, file)
+                writers[fmt](sys.stdout.buffer)
+                sys.stdout.flush()
             else:
                 from edi837.x12.writer import atomic_output
 
+                # Streamed into the output file as the input is read: memory stays flat.
                 with atomic_output(api.writable_path(Path(output))) as binary:
-                    tree.write_xml(placed(), binary, file)
-        else:
-            out, finish = text_target(output)
-            if fmt == "json":
-                tree.write_json(placed(), out, file)
-            else:
-                tree.write_tsv(placed(), out)
-            finish()
+                    writers[fmt](binary)
     except X12SyntaxError as exc:
         sys.stdout.flush()
         for notice in notices:

@@ -67,6 +67,88 @@ class TableInfo:
         return f"{self.path}!{self.member}" if self.member else str(self.path)
 
 
+def code_in_range(code: str, low: str, high: str) -> bool:
+    """``code`` lies in ``low``..``high``: same length and letter, numeric part in range.
+
+    HCPCS and CPT codes are five characters; a range such as ``G0008``-``G0010`` or
+    ``96401``-``96402`` holds only codes of its own shape, so ``J7030`` is not in a CPT range.
+    """
+    if len(code) != len(low) or not code.isascii() or not code.isalnum():
+        return False
+    if low[0].isalpha() != code[0].isalpha() or (low[0].isalpha() and low[0] != code[0]):
+        return False
+    return low <= code.upper() <= high
+
+
+@dataclass(frozen=True, slots=True)
+class AdministrationCode:
+    """A range of procedure codes that administer drugs, and what they can deliver.
+
+    Attributes:
+        low: First code of the range (``96365``).
+        high: Last code of the range (``96368``).
+        route: How the drug goes in (``SC/IM``, ``IV``, ``intra-articular`` ...).
+        delivers: The drug classes the codes administer (see ``drug_delivery.csv``).
+        per_unit: One unit administers one drug (96372), rather than any number of drugs.
+        valid_from: First date of service the row applies to (None: always).
+        valid_through: Last date of service the row applies to (None: still valid).
+        what: A paraphrase of the codes' descriptors.
+        source: Where the row comes from.
+    """
+
+    low: str
+    high: str
+    route: str
+    delivers: frozenset[str]
+    per_unit: bool
+    valid_from: date | None
+    valid_through: date | None
+    what: str
+    source: str
+
+    def can_give(self, classes: frozenset[str]) -> bool:
+        """The codes can administer a drug of these classes (``ReferenceData.drug_classes``).
+
+        A drug given only intravenously needs an administration that is intravenous too:
+        96401/96402 deliver antineoplastics, but only SC/IM ones.
+        """
+        if "iv-only" in classes and "iv-only" not in self.delivers:
+            return False
+        return bool(self.delivers & classes)
+
+    def covers(self, code: str, dos: date | None) -> bool:
+        """The row applies to ``code`` on date of service ``dos`` (unknown dates: always)."""
+        if not code_in_range(code, self.low, self.high):
+            return False
+        if dos is None:
+            return True
+        if self.valid_from is not None and dos < self.valid_from:
+            return False
+        return self.valid_through is None or dos <= self.valid_through
+
+
+@dataclass(frozen=True, slots=True)
+class DrugDelivery:
+    """A range of drug codes that are not ordinary SC/IM/IV injectables (``drug_delivery.csv``).
+
+    Attributes:
+        low: First code of the range.
+        high: Last code of the range.
+        kind: ``iv-fluid``, ``device``, ``hyaluronan``, ``oral``, ``intravitreal``,
+            ``rsv-antibody``, ``iv-only`` or ``corticosteroid``.
+        route: The route(s) of administration.
+        what: The drugs of the range.
+        source: Where the row comes from.
+    """
+
+    low: str
+    high: str
+    kind: str
+    route: str
+    what: str
+    source: str
+
+
 @dataclass(frozen=True, slots=True)
 class DrugCode:
     """A HCPCS drug code with the billing unit its descriptor defines.

@@ -41,6 +41,7 @@ from .mdrp import (
 from .model import (
     MEDICAID_TABLES,
     OFFICIAL_TABLES,
+    AdministrationCode,
     AntineoplasticKind,
     CrosswalkRow,
     DrugCode,
@@ -51,6 +52,7 @@ from .model import (
     PtpEdit,
     ReferenceDataError,
     TableInfo,
+    code_in_range,
 )
 from .ncci import (
     MUE_NAME,
@@ -61,7 +63,7 @@ from .ncci import (
     mue_effective_date,
     ptp_quarter,
 )
-from .ndc import is_ndc11, paddings_of_10
+from .ndc import paddings_of_10
 from .shipped import ShippedTables, shipped_tables
 from .sources import Source, discover, open_text
 
@@ -101,6 +103,10 @@ _SOURCES = {
     "ndc-directory": "FDA National Drug Code Directory (ndctext: product.txt, package.txt)",
     "mdrp": "CMS Drug Products in the Medicaid Drug Rebate Program (data.medicaid.gov CSV)",
 }
+
+
+# A dose in a HCPCS descriptor: "500 mg", "1 mcg", "10 units".
+_DESCRIPTOR_DOSE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(mg|mcg|g|ml|units?)\b", re.IGNORECASE)
 
 
 def _norm(code: str) -> str:
@@ -176,6 +182,12 @@ class ReferenceData:
     # Official tables a rule asked for while they were not loaded: what a run missed, so the
     # command line can name them once instead of warning on every run.
     wanted: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _administrations: dict[tuple[str, date | None], AdministrationCode | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _drug_classes: dict[str, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- what is loaded ------------------------------------------------------------------
 
@@ -309,6 +321,16 @@ class ReferenceData:
         """True for not-otherwise-classified / unlisted drug codes, including configured ones."""
         return self.code_facts(code).noc
 
+    def noc_billing_unit(self, code: str) -> str | None:
+        """The dose a NOC code's descriptor names (J1599: ``500 mg``), else None.
+
+        Most NOC codes (J3490, J3590, J9999) have no dose in their descriptor and are billed
+        as one unit with the dose in the description; a few define a billing unit.
+        """
+        descriptor = self.shipped.noc_descriptors.get(_norm(code), "")
+        match = _DESCRIPTOR_DOSE.search(descriptor)
+        return f"{match.group(1)} {match.group(2).lower()}" if match else None
+
     def noc_hospital_only(self, code: str) -> bool:
         """True for NOC codes meant for hospital outpatient claims only (C9399)."""
         return self.code_facts(code).noc_hospital_only
@@ -319,10 +341,6 @@ class ReferenceData:
         Listed codes use their table entry; any other J9000-J9999 code is non-hormonal.
         """
         return self.code_facts(code).antineoplastic
-
-    def is_ndc_unit(self, unit: str) -> bool:
-        """True for a CTP05-1 unit the 837P accepts: F2, GR, ME, ML, UN."""
-        return unit in self.shipped.ndc_units_valid
 
     def ndc_unit_fix(self, unit: str) -> tuple[str, FixSafety] | None:
         """Replacement for a wrong CTP05-1 unit and whether applying it is safe.
@@ -340,6 +358,73 @@ class ReferenceData:
             return None
         replacement, safety = fix
         return replacement, "safe" if safety == "safe" else "unsafe"
+
+    def administration(self, code: str, dos: date | None) -> AdministrationCode | None:
+        """The administration-code row of ``code`` on ``dos`` (``administration_codes.csv``).
+
+        When several rows cover the code on the date (96372 gave nirsevimab too until its own
+        codes existed), the answer joins what they deliver.
+        """
+        key = (code, dos)
+        memo = self._administrations
+        if key in memo:
+            return memo[key]
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        normal = _norm(code)
+        rows = [row for row in self.shipped.administrations if row.covers(normal, dos)]
+        found = None
+        if len(rows) == 1:
+            found = rows[0]
+        elif rows:
+            found = replace(rows[0], delivers=frozenset().union(*(row.delivers for row in rows)))
+        memo[key] = found
+        return found
+
+    def administrations_for(self, classes: frozenset[str], dos: date | None) -> list[str]:
+        """The administration codes (``20610-20611``) that give a drug of these classes."""
+        wanted = classes - {"injectable"} or classes
+        return [
+            row.low if row.low == row.high else f"{row.low}-{row.high}"
+            for row in self.shipped.administrations
+            if row.can_give(classes)
+            and row.delivers & wanted
+            and (dos is None or row.covers(row.low, dos))
+        ]
+
+    def delivery_kind(self, code: str) -> str | None:
+        """What kind of non-ordinary drug ``code`` is (``drug_delivery.csv``), or None."""
+        code = _norm(code)
+        for row in self.shipped.drug_delivery:
+            if code_in_range(code, row.low, row.high):
+                return row.kind
+        return None
+
+    def drug_classes(self, code: str) -> frozenset[str]:
+        """The classes of a drug code that decide which administration codes can give it.
+
+        An ordinary drug is ``injectable``; a code of ``drug_delivery.csv`` is its kind
+        (``corticosteroid`` stays injectable as well); antineoplastics and immune globulins add
+        their class.
+        """
+        known = self._drug_classes.get(code)
+        if known is not None:
+            return known
+        if len(self._drug_classes) >= _MEMO_LIMIT:
+            self._drug_classes.clear()
+        facts = self.code_facts(code)
+        kind = self.delivery_kind(code)
+        classes = {kind} if kind is not None else {"injectable"}
+        if kind == "corticosteroid":
+            classes.add("injectable")
+        if facts.antineoplastic is not None:
+            classes.add("antineoplastic")
+        if facts.immune_globulin and kind is None:
+            classes.add("immune-globulin")
+        if facts.vaccine_product:
+            classes = {"vaccine"}
+        answer = self._drug_classes[code] = frozenset(classes)
+        return answer
 
     def drug(self, code: str) -> DrugCode | None:
         """Billing unit and package facts of a common injectable drug code."""
@@ -373,13 +458,6 @@ class ReferenceData:
         if applying:
             return applying[0]
         return found[0] if found else None
-
-    def ptp_edits(self, col1: str, col2: str) -> list[PtpEdit]:
-        """Every date window of a pair in exact column order (deleted ones included)."""
-        if self.ptp_table is None:
-            self.wanted.add("ncci-ptp")
-            return []
-        return self.ptp_table.edits(_norm(col1), _norm(col2))
 
     def mue(self, code: str) -> Mue | None:
         """Practitioner MUE of a code. None when not loaded or not published (confidential)."""
@@ -470,13 +548,6 @@ class ReferenceData:
         if code.isascii() and code.isdecimal() and len(code) < 5:
             code = code.zfill(5)
         return self.mdrp.labeler_on(code, dos)
-
-    def is_ndc_known(self, ndc11: str) -> bool | None:
-        """True when the 11-digit NDC is in the loaded directory; None without a directory."""
-        if self.ndc_directory is None:
-            self.wanted.add("ndc-directory")
-            return None
-        return is_ndc11(ndc11) and ndc11 in self.ndc_directory
 
 
 # -- loading -----------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import csv
 import functools
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
-from .model import DrugCode, ReferenceDataError, TableInfo
+from .model import AdministrationCode, DrugCode, DrugDelivery, ReferenceDataError, TableInfo
 
 #: Shipped table name -> (file name, required columns).
 TABLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -30,6 +31,11 @@ TABLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "noc-drugs": ("noc_drugs.csv", ("code", "hospital_only", "descriptor")),
     "antineoplastic": ("antineoplastic.csv", ("code", "kind", "drug")),
     "ndc-units": ("ndc_units.csv", ("unit", "name", "valid", "replacement", "fix")),
+    "administration-codes": (
+        "administration_codes.csv",
+        ("low", "high", "route", "delivers", "per_unit", "valid_from", "valid_through", "source"),
+    ),
+    "drug-delivery": ("drug_delivery.csv", ("low", "high", "kind", "route", "source")),
     "injectable-drugs": (
         "injectable_drugs.csv",
         ("code", "unit_quantity", "unit", "up_to", "descriptor", "form", "single_dose"),
@@ -52,6 +58,17 @@ _POS_STATUS = {"assigned", "unassigned"}
 _YES_NO = {"yes", "no"}
 _SINGLE_DOSE = {"yes", "no", "mixed"}
 _FORMS = {"solution", "powder", "suspension", "varies"}
+_DELIVERY_KINDS = {
+    "iv-fluid",
+    "device",
+    "hyaluronan",
+    "oral",
+    "intravitreal",
+    "rsv-antibody",
+    "iv-only",
+    "corticosteroid",
+}
+_DRUG_CLASSES = _DELIVERY_KINDS | {"injectable", "antineoplastic", "immune-globulin", "vaccine"}
 _DRUG_UNITS = {"MG", "MCG", "G", "ML", "UNITS", "USP UNITS", "IU", "NOC"}
 
 
@@ -127,12 +144,48 @@ class ShippedTables:
     facility_pos: dict[str, str]
     pos_codes: dict[str, str]
     noc: dict[str, bool]
+    noc_descriptors: dict[str, str]
     antineoplastic: dict[str, str]
     ndc_units_valid: frozenset[str]
     ndc_unit_fixes: dict[str, tuple[str, str]]
     drugs: dict[str, DrugCode]
+    administrations: tuple[AdministrationCode, ...]
+    drug_delivery: tuple[DrugDelivery, ...]
     pos_unassigned: frozenset[str] = frozenset()
     vaccine_medicare_part: dict[str, str] = field(default_factory=dict)
+
+
+def _date(table: ShippedTable, text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError as exc:
+        raise ReferenceDataError(str(table.info.path), f"bad date {text!r}") from exc
+
+
+def _administrations(table: ShippedTable) -> tuple[AdministrationCode, ...]:
+    _check(table, "per_unit", _YES_NO)
+    rows = []
+    for row in table.rows:
+        delivers = frozenset(row["delivers"].split())
+        unknown = delivers - _DRUG_CLASSES
+        if unknown or not delivers:
+            raise ReferenceDataError(
+                str(table.info.path), f"{row['low']}: delivers {sorted(unknown)} unknown"
+            )
+        rows.append(
+            AdministrationCode(
+                low=row["low"],
+                high=row["high"],
+                route=row["route"],
+                delivers=delivers,
+                per_unit=row["per_unit"] == "yes",
+                valid_from=_date(table, row["valid_from"]),
+                valid_through=_date(table, row["valid_through"]),
+                what=row.get("what", ""),
+                source=row["source"],
+            )
+        )
+    return tuple(rows)
 
 
 def build(tables: dict[str, ShippedTable]) -> ShippedTables:
@@ -156,6 +209,7 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
     _check(drug_table, "form", _FORMS)
     _check(drug_table, "single_dose", _SINGLE_DOSE)
     _check(drug_table, "unit", _DRUG_UNITS)
+    _check(tables["drug-delivery"], "kind", _DELIVERY_KINDS)
 
     drugs: dict[str, DrugCode] = {}
     for row in drug_table.rows:
@@ -194,6 +248,7 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
             if row["status"] == "assigned"
         },
         noc={row["code"]: row["hospital_only"] == "yes" for row in tables["noc-drugs"].rows},
+        noc_descriptors={row["code"]: row["descriptor"] for row in tables["noc-drugs"].rows},
         antineoplastic={row["code"]: row["kind"] for row in tables["antineoplastic"].rows},
         ndc_units_valid=frozenset(row["unit"] for row in units if row["valid"] == "yes"),
         ndc_unit_fixes={
@@ -210,6 +265,18 @@ def build(tables: dict[str, ShippedTable]) -> ShippedTables:
             for row in tables["vaccine-products"].rows
             if row["medicare_part"]
         },
+        administrations=_administrations(tables["administration-codes"]),
+        drug_delivery=tuple(
+            DrugDelivery(
+                row["low"],
+                row["high"],
+                row["kind"],
+                row["route"],
+                row.get("what", ""),
+                row["source"],
+            )
+            for row in tables["drug-delivery"].rows
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""``edi837 annotate``: the input listed one segment per line, findings written under them.
+r"""``edi837 annotate``: the input listed one segment per line, findings written under them.
 
 The listing is for people reading a file with its problems in place. Every segment is written
 exactly as it stands in the input (its leading white space, text and terminator) and starts a
@@ -23,6 +23,25 @@ How to get the input back (a line break is a LF; a CRLF counts as one, ending in
   all that stands between segments. A file where a line would start with ``#`` is not X12 and
   is refused (:class:`~edi837.x12.reader.X12SyntaxError`) before anything is written.
 
+Control characters and patient data:
+
+- Annotation lines are ASCII and show every control character of the data they quote (an
+  ESC in a claim id, a LF in ST02, a file name) as a visible escape (``\x1b``,
+  :func:`~edi837.reports.escape.escape_text`), so they can neither drive a terminal nor
+  forge a line.
+- Segment lines are the input's own characters, because the round trip above must hold: a
+  control character inside a segment is written as it is. Where the listing is for a screen
+  rather than a file (``escape_controls``), segment text is written with those escapes too;
+  the header then says how many segments were changed that way and that the round trip no
+  longer holds for them.
+- With ``redact``, the values of NM1, N3, N4, DMG, PER and person-identifier REF segments are
+  masked (:mod:`edi837.redaction`) in segment lines and in annotation lines; the header says
+  so, and such a listing does not give the input back.
+- A UTF-8 byte order mark is written at the start of the first segment line, not before the
+  header, so that dropping the ``#`` lines gives the input back byte for byte; the header
+  says where it is. A UTF-16 or UTF-32 listing starts with its byte order mark, which the
+  whole listing needs to be decoded.
+
 The file is read twice: a first pass counts segments, claims and findings for the header (and
 finds bad input before any output), the second writes the listing as the claim units arrive.
 Memory is bounded by two claim units, whatever the file size; standard input that cannot seek
@@ -31,6 +50,7 @@ is spooled to a temporary file first.
 
 from __future__ import annotations
 
+import codecs
 import io
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -39,6 +59,15 @@ from typing import BinaryIO, TextIO
 
 from edi837.engine import Engine
 from edi837.findings import Finding, Severity
+from edi837.redaction import masked_values as _masked_values
+from edi837.redaction import (
+    moved_column,
+    redact_finding_message,
+    redact_finding_text,
+    redact_message,
+    redact_segment,
+)
+from edi837.reports.escape import escape_text, escaped_column, has_controls
 from edi837.source import Source, UnitStream
 from edi837.version import __version__
 from edi837.x12.reader import X12SyntaxError
@@ -63,15 +92,13 @@ _ASCII = str.maketrans(
         "\u2265": ">=",
         "\u00a7": "sec. ",
         "\u00d7": "x",
-        "\r": " ",
-        "\n": " ",
     }
 )
 
 
 def _ascii(text: str) -> str:
-    """Annotation text on one line and in ASCII (anything else as a backslash escape)."""
-    return text.translate(_ASCII).encode("ascii", "backslashreplace").decode("ascii")
+    """Annotation text on one line and in ASCII: control characters and the rest escaped."""
+    return escape_text(text.translate(_ASCII)).encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _plural(n: int, word: str) -> str:
@@ -109,6 +136,9 @@ class AnnotateSummary:
     notices: list[str] = field(default_factory=list)
     file_findings: list[Finding] = field(default_factory=list)
     missing_tables: list[str] = field(default_factory=list)
+    redacted: bool = False
+    escaped_segments: int = 0
+    bom_on_first_segment: bool = False
 
     @property
     def findings(self) -> int:
@@ -119,6 +149,16 @@ class AnnotateSummary:
     def restore(self) -> str:
         """How to get the input back from the listing, in one sentence."""
         drop = f"drop the lines that start with '{MARK}'"
+        if self.redacted:
+            return (
+                "patient data is masked in this listing (NM1, N3, N4, DMG, REF, PER): "
+                "it does not give the input back."
+            )
+        if self.escaped_segments:
+            return (
+                f"control characters of {_plural(self.escaped_segments, 'segment')} are shown "
+                "as \\xNN escapes: this listing does not give the input back."
+            )
         if self.breaks_added == 0:
             return f"{drop} to get the input back byte for byte."
         if self.breaks_added == self.segments:
@@ -155,7 +195,12 @@ class AnnotateSummary:
             )
         lines += [f"note: {notice}" for notice in self.notices]
         for finding in self.file_findings:
-            lines.append(f"file: {finding.code} {finding.severity.value}: {finding.message}")
+            message = redact_finding_message(finding) if self.redacted else finding.message
+            lines.append(f"file: {finding.code} {finding.severity.value}: {message}")
+        if self.bom_on_first_segment:
+            lines.append(
+                "The input's UTF-8 byte order mark stands at the start of the first segment line."
+            )
         lines.append(self.restore[0].upper() + self.restore[1:])
         return [f"{MARK} {_ascii(line)}" for line in lines]
 
@@ -192,26 +237,70 @@ def _line_end(segment: Segment, following: str) -> str | None:
     return following[: index + 1] if index >= 0 else None
 
 
+@dataclass(frozen=True)
+class _View:
+    """How segment text is shown: as it is, masked (``redact``), escaped (``escape``)."""
+
+    redact: bool = False
+    escape: bool = False
+
+    def text(self, segment: Segment) -> str:
+        text = redact_segment(segment) if self.redact else segment.text
+        return escape_text(text) if self.escape else text
+
+    def term(self, segment: Segment) -> str:
+        # A line break ends the line as the input does; any other control character used as
+        # the terminator is shown when escaping.
+        return escape_text(segment.term, keep="\r\n") if self.escape else segment.term
+
+    def place(self, segment: Segment, column: int, width: int) -> tuple[int, int]:
+        """The caret's column and width in the shown text, from those in the input's text."""
+        text = segment.text
+        if self.redact:
+            masked = redact_segment(segment)
+            if masked != text:
+                column, width = moved_column(
+                    text, masked, segment.delimiters.element, column, width
+                )
+                text = masked
+        if self.escape:
+            column, width = escaped_column(text, column, width)
+        return column, width
+
+    def message(self, finding: Finding, segment: Segment | None) -> str:
+        if not self.redact:
+            return finding.message
+        if segment is None:
+            return redact_finding_message(finding)
+        return redact_message(
+            finding.message, _masked_values(segment.text, segment.delimiters.element)
+        )
+
+
 class _Layout:
     """First-pass observer: refuses ``#`` lines and learns where line breaks must be added."""
 
-    def __init__(self, summary: AnnotateSummary) -> None:
+    def __init__(self, summary: AnnotateSummary, view: _View) -> None:
         self.summary = summary
+        self.view = view
         self.previous: Segment | None = None
         self.first_break = True
 
     def __call__(self, segment: Segment) -> None:
         if _starts_hash_line(segment):
             raise _hash_error(segment)
+        summary = self.summary
+        if self.view.escape and has_controls(segment.text + segment.term.strip("\r\n")):
+            summary.escaped_segments += 1
         previous = self.previous
         if previous is not None:
             end = _line_end(previous, segment.lead)
             if end is None:
-                self.summary.breaks_added += 1
+                summary.breaks_added += 1
             elif self.first_break:
                 self.first_break = False
                 if (previous.term + end).endswith("\r\n"):
-                    self.summary.newline = "\r\n"
+                    summary.newline = "\r\n"
         self.previous = segment
 
     def finish(self, tail: str) -> None:
@@ -220,15 +309,17 @@ class _Layout:
             self.summary.last_break_added = True
 
 
-def _survey(source: Source, engine: Engine) -> tuple[AnnotateSummary, str, bytes]:
+def _survey(
+    source: Source, engine: Engine, view: _View = _View()
+) -> tuple[AnnotateSummary, str, bytes]:
     """First pass: the header's totals, the line-break layout, and the codec and byte order mark.
 
     Raises:
         X12SyntaxError: bad input, a line that would start with ``#``, or no 837P
             transaction at all (nothing to annotate).
     """
-    summary = AnnotateSummary(source.name)
-    layout = _Layout(summary)
+    summary = AnnotateSummary(source.name, redacted=view.redact)
+    layout = _Layout(summary, view)
     with source.open() as stream:
         units = source.units(stream, observe=layout)
         for _unit, findings in engine.iter_checked(units):
@@ -260,8 +351,10 @@ class _Listing:
     is one; annotation lines go right after that break.
     """
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, view: _View = _View(), bom: str = "") -> None:
         self.out = out
+        self.view = view
+        self.bom = bom  # written at the start of the first segment line
         self.open: Segment | None = None
         self.indent = ""
         self.notes: list[str] = []
@@ -295,19 +388,22 @@ class _Listing:
         if _starts_hash_line(segment):
             raise _hash_error(segment)
         lead = self._end_line(segment.lead)
-        self.out.write(lead + segment.text + segment.term)
+        if self.bom:
+            self.out.write(self.bom)
+            self.bom = ""
+        self.out.write(lead + self.view.text(segment) + self.view.term(segment))
         self.open = segment
         self.indent = lead.rsplit("\n", 1)[-1]
         self.written = segment.number
         for finding in findings:
-            self.notes.extend(_notes(finding, segment, self.indent))
+            self.notes.extend(_notes(finding, segment, self.indent, self.view))
 
     def attach(self, finding: Finding) -> None:
         """A finding on the open segment, or on one already written (noted as earlier)."""
         if self.open is not None and finding.segment_number == self.open.number:
-            self.notes.extend(_notes(finding, self.open, self.indent))
+            self.notes.extend(_notes(finding, self.open, self.indent, self.view))
         else:
-            self.notes.extend(_earlier_notes(finding))
+            self.notes.extend(_earlier_notes(finding, self.view))
 
     def close(self, tail: str) -> None:
         self.out.write(self._end_line(tail))
@@ -344,48 +440,61 @@ def _fix_line(finding: Finding) -> str | None:
     return f"{kind} ({fix.applicability.value}): {fix.description}"
 
 
-def _notes(finding: Finding, segment: Segment, indent: str) -> list[str]:
+def _notes(finding: Finding, segment: Segment, indent: str, view: _View = _View()) -> list[str]:
     """Caret line under the element with code, severity and message, then the fix."""
     place = _column(finding, segment)
     fix = _fix_line(finding)
+    message = view.message(finding, segment)
     if place is None:
-        notes = [f"{MARK} {_ascii(_label(finding))}: {_ascii(finding.message)}"]
+        notes = [f"{MARK} {_ascii(_label(finding))}: {_ascii(message)}"]
         if fix is not None:
             notes.append(f"{MARK}   {_ascii(fix)}")
         return notes
     column, width = place
+    width = min(width, max(len(segment.text) - column, 1))
+    column, width = view.place(segment, column, width)
     # The caret lines up with the element on screen: the same indentation (tabs kept), and
     # the text before the element on the element's own line of the segment.
-    before = (indent + segment.text[:column]).rsplit("\n", 1)[-1]
+    before = (indent + view.text(segment)[:column]).rsplit("\n", 1)[-1]
     pad = "".join("\t" if c == "\t" else " " for c in before)
-    width = min(width, max(len(segment.text) - column, 1))
     # The mark takes the first column; a tab after it still reaches the same tab stop.
     lead = MARK + (pad[1:] if pad.startswith(" ") else pad)
-    notes = [f"{lead}{'^' * width} {_ascii(_label(finding))}: {_ascii(finding.message)}"]
+    notes = [f"{lead}{'^' * width} {_ascii(_label(finding))}: {_ascii(message)}"]
     if fix is not None:
         notes.append(f"{lead}{' ' * width} {_ascii(fix)}")
     return notes
 
 
-def _earlier_notes(finding: Finding) -> list[str]:
+def _earlier_notes(finding: Finding, view: _View = _View()) -> list[str]:
     """A finding on a segment already written: named by its number instead of a caret."""
-    text = finding.segment_text or finding.segment_id or "?"
+    text = finding.segment_text
+    if text is not None and view.redact:
+        text = redact_finding_text(finding)[0]
+    text = text or finding.segment_id or "?"
     if len(text) > 60:
         text = text[:57] + "..."
     where = f"segment {finding.segment_number} ({text}), above"
-    notes = [f"{MARK} {_ascii(_label(finding))} at {where}: {_ascii(finding.message)}"]
+    message = view.message(finding, None)
+    notes = [f"{MARK} {_ascii(_label(finding))} at {_ascii(where)}: {_ascii(message)}"]
     fix = _fix_line(finding)
     if fix is not None:
         notes.append(f"{MARK}   {_ascii(fix)}")
     return notes
 
 
-def _write(source: Source, engine: Engine, summary: AnnotateSummary, out: TextIO) -> None:
+def _write(
+    source: Source,
+    engine: Engine,
+    summary: AnnotateSummary,
+    out: TextIO,
+    view: _View = _View(),
+    bom: str = "",
+) -> None:
     """Second pass: the header, then the segments with their annotations as units arrive."""
     with source.open() as stream:
         pending: deque[Segment] = deque()
         units = source.units(stream, observe=pending.append)
-        _list(units, engine, summary, pending, out)
+        _list(units, engine, summary, pending, _Listing(out, view, bom))
 
 
 def _list(
@@ -393,9 +502,8 @@ def _list(
     engine: Engine,
     summary: AnnotateSummary,
     pending: deque[Segment],
-    out: TextIO,
+    listing: _Listing,
 ) -> None:
-    listing = _Listing(out)
     listing.lines(summary.header(), summary.newline)
     waiting: dict[int, list[Finding]] = {}
 
@@ -428,35 +536,66 @@ def _list(
     listing.close(units.segments.tail)
 
 
-def annotate(source: Source, engine: Engine, out: TextIO) -> AnnotateSummary:
+def annotate(
+    source: Source,
+    engine: Engine,
+    out: TextIO,
+    *,
+    redact: bool = False,
+    escape_controls: bool = False,
+) -> AnnotateSummary:
     """Write the annotated listing of one input to ``out``.
 
     ``out`` receives the input's characters as the reader decoded them (Latin-1 for 8-bit
     files, so that encoding ``out`` as Latin-1 restores the input's bytes), plus ASCII
     annotation lines; open it with ``newline=""`` so that line breaks are written as given.
-    :func:`write_listing` does that for a binary target.
+    :func:`write_listing` does that for a binary target. ``redact`` and ``escape_controls``
+    are those of :func:`write_listing`.
 
     Raises:
         X12SyntaxError: the input is not X12, has a line that would start with ``#``, or holds
             no 837P transaction; nothing has been written then.
     """
-    summary, _, _ = _survey(source, engine)
-    _write(source, engine, summary, out)
+    view = _View(redact, escape_controls)
+    summary, _, _ = _survey(source, engine, view)
+    _write(source, engine, summary, out, view)
     return summary
 
 
-def write_listing(source: Source, engine: Engine, out: BinaryIO) -> AnnotateSummary:
-    """Write the listing to a binary target in the input's own encoding (and byte order mark).
+def write_listing(
+    source: Source,
+    engine: Engine,
+    out: BinaryIO,
+    *,
+    redact: bool = False,
+    escape_controls: bool = False,
+) -> AnnotateSummary:
+    r"""Write the listing to a binary target in the input's own encoding (and byte order mark).
 
     Segment bytes are the input's bytes, so the round trip of the module docstring holds byte
     for byte whatever the encoding. Nothing is written when the input is refused.
+
+    Args:
+        source: the X12 input (read twice; a pipe is spooled once).
+        engine: the rules to run.
+        out: the binary target.
+        redact: mask patient data in segment and annotation lines (no round trip then).
+        escape_controls: show control characters inside segments as ``\xNN`` (for a
+            terminal; the header counts the segments this changed, and no round trip then).
     """
-    summary, codec, bom = _survey(source, engine)
-    if bom:
+    view = _View(redact, escape_controls)
+    summary, codec, bom = _survey(source, engine, view)
+    first_line_bom = ""
+    if bom == codecs.BOM_UTF8:
+        # An 8-bit listing is read line by line as bytes: the mark goes where the input has
+        # it, before the first segment, so that dropping the header gives it back.
+        first_line_bom = bom.decode(codec)
+        summary.bom_on_first_segment = True
+    elif bom:
         out.write(bom)
     text = io.TextIOWrapper(out, encoding=codec, errors="strict", newline="")
     try:
-        _write(source, engine, summary, text)
+        _write(source, engine, summary, text, view, first_line_bom)
         text.flush()
     finally:
         text.detach()

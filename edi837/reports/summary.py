@@ -33,17 +33,22 @@ def totals(results: Iterable[FileResult]) -> Totals:
     """Add up a run's results."""
     out = Totals()
     for result in results:
-        out.files += 1
-        out.errors += result.status == "error"
-        out.claims += result.claims
-        out.service_lines += result.service_lines
-        for finding in result.findings:
-            out.by_severity[finding.severity] += 1
-            out.by_code[finding.code] += 1
-            fix = finding.fix
-            if fix is not None and fix.concrete:
-                if fix.applicability is Applicability.SAFE:
-                    out.safe_fixes += 1
-                else:
-                    out.unsafe_fixes += 1
+        add_result(out, result)
     return out
+
+
+def add_result(out: Totals, result: FileResult) -> None:
+    """Add one file's result to running totals (for reports written while files stream)."""
+    out.files += 1
+    out.errors += result.status == "error"
+    out.claims += result.claims
+    out.service_lines += result.service_lines
+    for finding in result.findings:
+        out.by_severity[finding.severity] += 1
+        out.by_code[finding.code] += 1
+        fix = finding.fix
+        if fix is not None and fix.concrete:
+            if fix.applicability is Applicability.SAFE:
+                out.safe_fixes += 1
+            else:
+                out.unsafe_fixes += 1

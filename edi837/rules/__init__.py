@@ -1,9 +1,12 @@
-"""The edit rules: the model (:mod:`.base`), pairing, the registry and one module per family.
+"""The edit rules: the model, classification, pairing, registry and one home per family.
+
+The model is :mod:`.base`, line classification :mod:`.lines`, pairing :mod:`.pairing`,
+payer profiles :mod:`.profiles` and user settings :mod:`.settings`.
 
 Families, in catalogue order: :mod:`.structure` (envelope, HL and structure codes the parser
 reports), :mod:`.claim` (frequency, diagnosis, place of service, supervision), :mod:`.drug`
-(NDC, CTP, REF, drug units, NOC), :mod:`.injection` (96372, E/M, modifiers, JW/JZ) and
-:mod:`.encounter` (NCCI, MUE, facility POS, vaccines, chemotherapy).
+(a package: NDC, CTP, REF, drug units, NOC), :mod:`.injection` (a package: 96372, E/M,
+modifiers, JW/JZ) and :mod:`.encounter` (NCCI, MUE, facility POS, vaccines, chemotherapy).
 """
 
 from __future__ import annotations

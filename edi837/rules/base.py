@@ -1,4 +1,4 @@
-"""The rule model: :class:`Rule`, payer :class:`Profile`, :class:`Settings`, :class:`CheckContext`.
+"""The rule model: :class:`Rule`, :class:`CheckContext` and the helpers that build fixes.
 
 A rule is a class whose name is its catalogue code without the dash (``NDC004`` is ``NDC-004``)
 and whose docstring is its documentation: the first line is the summary, then the sections
@@ -15,86 +15,69 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
-from edi837.rules.pairing import INJECTION, Pairing, pair_claim
+from edi837.refdata import ReferenceData
+from edi837.rules.lines import (
+    LineKinds,
+    classify_lines,
+    encounter_key,
+    group_encounters,
+    is_drug_code,
+)
+from edi837.rules.pairing import Pairing, pair_claim
+from edi837.rules.profiles import Profile
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, Loop, ServiceLine, cached_value
 
-if TYPE_CHECKING:
-    from edi837.refdata import ReferenceData
-
-
-class Profile(StrEnum):
-    """The payer profile a claim is checked under (catalogue §0)."""
-
-    MEDICARE = "medicare"
-    MEDICAID = "medicaid"
-    COMMERCIAL = "commercial"
-
-    @classmethod
-    def from_filing_indicator(cls, sbr09: str) -> Profile:
-        """``auto``: SBR09 ``MB`` is Medicare Part B, ``MC`` Medicaid, anything else commercial."""
-        if sbr09 == "MB":
-            return cls.MEDICARE
-        if sbr09 == "MC":
-            return cls.MEDICAID
-        return cls.COMMERCIAL
+# Profile and Settings live in their own modules; they are re-exported here for the callers
+# that read them with the rule model (the engine, the claim and encounter rules).
+__all__ = [
+    "DOC_SECTIONS",
+    "CheckContext",
+    "FixAvailability",
+    "Profile",
+    "Rule",
+    "Settings",
+    "delete_fix",
+    "replace_fix",
+    "suggestion",
+]
 
 
 class FixAvailability(StrEnum):
-    """What kind of fix a rule can offer (ruff's ``FIX_AVAILABILITY``)."""
+    """What kind of fix a rule can offer (ruff's ``FIX_AVAILABILITY``).
+
+    ``safe`` and ``unsafe`` rules build concrete edits (an ``unsafe`` rule may fall back to a
+    suggestion where no edit can be built); ``display`` rules only suggest, in words;
+    ``sometimes`` rules build a safe edit when the data settles the answer and an unsafe one or
+    a suggestion otherwise. The rule cases check that what a rule emits matches this.
+    """
 
     NONE = "none"
     SAFE = "safe"
     UNSAFE = "unsafe"
     SOMETIMES = "sometimes"
+    DISPLAY = "display"
+
+    @property
+    def allows(self) -> frozenset[str]:
+        """The fix applicabilities (``none`` for a finding without fix) such a rule may emit."""
+        return _ALLOWED[self]
 
 
-# Where NDCs are required on drug lines, per profile (catalogue R-NDC-002): Medicaid on every
-# J/Q line in practice; commercial plans vary (configurable); Medicare Part B for NOC codes only.
-DEFAULT_NDC_POLICY: dict[Profile, str] = {
-    Profile.MEDICARE: "noc",
-    Profile.MEDICAID: "all",
-    Profile.COMMERCIAL: "noc",
+_ALLOWED = {
+    FixAvailability.NONE: frozenset({"none"}),
+    FixAvailability.SAFE: frozenset({"none", "safe"}),
+    FixAvailability.UNSAFE: frozenset({"none", "unsafe", "display"}),
+    FixAvailability.SOMETIMES: frozenset({"none", "safe", "unsafe", "display"}),
+    FixAvailability.DISPLAY: frozenset({"none", "display"}),
 }
-
-
-@dataclass
-class Settings:
-    """Everything a user can configure (``edi837.toml``, command-line options).
-
-    Attributes:
-        select: codes or prefixes to run (``None``: all).
-        ignore: codes or prefixes not to run.
-        severity: per-code severity overrides.
-        profile: ``auto`` or a forced profile name.
-        payer_profiles: profile per payer id (2010BB NM109), applied under ``auto``.
-        facility_pos: the facility place-of-service codes (``None``: the shipped table).
-        extra_noc: more codes to treat as NOC/unlisted drugs.
-        ndc_policy: per profile, ``all`` (every drug line needs an NDC), ``noc`` or ``none``.
-        jwz_profiles: profiles whose payer requires JW/JZ on single-dose drugs.
-        drug_line_required: profiles whose payer requires a drug line with every 96372.
-        remove_25_safe: whether removing modifier 25 from a non-E/M line is a safe fix.
-        refdata: folder of official reference files.
-    """
-
-    select: list[str] | None = None
-    ignore: list[str] = field(default_factory=list)
-    severity: dict[str, Severity] = field(default_factory=dict)
-    profile: str = "auto"
-    payer_profiles: dict[str, Profile] = field(default_factory=dict)
-    facility_pos: frozenset[str] | None = None
-    extra_noc: frozenset[str] = frozenset()
-    ndc_policy: dict[Profile, str] = field(default_factory=lambda: dict(DEFAULT_NDC_POLICY))
-    jwz_profiles: frozenset[Profile] = frozenset({Profile.MEDICARE})
-    drug_line_required: frozenset[Profile] = frozenset()
-    remove_25_safe: bool = True
-    refdata: str | None = None
 
 
 _SECTION = re.compile(r"^(What it does|Why it matters|Fix safety|Example|Sources|Options):\s*$")
@@ -129,9 +112,13 @@ class Rule:
     docs: ClassVar[dict[str, str]] = {}
     severity: ClassVar[Severity] = Severity.WARNING
     severity_by_profile: ClassVar[dict[Profile, Severity]] = {}
+    # Other severities the rule gives in documented cases, with the case in words.
+    severity_when: ClassVar[dict[Severity, str]] = {}
     fix: ClassVar[FixAvailability] = FixAvailability.NONE
     scope: ClassVar[str] = "claim"
-    family: ClassVar[str] = ""
+    # A void (CLM05-3 = 8) repeats the original claim to cancel it: only the structural and
+    # identity checks apply, so a rule runs on voids only when it says so.
+    applies_to_void: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -155,106 +142,57 @@ class CheckContext:
     """What a rule may read while checking one claim: profile, settings, reference data, pairing.
 
     It also holds what several rules derive from the same claim, worked out on first use and
-    shared: which lines are drug lines and which are 96372 lines, the encounters (lines of the
-    same DTP*472 date and rendering NPI) and the 96372-to-drug-line pairing.
+    shared: which lines are drug lines and which are 96372 lines (:mod:`.lines`), the
+    encounters (lines of the same DTP*472 date and rendering NPI) and the administration-to-drug
+    pairing (:mod:`.pairing`).
     """
 
     claim: Claim
     profile: Profile
     settings: Settings
     refdata: ReferenceData
-    _pairing: Pairing | None = None
     _loops: dict[int, tuple[str, ServiceLine | None]] | None = None
-    _drug_lines: dict[int, bool] = field(default_factory=dict)
     _encounter_of: dict[int, list[ServiceLine]] = field(default_factory=dict)
 
-    @property
-    def pairing(self) -> Pairing:
-        """The 96372-to-drug-line pairing of this claim (computed once, shared by all rules)."""
-        if self._pairing is None:
-            self._pairing = pair_claim(self.claim, self)
-        return self._pairing
-
-    def _sort_lines(self) -> None:
-        """Sort the lines once into 96372, drug, NOC drug, E/M, vaccine and provider lines.
-
-        The lists are stored in the instance dictionary, where the properties that call this
-        method find them from then on.
-        """
-        injections: list[ServiceLine] = []
-        drugs: list[ServiceLine] = []
-        nocs: list[ServiceLine] = []
-        visits: list[ServiceLine] = []
-        vaccines: list[ServiceLine] = []
-        providers: list[ServiceLine] = []
-        known = self._drug_lines
-        code_facts = self.refdata.code_facts
-        extra_noc = self.settings.extra_noc
-        commercial = self.profile is Profile.COMMERCIAL
-        for line in self.claim.lines:
-            code = line.code
-            facts = code_facts(code)
-            if len(code) == 5 and code[0] == "S":
-                # S-codes are drugs only for commercial payers, and only those the table knows.
-                is_drug = commercial and facts.drug is not None
-            else:
-                is_drug = bool(code) and facts.drug_code
-            known[id(line)] = is_drug
-            if code == INJECTION:
-                injections.append(line)
-            if is_drug:
-                drugs.append(line)
-            if code and line.sv1 is not None and (code in extra_noc or facts.noc):
-                nocs.append(line)
-            if code and facts.em_family:
-                visits.append(line)
-            if facts.vaccine_product:
-                vaccines.append(line)
-            if line.rendering is not None or line.supervising is not None:
-                providers.append(line)
-        values = self.__dict__
-        values["injections"] = injections
-        values["drug_lines"] = drugs
-        values["noc_lines"] = nocs
-        values["em_lines"] = visits
-        values["vaccine_lines"] = vaccines
-        values["provider_lines"] = providers
+    @cached_value
+    def kinds(self) -> LineKinds:
+        """The lines of the claim sorted by what they bill (computed once, shared)."""
+        return classify_lines(self.claim, self.refdata, self.profile, self.settings.extra_noc)
 
     @cached_value
+    def pairing(self) -> Pairing:
+        """The administration-to-drug-line pairing of this claim (computed once, shared)."""
+        return pair_claim(self.claim, self.kinds, self.encounters, self.refdata)
+
+    @property
     def injections(self) -> list[ServiceLine]:
         """The 96372 lines of the claim, in line order."""
-        self._sort_lines()
-        return self.injections
+        return self.kinds.injections
 
-    @cached_value
+    @property
     def drug_lines(self) -> list[ServiceLine]:
         """The drug lines of the claim (see :meth:`is_drug_line`), in line order."""
-        self._sort_lines()
-        return self.drug_lines
+        return self.kinds.drug_lines
 
-    @cached_value
+    @property
     def noc_lines(self) -> list[ServiceLine]:
         """The lines with an SV1 billed with a NOC/unlisted drug code (see :meth:`is_noc`)."""
-        self._sort_lines()
-        return self.noc_lines
+        return self.kinds.noc_lines
 
-    @cached_value
+    @property
     def em_lines(self) -> list[ServiceLine]:
         """The E/M lines: codes the reference data places in an E/M family, in line order."""
-        self._sort_lines()
-        return self.em_lines
+        return self.kinds.em_lines
 
-    @cached_value
+    @property
     def vaccine_lines(self) -> list[ServiceLine]:
         """The lines billed with a vaccine or toxoid product code, in line order."""
-        self._sort_lines()
-        return self.vaccine_lines
+        return self.kinds.vaccine_lines
 
-    @cached_value
+    @property
     def provider_lines(self) -> list[ServiceLine]:
         """The lines with their own rendering (2420A) or supervising (2420D) provider."""
-        self._sort_lines()
-        return self.provider_lines
+        return self.kinds.provider_lines
 
     @cached_value
     def encounters(self) -> list[list[ServiceLine]]:
@@ -263,19 +201,12 @@ class CheckContext:
         Groups come in the order of their first line, and lines in line order (catalogue §0,
         "same encounter"; the rendering NPI is :meth:`~edi837.x837p.model.Claim.rendering_npi`).
         """
-        claim = self.claim
-        groups: dict[tuple[str, str], list[ServiceLine]] = {}
+        groups = group_encounters(self.claim, self.kinds)
         of = self._encounter_of
-        # Without a line-level 2420A every line has the claim's rendering NPI: the date decides.
-        same_npi = all(line.rendering is None for line in self.provider_lines)
-        for line in claim.lines:
-            key = (line.service_date_text, "" if same_npi else claim.rendering_npi(line))
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = []
-            group.append(line)
-            of[id(line)] = group
-        return list(groups.values())
+        for group in groups:
+            for line in group:
+                of[id(line)] = group
+        return groups
 
     def encounter_of(self, line: ServiceLine) -> list[ServiceLine]:
         """The lines in the same encounter as ``line`` (itself included), in line order."""
@@ -284,12 +215,8 @@ class CheckContext:
         group = self._encounter_of.get(id(line))
         if group is None:
             claim = self.claim
-            key = (line.service_date_text, claim.rendering_npi(line))
-            return [
-                other
-                for other in claim.lines
-                if (other.service_date_text, claim.rendering_npi(other)) == key
-            ]
+            key = encounter_key(claim, line)
+            return [other for other in claim.lines if encounter_key(claim, other) == key]
         return group
 
     def same_encounter(self, a: ServiceLine, b: ServiceLine) -> bool:
@@ -325,24 +252,19 @@ class CheckContext:
         return entry[0] if entry else None
 
     def is_drug_line(self, line: ServiceLine) -> bool:
-        """A 2400 whose SV101-2 is a drug or biological (catalogue §3).
-
-        HCPCS Level II J-codes and drug Q-codes (not Q-codes for services, supplies or
-        vaccines), S-codes of the drug table for commercial payers, immune globulins
-        90281-90399, and any code in the injectable-drug table. C-codes are hospital-only.
-        """
-        known = self._drug_lines.get(id(line))
+        """A 2400 whose SV101-2 is a drug or biological (:func:`.lines.is_drug_code`)."""
+        known = self.kinds.drug_by_line.get(id(line))
         if known is not None:
             return known
-        code = line.code
-        refdata = self.refdata
-        if len(code) == 5 and code[0] == "S":
-            # S-codes are drugs only for commercial payers, and only those the table knows.
-            answer = self.profile is Profile.COMMERCIAL and refdata.drug(code) is not None
-        else:
-            answer = bool(code) and refdata.is_drug_code(code)
-        self._drug_lines[id(line)] = answer
-        return answer
+        return is_drug_code(line.code, self.refdata, self.profile)
+
+    def named(self, code: str) -> bool:
+        """Whether the settings select ``code`` by its full code, not by prefix or default.
+
+        Opt-in checks (POS-003's SV105 repeat) run only then, so that ``check`` and the
+        default ``fix`` leave valid files alone.
+        """
+        return any(pattern.strip().upper() == code for pattern in self.settings.select or ())
 
     def is_noc(self, code: str) -> bool:
         """A NOC/unlisted drug code, from the shipped table plus ``extra_noc``."""
@@ -418,11 +340,4 @@ def delete_fix(
 
 def suggestion(description: str) -> Fix:
     """A fix in words only: shown to the user, never applied (catalogue class SUGGEST)."""
-    return Fix(Applicability.UNSAFE, description, ())
-
-
-def iter_lines(claim: Claim, code: str | None = None) -> Iterator[ServiceLine]:
-    """The service lines of ``claim``, or only those whose SV101-2 is ``code``."""
-    for line in claim.lines:
-        if code is None or line.code == code:
-            yield line
+    return Fix(Applicability.DISPLAY, description, ())

@@ -174,7 +174,8 @@ class FRQ002(Rule):
     """
 
     severity = Severity.REJECT
-    fix = FixAvailability.UNSAFE
+    severity_when = {Severity.WARNING: "when an original claim carries REF*F8"}
+    fix = FixAvailability.DISPLAY
     applies_to_void = True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
@@ -473,7 +474,7 @@ class DX003(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372/drug-line pair whose pointers share no diagnosis."""
@@ -533,9 +534,13 @@ class POS003(Rule):
         a two-digit number that the CMS POS code set lists as unassigned (00, 28-30, 35-40,
         43-48, 59, 63-64, 67-70, 73-80, 82-98 in the shipped snapshot) names no place. A
         two-digit code the snapshot lists neither as assigned nor as unassigned would be a
-        later CMS change and is not reported. Also reports an SV105 equal to CLM05-1
-        (warning): the line-level place of service is sent only when it differs from the
-        claim's. An empty CLM05-1 is left to the structure rules.
+        later CMS change and is not reported. An empty CLM05-1 is left to the structure rules.
+
+        Opt-in: only when POS-003 is selected by its full code (``--select POS-003``), it
+        also reports an SV105 equal to CLM05-1 (warning): the line-level place of service is
+        sent only when it differs from the claim's. The guide's own examples and many real
+        files repeat it, and no payer rejects it, so neither ``check`` nor the default ``fix``
+        touches it.
 
     Why it matters:
         An invalid or unassigned place of service fails the front-end edit (RARC M77, place
@@ -560,12 +565,14 @@ class POS003(Rule):
         comes from secondary sources (VERIFY).
 
     Options:
-        ``edi837 fix`` applies the SV105 removal. A receiver that wants SV105 on every line
+        ``edi837 fix --select POS-003`` applies the SV105 removal; the default ``fix`` never
+        does. A receiver that wants SV105 on every line
         can be served with ``ignore = ["POS-003"]`` (this also drops the code-set check) or a
         lower level in ``[severity]``.
     """
 
     severity = Severity.REJECT
+    severity_when = {Severity.WARNING: "when SV105 repeats CLM05-1"}
     fix = FixAvailability.SAFE
     applies_to_void = True
 
@@ -588,6 +595,8 @@ class POS003(Rule):
             if sv1 is None or not line_pos:
                 continue
             if line_pos == claim_pos:
+                if not ctx.named(self.code):
+                    continue  # opt-in: valid X12 that no payer rejects
                 yield ctx.report(
                     self,
                     f"SV105 repeats the claim's place of service {line_pos}; send SV105 only "

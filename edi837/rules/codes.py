@@ -111,6 +111,10 @@ class HCP001(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {
+        Severity.WARNING: "when the code is missing from a file whose quarter ends before the "
+        "service date (the code may be newer than the file)"
+    }
     fix = FixAvailability.NONE
     applies_to_void = True
 

@@ -14,10 +14,13 @@ from edi837.rules.registry import Registry
 
 
 def _severity_text(rule: Rule) -> str:
-    if not rule.severity_by_profile:
-        return rule.severity.value
-    parts = [f"{p.value}: {s.value}" for p, s in rule.severity_by_profile.items()]
-    return f"{rule.severity.value} ({'; '.join(parts)})"
+    text = rule.severity.value
+    if rule.severity_by_profile:
+        parts = [f"{p.value}: {s.value}" for p, s in rule.severity_by_profile.items()]
+        text += f" ({'; '.join(parts)})"
+    for severity, when in rule.severity_when.items():
+        text += f"; {severity.value} {when}"
+    return text
 
 
 def rule_json(rule: Rule, full: bool = False) -> dict[str, Any]:
@@ -26,6 +29,7 @@ def rule_json(rule: Rule, full: bool = False) -> dict[str, Any]:
         "code": rule.code,
         "severity": rule.severity.value,
         "severity_by_profile": {p.value: s.value for p, s in rule.severity_by_profile.items()},
+        "severity_when": {s.value: when for s, when in rule.severity_when.items()},
         "summary": rule.summary,
         "fix": rule.fix.value,
         "scope": rule.scope,
@@ -62,8 +66,10 @@ def rules_markdown(registry: Registry) -> str:
         "Generated from the rule classes by `make docs`; do not edit by hand.",
         "`edi837 rules CODE` prints the same text. Severities are `reject`, `deny-risk` and",
         "`warning`; fixes are `safe` (applied by `edi837 fix`), `unsafe` (only with",
-        "`--unsafe-fixes`, and only where the edit is concrete), `sometimes` (safe when a",
-        "reference table gives one answer) or `none`.",
+        "`--unsafe-fixes`), `display` (a suggestion in words, never applied), `sometimes`",
+        "(safe when the data settles the answer, else unsafe or a suggestion) or `none`.",
+        "In `check -f json` (contract version 2) a finding's `fix.applicability` is `safe`,",
+        "`unsafe` or `display`.",
         "",
         "| Code | Severity | Fix | Summary |",
         "|---|---|---|---|",

@@ -267,7 +267,7 @@ class NCCI001(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the column 2 line of every PTP edit that applies within an encounter."""
@@ -476,6 +476,7 @@ class POS001(Rule):
     """
 
     severity = Severity.DENY_RISK
+    severity_when = {Severity.WARNING: "for the payer-configurable facility places of service"}
     fix = FixAvailability.NONE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
@@ -654,7 +655,7 @@ class VAC001(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines of encounters with a vaccine product and no administration code."""
@@ -710,7 +711,10 @@ class VAC003(Rule):
     Fix safety:
         When the encounter has exactly one such line and exactly one preventive vaccine kind
         without its code, the unsafe fix replaces the line's SV101-2 with that G-code (or
-        90480), keeping its modifiers, units and charge; the charge may need review. Otherwise
+        90480), keeping its modifiers, units and charge. It is unsafe because it changes the
+        billed procedure code, which is what the payer prices: the charge was set for 90471
+        and may need review, and the generic code may have administered a drug or vaccine the
+        claim does not show, which only the record can say. Otherwise
         the suggestion is in words. When the encounter also has other vaccines, a generic code
         may belong to them, so the fix stays in words.
 
@@ -852,7 +856,7 @@ class VAC004(Rule):
     """
 
     severity = Severity.DENY_RISK
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report immunization administration lines of encounters with only immune globulins."""
@@ -1024,7 +1028,7 @@ class CHM001(Rule):
     """
 
     severity = Severity.WARNING
-    fix = FixAvailability.UNSAFE
+    fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines paired with an antineoplastic drug line."""

@@ -1,57 +1,73 @@
-"""Pairing each CPT 96372 injection line with the drug line(s) it administered (catalogue §3).
+"""Pairing each drug line with the administration line that gave it (catalogue §3).
 
-Candidates are the 2400 lines of the same claim with the same DTP*472 date whose SV101-2 is a
-drug code. With one injection on a date, it pairs with every drug line of that date. With
-several, a drug line goes to the first injection that points at one of the same diagnoses
-(SV107), then the rest pair by line order. What cannot be paired stays in the ``unpaired_*``
-lists, so that the rules report it instead of guessing.
+A drug belongs to the administration that gave it: 96372 gives SC/IM drugs, 96401/96402 SC/IM
+chemotherapy, 96365-96379 IV drugs, 96409-96417 IV chemotherapy, 20550-20611 joint and tendon
+injections, 11981-11983 and 58300 implants and IUDs, 67028 intravitreal drugs, 96380/96381 RSV
+monoclonal antibodies; the shipped ``administration_codes.csv`` says which code delivers which
+drug class, and ``drug_delivery.csv`` which drugs are not ordinary injectables (IV fluids,
+contraceptive devices, hyaluronans, oral drugs, IV-only antineoplastics).
+
+Candidates are the administration lines of the drug's encounter (same claim, so same patient;
+same DTP*472 date; same rendering NPI) that can deliver the drug. When several can, the
+diagnosis pointers (SV107) decide where they tell them apart, then the administration that
+names the drug's class (96402 for leuprolide rather than 96372, 20610 for triamcinolone in a
+joint), then line order. An administration billed per unit (96372) gives one drug per unit. A
+drug its encounter cannot place goes to an administration of the same date under another
+rendering provider (basis ``date``; INJ-006 reports the provider mismatch). What cannot be
+placed stays unpaired, and what was placed by line order between different codes is listed as
+ambiguous, so that the rules report it instead of guessing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from edi837.refdata import ReferenceData
+from edi837.refdata.model import AdministrationCode
+from edi837.rules.lines import INJECTION as INJECTION  # re-exported: 96372 is named here too
+from edi837.rules.lines import LineKinds
 from edi837.x837p.model import Claim, ServiceLine
 
-if TYPE_CHECKING:
-    from edi837.rules.base import CheckContext
-
-INJECTION = "96372"
+# An administration not billed per unit (an infusion, a push of a mixture) gives any number.
+_UNLIMITED = 1 << 30
 
 
 @dataclass
 class Pair:
-    """One 96372 line and the drug lines it administered; ``basis`` says how they were matched."""
+    """One administration line and the drug lines it gave; ``basis`` says how they were matched.
+
+    ``basis`` is ``encounter`` (the only administration that could give them), ``diagnosis``,
+    ``drug class``, ``order`` or ``date`` (an administration of another rendering provider on
+    the same date).
+    """
 
     injection: ServiceLine
     drugs: list[ServiceLine]
-    basis: str  # "date" (only injection that day), "diagnosis" or "order"
+    basis: str
 
 
 @dataclass
 class Pairing:
-    """The pairing of one claim."""
+    """The pairing of one claim.
+
+    ``pairs`` and ``unpaired_injections`` are about 96372 lines; ``administrations`` holds
+    every administration line (96372 included) with its drugs, empty or not.
+    """
 
     pairs: list[Pair] = field(default_factory=list)
+    administrations: list[Pair] = field(default_factory=list)
     injections: list[ServiceLine] = field(default_factory=list)
     drugs: list[ServiceLine] = field(default_factory=list)
     unpaired_injections: list[ServiceLine] = field(default_factory=list)
     unpaired_drugs: list[ServiceLine] = field(default_factory=list)
+    ambiguous: list[ServiceLine] = field(default_factory=list)
 
     def drugs_for(self, injection: ServiceLine) -> list[ServiceLine]:
-        """The drug lines paired with ``injection`` (empty when unpaired)."""
-        for pair in self.pairs:
+        """The drug lines paired with an administration line (empty when unpaired)."""
+        for pair in self.administrations:
             if pair.injection is injection:
                 return pair.drugs
         return []
-
-    def injection_for(self, drug: ServiceLine) -> ServiceLine | None:
-        """The 96372 line a drug line is paired with."""
-        for pair in self.pairs:
-            if any(d is drug for d in pair.drugs):
-                return pair.injection
-        return None
 
 
 def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
@@ -60,72 +76,133 @@ def pointed_diagnoses(claim: Claim, line: ServiceLine) -> set[str]:
     count = len(diagnoses)
     codes: set[str] = set()
     for pointer in line.pointers:
-        # SV107 pointers are one or two digits; a longer one (4,301 digits is past Python's
-        # int() limit) points at no diagnosis and is DX-002's to report.
-        if pointer.isdecimal() and len(pointer) <= 2:
+        if pointer.isdecimal() and len(pointer) <= 2:  # SV107 is N0 1/2
             position = int(pointer)
             if 1 <= position <= count:
                 codes.add(diagnoses[position - 1][1])
     return codes
 
 
-def pair_claim(claim: Claim, ctx: CheckContext) -> Pairing:
-    """Pair the 96372 lines of ``claim`` with its drug lines, encounter by encounter."""
+def _capacity(line: ServiceLine, row: AdministrationCode) -> int:
+    """How many drugs the line can give: its whole units when billed per unit, else any."""
+    if not row.per_unit:
+        return _UNLIMITED
+    units = line.units
+    if units is None or units < 1 or units != units.to_integral_value():
+        return 1  # INJ-001 reports the count; one injection gave at least one drug
+    return int(units)
+
+
+class _Pairer:
+    """The state of pairing one claim: what each administration can still take."""
+
+    def __init__(self, claim: Claim, refdata: ReferenceData) -> None:
+        self.claim = claim
+        self.refdata = refdata
+        self.rows: dict[int, AdministrationCode] = {}
+        self.room: dict[int, int] = {}
+        self.given: dict[int, list[ServiceLine]] = {}
+        self.basis: dict[int, str] = {}
+        self.ambiguous: list[ServiceLine] = []
+
+    def add_administration(self, line: ServiceLine, row: AdministrationCode) -> None:
+        self.rows[id(line)] = row
+        self.room[id(line)] = _capacity(line, row)
+        self.given[id(line)] = []
+
+    def candidates(
+        self, drug: ServiceLine, admins: list[ServiceLine]
+    ) -> tuple[list[ServiceLine], str]:
+        """The administrations that can give ``drug``, narrowed as far as the claim allows."""
+        classes = self.refdata.drug_classes(drug.code)
+        found = [a for a in admins if self.rows[id(a)].can_give(classes)]
+        how = "encounter"
+        if len(found) > 1:
+            wanted = pointed_diagnoses(self.claim, drug)
+            shared = [a for a in found if wanted & pointed_diagnoses(self.claim, a)]
+            if shared and len(shared) < len(found):
+                found, how = shared, "diagnosis"
+        if len(found) > 1:
+            # An administration that names the drug's own class (96402 for a hormonal
+            # antineoplastic, 20610 for a corticosteroid) wins over one that takes any drug.
+            specific = classes - {"injectable"}
+            named = [a for a in found if self.rows[id(a)].delivers & specific]
+            if named and len(named) < len(found):
+                found, how = named, "drug class"
+        return found, how
+
+    def assign(
+        self, drugs: list[ServiceLine], admins: list[ServiceLine], basis: str | None
+    ) -> list[ServiceLine]:
+        """Give each drug to an administration with room; return the drugs left over."""
+        options = [(drug, *self.candidates(drug, admins)) for drug in drugs]
+        # Drugs with fewer choices go first, so that a choice never takes another's only one.
+        options.sort(key=lambda option: len(option[1]))
+        left: list[ServiceLine] = []
+        for drug, found, how in options:
+            free = [a for a in found if self.room[id(a)] > 0]
+            if not free:
+                left.append(drug)
+                continue
+            if len(free) > 1:
+                how = "order"
+                if len({a.code for a in free}) > 1:
+                    self.ambiguous.append(drug)
+            target = free[0]
+            self.room[id(target)] -= 1
+            self.given[id(target)].append(drug)
+            previous = self.basis.get(id(target))
+            self.basis[id(target)] = basis or (how if previous in (None, "encounter") else previous)
+        return left
+
+
+def pair_claim(
+    claim: Claim,
+    kinds: LineKinds,
+    encounters: list[list[ServiceLine]],
+    refdata: ReferenceData,
+) -> Pairing:
+    """Pair the drug lines of ``claim`` with its administration lines, encounter by encounter."""
     result = Pairing()
-    injections = ctx.injections
-    if len(injections) == 1:
-        # The usual claim: one 96372, and every drug line (if any) on its date.
-        injection = injections[0]
-        when = injection.service_date_text
-        drugs = [line for line in ctx.drug_lines if line.code != INJECTION]
-        if all(line.service_date_text == when for line in drugs):
-            result.injections.append(injection)
-            result.drugs.extend(drugs)
-            if drugs:
-                result.pairs.append(Pair(injection, drugs, "date"))
-            else:
-                result.unpaired_injections.append(injection)
-            return result
-    by_date: dict[str, tuple[list[ServiceLine], list[ServiceLine]]] = {}
+    if not kinds.drug_lines:
+        # Nothing to pair: every 96372 stands alone (INJ-002's case).
+        result.injections = list(kinds.injections)
+        result.unpaired_injections = list(kinds.injections)
+        return result
+    pairer = _Pairer(claim, refdata)
+    administrations: list[ServiceLine] = []
     for line in claim.lines:
+        row = refdata.administration(line.code, line.service_date) if line.code else None
+        if row is not None:
+            pairer.add_administration(line, row)
+            administrations.append(line)
         if line.code == INJECTION:
             result.injections.append(line)
-            by_date.setdefault(line.service_date_text, ([], []))[0].append(line)
-        elif ctx.is_drug_line(line):
+        elif row is None and kinds.is_drug_line(line):
             result.drugs.append(line)
-            by_date.setdefault(line.service_date_text, ([], []))[1].append(line)
-    for injections, drugs in by_date.values():
-        if not injections:
-            result.unpaired_drugs.extend(drugs)
-            continue
-        if len(injections) == 1:
-            if drugs:
-                result.pairs.append(Pair(injections[0], list(drugs), "date"))
+    left: list[ServiceLine] = []
+    for encounter in encounters:
+        admins = [line for line in encounter if id(line) in pairer.rows]
+        drugs = [
+            line for line in encounter if id(line) not in pairer.rows and kinds.is_drug_line(line)
+        ]
+        if drugs:
+            left.extend(pairer.assign(drugs, admins, None) if admins else drugs)
+    unpaired: list[ServiceLine] = []
+    for drug in left:
+        # Another rendering provider's administration on the same date (INJ-006 says so).
+        same_date = [a for a in administrations if a.service_date_text == drug.service_date_text]
+        unpaired.extend(pairer.assign([drug], same_date, "date") if same_date else [drug])
+    order = {id(line): index for index, line in enumerate(claim.lines)}
+    result.unpaired_drugs = sorted(unpaired, key=lambda line: order[id(line)])
+    result.ambiguous = sorted(pairer.ambiguous, key=lambda line: order[id(line)])
+    for line in administrations:
+        given = sorted(pairer.given[id(line)], key=lambda d: order[id(d)])
+        pair = Pair(line, given, pairer.basis.get(id(line), "encounter"))
+        result.administrations.append(pair)
+        if line.code == INJECTION:
+            if given:
+                result.pairs.append(pair)
             else:
-                result.unpaired_injections.append(injections[0])
-            continue
-        assigned: dict[int, list[ServiceLine]] = {id(i): [] for i in injections}
-        basis: dict[int, str] = {}
-        left: list[ServiceLine] = []
-        for drug in drugs:
-            wanted = pointed_diagnoses(claim, drug)
-            for injection in injections:
-                if wanted & pointed_diagnoses(claim, injection):
-                    assigned[id(injection)].append(drug)
-                    basis[id(injection)] = "diagnosis"
-                    break
-            else:
-                left.append(drug)
-        # Drug lines sharing no diagnosis go, in line order, to injections still without one.
-        free = [i for i in injections if not assigned[id(i)]]
-        for injection, drug in zip(free, left, strict=False):
-            assigned[id(injection)].append(drug)
-            basis[id(injection)] = "order"
-        result.unpaired_drugs.extend(left[len(free) :])
-        for injection in injections:
-            found = assigned[id(injection)]
-            if found:
-                result.pairs.append(Pair(injection, found, basis[id(injection)]))
-            else:
-                result.unpaired_injections.append(injection)
+                result.unpaired_injections.append(line)
     return result

@@ -1,11 +1,14 @@
-"""Envelope, hierarchy and structure rules: reported by the parser, declared here.
+"""Envelope, hierarchy and structure rules: reported by the parser, documented here.
 
-The X12 envelope checker (:mod:`edi837.x12.envelope`) and the 837P loop tracker
-(:mod:`edi837.x837p.tracker`) find these problems while the file streams; the classes below give
-each code its severity, fix class and documentation, so that ``--select``/``--ignore``, severity
-overrides and ``edi837 rules`` treat them like every other rule. SEG-* and ELM-* are this
-project's codes for checks the catalogue does not number (segments and elements against the
-pyx12 837P map).
+The X12 envelope checker (:mod:`edi837.x12.envelope`), the 837P loop tracker
+(:mod:`edi837.x837p.tracker`) with its element and header checks find these problems while the
+file streams. They report through the code classes of :mod:`edi837.x12.checks` and
+:mod:`edi837.x837p.checks`, which hold each code's default severity and build its findings; each
+rule below *is* a subclass of its code class that adds the fix class and documentation, so that
+``--select``/``--ignore``, severity overrides and ``edi837 rules`` see the very class the parser
+reports through (the parser layers sit below the rules and cannot import them). SEG-* and ELM-*
+are this project's codes for checks the catalogue does not number (segments and elements against
+the pyx12 837P map).
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from typing import ClassVar
 
 from edi837.findings import Severity
 from edi837.rules.base import FixAvailability, Rule
+from edi837.x12 import checks as x12_codes
+from edi837.x837p import checks as guide_codes
 
 
 class StructureRule(Rule):
     """A rule the parser reports; it has no claim check of its own."""
 
     scope: ClassVar[str] = "structure"
-    severity = Severity.REJECT
 
 
-class ENV001(StructureRule):
+class ENV001(x12_codes.ENV001, StructureRule):
     """The file starts with ISA, and the ISA is 106 characters with fixed-width elements.
 
     What it does:
@@ -47,7 +51,7 @@ class ENV001(StructureRule):
     fix = FixAvailability.UNSAFE
 
 
-class ENV002(StructureRule):
+class ENV002(x12_codes.ENV002, StructureRule):
     """The four delimiters are distinct, and none of them appears inside data.
 
     What it does:
@@ -66,8 +70,10 @@ class ENV002(StructureRule):
         Stedi X12 005010 element I65; X12.6 delimiter rules.
     """
 
+    severity_when = {Severity.WARNING: "when ISA11 is not a repetition separator character"}
 
-class ENV003(StructureRule):
+
+class ENV003(x12_codes.ENV003, StructureRule):
     """Line breaks after terminators are consistent (CR, LF or CRLF, not a mix).
 
     What it does:
@@ -85,10 +91,8 @@ class ENV003(StructureRule):
         Common practice (not in the standard); pyx12 strips CR/LF before each segment.
     """
 
-    severity = Severity.WARNING
 
-
-class ENV004(StructureRule):
+class ENV004(guide_codes.ENV004, StructureRule):
     """Versions and ids: ISA12 00501, GS01 HC, GS08 005010X222A1, ST01 837, ST03 = GS08.
 
     What it does:
@@ -107,8 +111,10 @@ class ENV004(StructureRule):
         pyx12 837P map; TR3 ST03 note.
     """
 
+    severity_when = {Severity.WARNING: "when ST03 is absent"}
 
-class ENV005(StructureRule):
+
+class ENV005(x12_codes.ENV005, StructureRule):
     """ISA13 equals IEA02 (9 digits).
 
     What it does:
@@ -125,7 +131,7 @@ class ENV005(StructureRule):
     """
 
 
-class ENV006(StructureRule):
+class ENV006(x12_codes.ENV006, StructureRule):
     """GS06 equals GE02.
 
     What it does:
@@ -142,7 +148,7 @@ class ENV006(StructureRule):
     """
 
 
-class ENV007(StructureRule):
+class ENV007(x12_codes.ENV007, StructureRule):
     """ST02 equals SE02, and ST02 is unique within its group.
 
     What it does:
@@ -159,7 +165,7 @@ class ENV007(StructureRule):
     """
 
 
-class ENV008(StructureRule):
+class ENV008(x12_codes.ENV008, StructureRule):
     """SE01 is the number of segments from ST to SE, both counted.
 
     What it does:
@@ -177,7 +183,7 @@ class ENV008(StructureRule):
     """
 
 
-class ENV009(StructureRule):
+class ENV009(x12_codes.ENV009, StructureRule):
     """GE01 counts the transactions of its group; IEA01 counts the groups of its interchange.
 
     What it does:
@@ -194,7 +200,7 @@ class ENV009(StructureRule):
     """
 
 
-class ENV010(StructureRule):
+class ENV010(guide_codes.ENV010, StructureRule):
     """BHT: BHT01 0019, BHT02 00 or 18, BHT04 a valid CCYYMMDD date, BHT06 CH or RP.
 
     What it does:
@@ -212,7 +218,7 @@ class ENV010(StructureRule):
     """
 
 
-class ENV011(StructureRule):
+class ENV011(guide_codes.ENV011, StructureRule):
     """The header has a 1000A submitter (NM1*41 with PER) and a 1000B receiver (NM1*40).
 
     What it does:
@@ -230,7 +236,50 @@ class ENV011(StructureRule):
     """
 
 
-class HL001(StructureRule):
+class ENV012(x12_codes.ENV012, StructureRule):
+    """Segments begin with their id: no spaces or tabs before them.
+
+    What it does:
+        Reports segments whose id is preceded by spaces or tabs (an indented listing), once
+        per run of consecutive indented segments, as a warning. Line breaks after terminators
+        are layout and are not reported here (ENV-003 looks at them).
+    Why it matters:
+        X12 has no indentation: a receiver that does not skip white space reads the spaces as
+        part of the segment id (``  NM1``) and rejects the segment as unknown.
+    Fix safety:
+        Safe. The fix removes the spaces and tabs before each segment id and keeps the line
+        breaks and every segment as it is.
+
+    Example:
+        ``NM1*41*2*EXAMPLE BILLING SERVICE*****46*EDI837TESTSUB~`` written as
+        ``   NM1*41*2*...~`` on its line.
+    Sources:
+        X12.6 (a segment begins with its segment identifier); pyx12 strips only line breaks.
+    """
+
+    fix = FixAvailability.SAFE
+
+
+class ENV013(x12_codes.ENV013, StructureRule):
+    """The last segment of the file ends with the segment terminator.
+
+    What it does:
+        Reports an IEA that ends the file without the segment terminator (``~``), as a
+        warning. Files whose terminator is a line break may simply end.
+    Why it matters:
+        A reader that cuts segments at the terminator never sees the unterminated IEA: pyx12
+        reports the interchange trailer as missing, and a receiver may reject the interchange.
+    Fix safety:
+        No fix: add the terminator when the file is written.
+
+    Example:
+        A file ending in ``IEA*1*000000101`` with no ``~``.
+    Sources:
+        X12.6 (every segment ends with the segment terminator); pyx12 x12valid "IEA missing".
+    """
+
+
+class HL001(guide_codes.HL001, StructureRule):
     """HL01 is unique within the transaction and ascends from 1.
 
     What it does:
@@ -246,8 +295,10 @@ class HL001(StructureRule):
         TR3 HL notes; pyx12 map.
     """
 
+    severity_when = {Severity.WARNING: "when HL01 skips numbers"}
 
-class HL002(StructureRule):
+
+class HL002(guide_codes.HL002, StructureRule):
     """HL02 points to an earlier HL01 of the right level.
 
     What it does:
@@ -265,7 +316,7 @@ class HL002(StructureRule):
     """
 
 
-class HL003(StructureRule):
+class HL003(guide_codes.HL003, StructureRule):
     """HL04 says whether the level has children: 2000A 1, 2000B 1 only with a 2000C, 2000C 0.
 
     What it does:
@@ -284,7 +335,7 @@ class HL003(StructureRule):
     fix = FixAvailability.SAFE
 
 
-class HL004(StructureRule):
+class HL004(guide_codes.HL004, StructureRule):
     """SBR02 18 (subscriber is the patient) means there is no 2000C patient level.
 
     What it does:
@@ -301,7 +352,7 @@ class HL004(StructureRule):
     """
 
 
-class STR001(StructureRule):
+class STR001(guide_codes.STR001, StructureRule):
     """Loop repeats stay within the guide: 2300 ≤100 per HL, 2400 ≤50 per claim, 2410 ≤1.
 
     What it does:
@@ -318,7 +369,7 @@ class STR001(StructureRule):
     """
 
 
-class STR002(StructureRule):
+class STR002(guide_codes.STR002, StructureRule):
     """Segments appear in the order the guide gives within their loop.
 
     What it does:
@@ -336,7 +387,7 @@ class STR002(StructureRule):
     """
 
 
-class STR003(StructureRule):
+class STR003(guide_codes.STR003, StructureRule):
     """LX01 starts at 1 and goes up by 1 within each claim.
 
     What it does:
@@ -353,7 +404,7 @@ class STR003(StructureRule):
     """
 
 
-class STR004(StructureRule):
+class STR004(guide_codes.STR004, StructureRule):
     """CLM02 equals the sum of the SV102 line charges.
 
     What it does:
@@ -370,7 +421,7 @@ class STR004(StructureRule):
     """
 
 
-class STR005(StructureRule):
+class STR005(guide_codes.STR005, StructureRule):
     """Every 2400 has DTP*472 with D8 (CCYYMMDD) or RD8 (a date range).
 
     What it does:
@@ -388,7 +439,7 @@ class STR005(StructureRule):
     """
 
 
-class SEG001(StructureRule):
+class SEG001(guide_codes.SEG001, StructureRule):
     """The segment id is one the 837P guide knows.
 
     What it does:
@@ -405,7 +456,7 @@ class SEG001(StructureRule):
     """
 
 
-class SEG002(StructureRule):
+class SEG002(guide_codes.SEG002, StructureRule):
     """The segment is expected where it stands (right loop, no extra repeat).
 
     What it does:
@@ -423,7 +474,7 @@ class SEG002(StructureRule):
     """
 
 
-class SEG003(StructureRule):
+class SEG003(guide_codes.SEG003, StructureRule):
     """Required segments and loops are present.
 
     What it does:
@@ -441,7 +492,7 @@ class SEG003(StructureRule):
     """
 
 
-class ELM001(StructureRule):
+class ELM001(guide_codes.ELM001, StructureRule):
     """Required elements are present.
 
     What it does:
@@ -458,7 +509,7 @@ class ELM001(StructureRule):
     """
 
 
-class ELM002(StructureRule):
+class ELM002(guide_codes.ELM002, StructureRule):
     """Element values have the length the guide allows.
 
     What it does:
@@ -475,7 +526,7 @@ class ELM002(StructureRule):
     """
 
 
-class ELM003(StructureRule):
+class ELM003(guide_codes.ELM003, StructureRule):
     """Coded elements hold a value from their code list.
 
     What it does:
@@ -492,7 +543,7 @@ class ELM003(StructureRule):
     """
 
 
-class ELM004(StructureRule):
+class ELM004(guide_codes.ELM004, StructureRule):
     """Segments have no more elements than the guide defines.
 
     What it does:
@@ -509,7 +560,7 @@ class ELM004(StructureRule):
     """
 
 
-class ELM005(StructureRule):
+class ELM005(guide_codes.ELM005, StructureRule):
     """Elements related by the guide's syntax notes are used together, or not together.
 
     What it does:
@@ -531,7 +582,7 @@ class ELM005(StructureRule):
     """
 
 
-class ELM006(StructureRule):
+class ELM006(guide_codes.ELM006, StructureRule):
     """Element values have the form of their X12 data type.
 
     What it does:
@@ -540,7 +591,11 @@ class ELM006(StructureRule):
         leading minus (implied decimals); ``NaN``, ``Infinity`` and exponents such as ``1E5``
         are not X12 numbers. ``DT`` is a calendar date (CCYYMMDD), ``TM`` a time of day, and
         a date whose format its qualifier names (DTP02/DTP03, DMG01/DMG02) is read in that
-        format (``D8``, ``RD8``). Messages name the element, never its value.
+        format (``D8``, ``RD8``). ``AN`` and ``ID`` values hold only characters of the X12
+        extended character set (which the 005010 guides allow: letters of both cases, digits,
+        space and the X12 specials; never a control character or one outside ASCII), and an
+        identifier (NM109, REF02, CLM01, a procedure code ...) holds at least one letter or
+        digit. Messages name the element, never its value.
     Why it matters:
         A receiver that parses the value as X12 rejects the segment (999 IK4 code 6); one
         that parses it loosely can read a charge of ``1E5`` as 100,000.
@@ -548,7 +603,8 @@ class ELM006(StructureRule):
         No fix: the value has to come from the source system.
 
     Example:
-        ``SV1*HC:96372*NaN*UN*1***1~``; ``DMG*D8*19521399*F~`` (month 13).
+        ``SV1*HC:96372*NaN*UN*1***1~``; ``DMG*D8*19521399*F~`` (month 13); an NM109 of
+        ``!!``.
     Sources:
         X12.6 data element types; pyx12 validation.py and the 837P map's data types.
     """
@@ -566,6 +622,8 @@ RULES: list[type[Rule]] = [
     ENV009,
     ENV010,
     ENV011,
+    ENV012,
+    ENV013,
     HL001,
     HL002,
     HL003,

@@ -1,10 +1,12 @@
-"""Envelope checks: ISA/IEA, GS/GE, ST/SE and the 837P transaction header (ENV-001 to ENV-011).
+"""Envelope checks: ISA/IEA, GS/GE and ST/SE of any X12 transaction set (ENV-001 to ENV-009).
 
 :class:`EnvelopeChecker` is a streaming state machine. It is fed every segment of a file in
 order and reports, as :class:`~edi837.findings.Finding` objects, what a clearinghouse front end
 or a TA1/999 acknowledgement would reject about the envelopes: a mis-padded ISA, clashing
-delimiters, mixed line breaks, the wrong version, control numbers that do not pair up, wrong
-counts, missing or stray trailers, and an 837P header without its BHT, submitter or receiver.
+delimiters, mixed line breaks, control numbers that do not pair up, wrong counts, missing or
+stray trailers. What an 837P adds (its versions, BHT, submitter and receiver: ENV-004, ENV-010,
+ENV-011) is checked by :mod:`edi837.x837p.header`. Codes are declared in
+:mod:`edi837.x12.checks`.
 
 It also tells the caller what the current transaction set is (:attr:`~EnvelopeChecker.is_837p`,
 :attr:`~EnvelopeChecker.transaction_kind`), so that an 835 or an 837I in the same file can be
@@ -17,17 +19,32 @@ group; non-envelope segments cost one dictionary look-up and one counter increme
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.x12.checks import (
+    ENV001,
+    ENV002,
+    ENV003,
+    ENV005,
+    ENV006,
+    ENV007,
+    ENV008,
+    ENV009,
+    ENV012,
+    ENV013,
+    Check,
+    data_delimiters,
+    delimiters_in,
+    described,
+)
 from edi837.x12.segment import Segment
 
-__all__ = ["GUIDE_837P", "ISA_LENGTH", "ISA_WIDTHS", "EnvelopeChecker", "transaction_kind"]
+__all__ = ["ISA_LENGTH", "ISA_WIDTHS", "EnvelopeChecker", "guide_id", "transaction_kind"]
 
-REJECT = Severity.REJECT
 WARNING = Severity.WARNING
-
-GUIDE_837P = "005010X222A1"
+# The longest run of indented segments one ENV-012 finding covers; a longer run is reported in
+# parts, so that a finding (and its fix) stays small whatever the file's size.
+_INDENT_RUN = 1000
 ISA_LENGTH = 106
 # Widths of ISA01..ISA16: every position of every ISA element is filled, which is what makes the
 # ISA fixed-length and lets a reader find the delimiters by offset (catalogue §1.1).
@@ -64,14 +81,14 @@ _OUTSIDE_TRANSACTIONS = frozenset({"TA1"})
 Handler = Callable[[Segment], list[Finding]]
 
 
-def _guide_id(version: str) -> str:
+def guide_id(version: str) -> str:
     """``X222`` from ``005010X222A1``; ``""`` when the version names no implementation guide."""
     return version[6:10] if len(version) >= 10 and version[6] == "X" else ""
 
 
 def transaction_kind(st01: str, version: str) -> str:
     """A description of a transaction set for people: ``837P (005010X222A1)``, ``835 4010 (..)``."""
-    name = _GUIDE_NAMES.get(_guide_id(version), "")
+    name = _GUIDE_NAMES.get(guide_id(version), "")
     if not name.startswith(st01) or not st01:
         name = st01 or "unknown transaction set"
     release = version[:6]
@@ -102,23 +119,6 @@ def _shown(value: str) -> str:
     return repr(value) if len(value) <= _COUNT_DIGITS else f"{len(value)} characters long"
 
 
-def _valid_date(value: str) -> bool:
-    if len(value) != 8 or not value.isascii() or not value.isdigit():
-        return False
-    try:
-        date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        return False
-    return True
-
-
-def _valid_time(value: str) -> bool:
-    # X12 TM: HHMM, HHMMSS, HHMMSSD or HHMMSSDD.
-    if len(value) not in (4, 6, 7, 8) or not value.isascii() or not value.isdigit():
-        return False
-    return int(value[:2]) < 24 and int(value[2:4]) < 60 and (len(value) < 6 or int(value[4:6]) < 60)
-
-
 def _break_styles(text: str) -> set[str]:
     """The line-break styles (``CRLF``, ``LF``, ``CR``) that occur in ``text``."""
     styles: set[str] = set()
@@ -130,10 +130,6 @@ def _break_styles(text: str) -> set[str]:
     if text.count("\r") > crlf:
         styles.add("CR")
     return styles
-
-
-def _described(char: str) -> str:
-    return {"\n": "a line feed", "\r": "a carriage return", " ": "a space"}.get(char, repr(char))
 
 
 class EnvelopeChecker:
@@ -180,14 +176,6 @@ class EnvelopeChecker:
             "ST": self._on_st,
             "SE": self._on_se,
         }
-        # Between an 837P ST and its first HL the header segments are looked at too.
-        self._header: dict[str, Handler] = {
-            **self._envelope,
-            "BHT": self._on_bht,
-            "NM1": self._on_nm1,
-            "PER": self._on_per,
-            "HL": self._on_hl,
-        }
         self._handlers = self._envelope
 
         # Non-envelope segments fed so far (SE01 and stray segments are counted from this).
@@ -204,6 +192,11 @@ class EnvelopeChecker:
         self._style: str | None = None
         self._style_segment: Segment | None = None
         self._mixed_reported = False
+        # Indentation (ENV-012): the current run of consecutive indented segments, reported as
+        # one finding when it ends, with an edit per segment.
+        self._indent_first: Segment | None = None
+        self._indent_edits: list[Edit] = []
+        self._indent_transaction: str | None = None
 
         self._isa: Segment | None = None
         self._gs: Segment | None = None
@@ -211,17 +204,10 @@ class EnvelopeChecker:
         self._in_isa = False
         self._in_gs = False
         self._in_st = False
-        self._isa_version_checked = False
-        self._gs_version_checked = False
         self._gs_count = 0
         self._st_count = 0
         self._st02s: dict[str, int] = {}
         self._body_at_st = 0
-
-        self._bht_seen = False
-        self._submitter: Segment | None = None
-        self._submitter_per = False
-        self._receiver = False
 
     # -- streaming interface -------------------------------------------------------------
 
@@ -232,6 +218,9 @@ class EnvelopeChecker:
             # Same layout as the segment before: nothing to look at (ENV-003 needs a change).
             if seg.lead != self._lead:
                 return self._layout(seg)
+            if self._indent_first is not None:
+                # The same lead as the segment before, which was indented.
+                return self._indented(seg)
             return []
         found = self._handlers[seg.id](seg)
         found += self._layout(seg)
@@ -242,15 +231,13 @@ class EnvelopeChecker:
         out: list[Finding] = []
         if not self._started:
             out.append(
-                Finding(
-                    code="ENV-001",
-                    severity=REJECT,
-                    message="the file holds no segments; an 837 file must start with ISA",
-                    loop="ISA_LOOP",
+                ENV001.finding(
+                    "the file holds no segments; an 837 file must start with ISA", loop="ISA_LOOP"
                 )
             )
             return out
         out += self._check_stray(None)
+        out += self._flush_indent()
         end = "the file ends first"
         if self._in_st and self._st is not None:
             out.append(self._missing_se(self._st, end))
@@ -265,34 +252,24 @@ class EnvelopeChecker:
 
     def _finding(
         self,
-        code: str,
-        severity: Severity,
+        check: type[Check],
         message: str,
         seg: Segment,
         element: str | None = None,
         loop: str | None = None,
         fix: Fix | None = None,
         transaction: str | None = None,
+        severity: Severity | None = None,
     ) -> Finding:
-        column = width = None
-        if element is not None:
-            column, width = seg.column_of(element)
-        return Finding(
-            code=code,
-            severity=severity,
-            message=message,
-            segment_id=seg.id,
-            segment_number=seg.number,
-            byte_offset=seg.byte_offset,
-            line_number=seg.line,
-            element=element,
+        return check.finding(
+            message,
+            seg,
+            element,
             loop=loop if loop is not None else _LOOPS.get(seg.id),
+            severity=severity,
+            fix=fix,
             interchange=self.interchange or None,
             transaction=transaction,
-            fix=fix,
-            segment_text=seg.text,
-            column=column,
-            width=width,
         )
 
     def _in_transaction(self) -> str | None:
@@ -308,8 +285,7 @@ class EnvelopeChecker:
             if seg.id != "ISA":
                 out.append(
                     self._finding(
-                        "ENV-001",
-                        REJECT,
+                        ENV001,
                         f"the file starts with {seg.id!r}, not ISA; an X12 interchange must "
                         "begin with its ISA segment",
                         seg,
@@ -334,8 +310,59 @@ class EnvelopeChecker:
             self._pending = term if term == "\r" else ""
         if breaks and not self._mixed_reported:
             out += self._check_breaks(seg, breaks)
+        out += self._check_indent(seg)
         self._lead = None if self._newline_terminated or not self._in_st else seg.lead
         return out
+
+    def _check_indent(self, seg: Segment) -> list[Finding]:
+        """ENV-012: spaces or tabs before a segment id; runs of them become one finding."""
+        lead = seg.lead
+        if " " not in lead and "\t" not in lead:
+            return self._flush_indent()
+        # A run stays inside one transaction set, so its finding goes with that transaction.
+        out = self._flush_indent() if seg.id == "ST" else []
+        return out + self._indented(seg)
+
+    def _indented(self, seg: Segment) -> list[Finding]:
+        if self._indent_first is None:
+            self._indent_first = seg
+            self._indent_transaction = self._in_transaction() if self._in_st else None
+        lead = seg.lead
+        # Line breaks after terminators are layout a reader skips; spaces and tabs before an id
+        # are not, so the fix keeps the first and drops the second.
+        kept = "".join(c for c in lead if c in "\r\n")
+        self._indent_edits.append(Edit(EditKind.REPLACE_LEAD, seg.number, None, lead, kept))
+        if len(self._indent_edits) >= _INDENT_RUN:
+            return self._flush_indent()
+        return []
+
+    def _flush_indent(self) -> list[Finding]:
+        first = self._indent_first
+        if first is None:
+            return []
+        edits = tuple(self._indent_edits)
+        self._indent_first = None
+        self._indent_edits = []
+        last = edits[-1].segment_number
+        where = (
+            f"segment {first.number} is"
+            if len(edits) == 1
+            else f"segments {first.number} to {last} are"
+        )
+        return [
+            self._finding(
+                ENV012,
+                f"{where} indented with spaces or tabs before the segment id; a segment "
+                "begins with its id, and some receivers read the spaces as part of it",
+                first,
+                fix=Fix(
+                    Applicability.SAFE,
+                    "remove the spaces and tabs before the segment ids (line breaks are kept)",
+                    edits,
+                ),
+                transaction=self._indent_transaction,
+            )
+        ]
 
     def _check_breaks(self, seg: Segment, breaks: str) -> list[Finding]:
         styles = _break_styles(breaks)
@@ -352,8 +379,7 @@ class EnvelopeChecker:
         where = f" (segment {first.number})" if first is not None else ""
         return [
             self._finding(
-                "ENV-003",
-                WARNING,
+                ENV003,
                 f"line breaks after segment terminators mix {self._style}{where} and "
                 f"{sorted(other)[0]} (here); use one style throughout the file, since some "
                 "receivers count a stray CR or LF as data",
@@ -375,8 +401,7 @@ class EnvelopeChecker:
         until = f"before {before.id} at segment {before.number}" if before else "at the end"
         return [
             self._finding(
-                "ENV-007",
-                REJECT,
+                ENV007,
                 f"segment {name}{more} {until} stands outside any transaction set; every "
                 "segment after GS must lie between an ST and its SE",
                 stray,
@@ -388,8 +413,7 @@ class EnvelopeChecker:
 
     def _missing_se(self, st: Segment, why: str) -> Finding:
         return self._finding(
-            "ENV-007",
-            REJECT,
+            ENV007,
             f"transaction set {st[2]!r} (ST at segment {st.number}) has no SE trailer: {why}",
             st,
             transaction=st[2] or None,
@@ -397,16 +421,14 @@ class EnvelopeChecker:
 
     def _missing_ge(self, gs: Segment, why: str) -> Finding:
         return self._finding(
-            "ENV-006",
-            REJECT,
+            ENV006,
             f"functional group {gs[6]!r} (GS at segment {gs.number}) has no GE trailer: {why}",
             gs,
         )
 
     def _missing_iea(self, isa: Segment, why: str) -> Finding:
         return self._finding(
-            "ENV-005",
-            REJECT,
+            ENV005,
             f"interchange {isa[13]!r} (ISA at segment {isa.number}) has no IEA trailer: {why}",
             isa,
         )
@@ -439,37 +461,28 @@ class EnvelopeChecker:
     # -- delimiters inside data (ENV-002) ------------------------------------------------------
 
     def _delimiters_in_data(self, seg: Segment) -> list[Finding]:
-        """Component or repetition separators inside envelope and header elements.
+        """Component or repetition separators inside envelope elements (ENV-002).
 
         These segments have only simple, non-repeating elements, so a component or repetition
         separator in them can only be data that the receiver will split.
         """
-        delims = seg.delimiters
+        named = data_delimiters(seg.delimiters)
         text = seg.text
-        clashes = [
-            (name, char)
-            for name, char in (
-                ("component separator (ISA16)", delims.component),
-                ("repetition separator (ISA11)", delims.repetition),
-            )
-            if char and char in text
-        ]
+        if not any(char in text for _, char in named):
+            return []
         out: list[Finding] = []
-        for name, char in clashes:
-            for position, value in enumerate(seg.elements[1:], 1):
-                if char in value:
-                    ref = f"{seg.id}{position:02d}"
-                    out.append(
-                        self._finding(
-                            "ENV-002",
-                            REJECT,
-                            f"{ref} {value!r} contains the {name} {char!r}; a delimiter may not "
-                            "occur in data",
-                            seg,
-                            element=ref,
-                            transaction=self._in_transaction() if self._in_st else None,
-                        )
+        for position, value in enumerate(seg.elements[1:], 1):
+            ref = f"{seg.id}{position:02d}"
+            for message in delimiters_in(ref, value, named):
+                out.append(
+                    self._finding(
+                        ENV002,
+                        message,
+                        seg,
+                        element=ref,
+                        transaction=self._in_transaction() if self._in_st else None,
                     )
+                )
         return out
 
     # -- ISA / IEA -------------------------------------------------------------------------------
@@ -486,7 +499,6 @@ class EnvelopeChecker:
         self._gs = None
         self._in_isa = True
         self._gs_count = 0
-        self._isa_version_checked = False
         self.interchange = seg[13]
         self.group = ""
         self._leave_transaction()
@@ -498,8 +510,7 @@ class EnvelopeChecker:
         if isa13 and not _number(isa13, 9):
             out.append(
                 self._finding(
-                    "ENV-005",
-                    REJECT,
+                    ENV005,
                     f"ISA13 is {_shown(isa13)}, must be a positive 9-digit interchange control "
                     "number",
                     seg,
@@ -515,8 +526,7 @@ class EnvelopeChecker:
         if len(elements) != 17:
             out.append(
                 self._finding(
-                    "ENV-001",
-                    REJECT,
+                    ENV001,
                     f"ISA has {len(elements) - 1} elements, must have 16",
                     seg,
                 )
@@ -538,8 +548,7 @@ class EnvelopeChecker:
                 )
             out.append(
                 self._finding(
-                    "ENV-001",
-                    REJECT,
+                    ENV001,
                     f"{ref} is {len(value)} characters, must be {width}; every ISA element has "
                     "a fixed width" + (", identifiers padded with spaces" if fix else ""),
                     seg,
@@ -551,8 +560,7 @@ class EnvelopeChecker:
         if not out and length != ISA_LENGTH:
             out.append(
                 self._finding(
-                    "ENV-001",
-                    REJECT,
+                    ENV001,
                     f"ISA is {length} characters including its terminator, must be {ISA_LENGTH}",
                     seg,
                 )
@@ -576,13 +584,13 @@ class EnvelopeChecker:
             # warning rather than a reason to return the file.
             out.append(
                 self._finding(
-                    "ENV-002",
-                    Severity.WARNING,
+                    ENV002,
                     f"ISA11 is {isa11!r}; from version 00501 on ISA11 is the repetition "
                     "separator and should be a special character that differs from the other "
                     "three delimiters (such as '^')",
                     seg,
                     element="ISA11",
+                    severity=WARNING,
                 )
             )
         seen: dict[str, str] = {}
@@ -590,9 +598,8 @@ class EnvelopeChecker:
             if char in seen:
                 out.append(
                     self._finding(
-                        "ENV-002",
-                        REJECT,
-                        f"the {name} and the {seen[char]} are both {_described(char)}; the "
+                        ENV002,
+                        f"the {name} and the {seen[char]} are both {described(char)}; the "
                         "four delimiters must be distinct characters",
                         seg,
                         element=ref,
@@ -603,37 +610,38 @@ class EnvelopeChecker:
             if char.isalnum() or char == " ":
                 out.append(
                     self._finding(
-                        "ENV-002",
-                        REJECT,
-                        f"the {name} is {_described(char)}, which occurs in ordinary data; "
+                        ENV002,
+                        f"the {name} is {described(char)}, which occurs in ordinary data; "
                         "delimiters must be special characters",
                         seg,
                         element=ref,
                     )
                 )
         # ISA01-ISA15 are simple elements: none of the other delimiters may stand in them.
-        data_delims = [(name, char) for name, char, _ in named[1:]]
+        data = data_delimiters(delims, segment=True)
         for position in range(1, min(len(seg.elements), 16)):
             if position == 11:
                 continue
-            value = seg.elements[position]
-            for name, char in data_delims:
-                if char in value:
-                    ref = f"ISA{position:02d}"
-                    out.append(
-                        self._finding(
-                            "ENV-002",
-                            REJECT,
-                            f"{ref} {value!r} contains the {name} {_described(char)}; a "
-                            "delimiter may not occur in data",
-                            seg,
-                            element=ref,
-                        )
-                    )
+            ref = f"ISA{position:02d}"
+            for message in delimiters_in(ref, seg.elements[position], data):
+                out.append(self._finding(ENV002, message, seg, element=ref))
         return out
 
     def _on_iea(self, seg: Segment) -> list[Finding]:
         out = self._check_stray(seg)
+        if not seg.term and seg.delimiters.segment not in "\r\n":
+            # Only the last segment of a file can lack its terminator. Where the terminator is
+            # a line break, a file that simply ends is read the same; elsewhere a reader that
+            # cuts segments at the terminator never sees the interchange trailer.
+            out.append(
+                self._finding(
+                    ENV013,
+                    f"IEA, the last segment of the file, has no segment terminator "
+                    f"({described(seg.delimiters.segment)}); a receiver that reads up to the "
+                    "terminator misses the interchange trailer",
+                    seg,
+                )
+            )
         out += self._close_st(seg)
         out += self._close_gs(seg)
         self._leave_transaction()
@@ -641,8 +649,7 @@ class EnvelopeChecker:
         if not self._in_isa or self._isa is None:
             out.append(
                 self._finding(
-                    "ENV-005",
-                    REJECT,
+                    ENV005,
                     "IEA without an open interchange: no ISA since the last IEA",
                     seg,
                 )
@@ -652,8 +659,7 @@ class EnvelopeChecker:
             if seg[2] != isa13:
                 out.append(
                     self._finding(
-                        "ENV-005",
-                        REJECT,
+                        ENV005,
                         f"IEA02 is {seg[2]!r}, must equal ISA13 {isa13!r} "
                         f"(ISA at segment {self._isa.number})",
                         seg,
@@ -663,8 +669,7 @@ class EnvelopeChecker:
             if not _is_count(seg[1], self._gs_count):
                 out.append(
                     self._finding(
-                        "ENV-009",
-                        REJECT,
+                        ENV009,
                         f"IEA01 is {_shown(seg[1])}, but the interchange holds {self._gs_count} "
                         "functional group(s); IEA01 must count the GS segments",
                         seg,
@@ -684,8 +689,7 @@ class EnvelopeChecker:
         if not self._in_isa:
             out.append(
                 self._finding(
-                    "ENV-005",
-                    REJECT,
+                    ENV005,
                     "GS outside an interchange: there is no open ISA before it",
                     seg,
                     loop="ISA_LOOP",
@@ -697,15 +701,13 @@ class EnvelopeChecker:
         self._in_gs = True
         self._st_count = 0
         self._st02s = {}
-        self._gs_version_checked = False
         self.group = seg[6]
         self._leave_transaction()
         gs06 = seg[6]
         if _number(gs06, 9) is None:
             out.append(
                 self._finding(
-                    "ENV-006",
-                    REJECT,
+                    ENV006,
                     f"GS06 is {gs06!r}, must be a group control number of 1 to 9 digits",
                     seg,
                     element="GS06",
@@ -721,8 +723,7 @@ class EnvelopeChecker:
         if not self._in_gs or self._gs is None:
             out.append(
                 self._finding(
-                    "ENV-006",
-                    REJECT,
+                    ENV006,
                     "GE without an open functional group: no GS since the last GE",
                     seg,
                 )
@@ -732,8 +733,7 @@ class EnvelopeChecker:
             if seg[2] != gs06:
                 out.append(
                     self._finding(
-                        "ENV-006",
-                        REJECT,
+                        ENV006,
                         f"GE02 is {seg[2]!r}, must equal GS06 {gs06!r} "
                         f"(GS at segment {self._gs.number})",
                         seg,
@@ -743,8 +743,7 @@ class EnvelopeChecker:
             if not _is_count(seg[1], self._st_count):
                 out.append(
                     self._finding(
-                        "ENV-009",
-                        REJECT,
+                        ENV009,
                         f"GE01 is {_shown(seg[1])}, but the group holds {self._st_count} "
                         "transaction set(s); GE01 must count the ST segments",
                         seg,
@@ -777,8 +776,7 @@ class EnvelopeChecker:
         if gs is None:
             out.append(
                 self._finding(
-                    "ENV-006",
-                    REJECT,
+                    ENV006,
                     "ST outside a functional group: there is no open GS before it",
                     seg,
                     loop="GS_LOOP",
@@ -788,8 +786,7 @@ class EnvelopeChecker:
         if not 4 <= len(st02) <= 9:
             out.append(
                 self._finding(
-                    "ENV-007",
-                    REJECT,
+                    ENV007,
                     f"ST02 is {st02!r}, must be a transaction set control number of 4 to 9 "
                     "characters",
                     seg,
@@ -801,8 +798,7 @@ class EnvelopeChecker:
         if first is not None:
             out.append(
                 self._finding(
-                    "ENV-007",
-                    REJECT,
+                    ENV007,
                     f"ST02 {st02!r} is already used in this functional group (ST at segment "
                     f"{first}); it must be unique within its GS",
                     seg,
@@ -812,117 +808,7 @@ class EnvelopeChecker:
             )
         else:
             self._st02s[st02] = seg.number
-        out += self._check_version(seg, gs, gs08)
         out += self._delimiters_in_data(seg)
-        if self.is_837p:
-            self._handlers = self._header
-            self._bht_seen = False
-            self._submitter = None
-            self._submitter_per = False
-            self._receiver = False
-        return out
-
-    def _check_version(self, seg: Segment, gs: Segment | None, gs08: str) -> list[Finding]:
-        """ENV-004, for transaction sets meant as 837P claims.
-
-        A transaction set is held to the 837P versions when ST01 is 837 and no other guide is
-        named (837I, 837D, a 4010 guide), or when GS08 or ST03 names the 837P guide. An 835 or
-        an 837I in the same file is another document, which the caller reports as skipped.
-        """
-        st01, st03 = seg[1], seg[3]
-        transaction = seg[2] or None
-        named_837p = _guide_id(gs08) == "X222" or _guide_id(st03) == "X222"
-        other_guide = _guide_id(self.version) not in ("", "X222")
-        if not (named_837p or (st01 == "837" and not other_guide)):
-            return []
-        out: list[Finding] = []
-        if st01 != "837":
-            out.append(
-                self._finding(
-                    "ENV-004",
-                    REJECT,
-                    f"ST01 is {st01!r}, but the version names the 837P guide; ST01 must be 837",
-                    seg,
-                    element="ST01",
-                    transaction=transaction,
-                )
-            )
-        isa = self._isa if self._in_isa else None
-        if isa is not None and not self._isa_version_checked:
-            self._isa_version_checked = True
-            if isa[12] != "00501":
-                out.append(
-                    self._finding(
-                        "ENV-004",
-                        REJECT,
-                        f"ISA12 is {isa[12]!r}, must be '00501' for {GUIDE_837P} claims",
-                        isa,
-                        element="ISA12",
-                    )
-                )
-        if gs is not None and not self._gs_version_checked:
-            self._gs_version_checked = True
-            if gs[1] != "HC":
-                out.append(
-                    self._finding(
-                        "ENV-004",
-                        REJECT,
-                        f"GS01 is {gs[1]!r}, must be 'HC' (health care claim) for 837 "
-                        "transaction sets",
-                        gs,
-                        element="GS01",
-                    )
-                )
-            if gs08 != GUIDE_837P:
-                out.append(
-                    self._finding(
-                        "ENV-004",
-                        REJECT,
-                        f"GS08 is {gs08!r}, must be {GUIDE_837P!r}",
-                        gs,
-                        element="GS08",
-                    )
-                )
-        if not st03:
-            expected = gs08 if gs08 == GUIDE_837P else GUIDE_837P
-            out.append(
-                self._finding(
-                    "ENV-004",
-                    WARNING,
-                    f"ST03 is absent; it should carry the guide id {expected!r}, the same "
-                    "value as GS08",
-                    seg,
-                    element="ST03",
-                    transaction=transaction,
-                )
-            )
-        elif gs is not None and st03 != gs08:
-            out.append(
-                self._finding(
-                    "ENV-004",
-                    REJECT,
-                    f"ST03 is {st03!r}, must equal GS08 {gs08!r}"
-                    + (
-                        ""
-                        if st03 == GUIDE_837P or gs08 == GUIDE_837P
-                        else f" and be {GUIDE_837P!r}"
-                    ),
-                    seg,
-                    element="ST03",
-                    transaction=transaction,
-                )
-            )
-        elif gs is None and st03 != GUIDE_837P:
-            out.append(
-                self._finding(
-                    "ENV-004",
-                    REJECT,
-                    f"ST03 is {st03!r}, must be {GUIDE_837P!r}",
-                    seg,
-                    element="ST03",
-                    transaction=transaction,
-                )
-            )
         return out
 
     def _on_se(self, seg: Segment) -> list[Finding]:
@@ -931,8 +817,7 @@ class EnvelopeChecker:
             self._mark = self._body
             return [
                 self._finding(
-                    "ENV-007",
-                    REJECT,
+                    ENV007,
                     "SE without an open transaction set: no ST since the last SE",
                     seg,
                     transaction=None,
@@ -941,13 +826,10 @@ class EnvelopeChecker:
         st = self._st
         out: list[Finding] = []
         transaction = self._in_transaction()
-        if self._handlers is self._header:
-            out += self._end_header(seg)
         if seg[2] != st[2]:
             out.append(
                 self._finding(
-                    "ENV-007",
-                    REJECT,
+                    ENV007,
                     f"SE02 is {seg[2]!r}, must equal ST02 {st[2]!r} (ST at segment {st.number})",
                     seg,
                     element="SE02",
@@ -958,8 +840,7 @@ class EnvelopeChecker:
         if not _is_count(seg[1], count):
             out.append(
                 self._finding(
-                    "ENV-008",
-                    REJECT,
+                    ENV008,
                     f"SE01 is {_shown(seg[1])}, but the transaction set has {count} segments "
                     "from ST to SE, both included",
                     seg,
@@ -969,123 +850,4 @@ class EnvelopeChecker:
             )
         out += self._delimiters_in_data(seg)
         self._end_st()
-        return out
-
-    # -- 837P header: BHT, 1000A, 1000B (ENV-010, ENV-011) ------------------------------------
-
-    def _on_bht(self, seg: Segment) -> list[Finding]:
-        self._body += 1
-        out: list[Finding] = []
-        transaction = self._in_transaction()
-
-        def bad(ref: str, message: str) -> None:
-            out.append(
-                self._finding("ENV-010", REJECT, message, seg, element=ref, transaction=transaction)
-            )
-
-        if self._bht_seen or self._body - self._body_at_st != 1:
-            out.append(
-                self._finding(
-                    "ENV-010",
-                    REJECT,
-                    "BHT must be the segment right after ST, once per transaction set",
-                    seg,
-                    transaction=transaction,
-                )
-            )
-        self._bht_seen = True
-        if seg[1] != "0019":
-            bad(
-                "BHT01",
-                f"BHT01 is {seg[1]!r}, must be '0019' (information source, subscriber, dependent)",
-            )
-        if seg[2] not in ("00", "18"):
-            bad("BHT02", f"BHT02 is {seg[2]!r}, must be '00' (original) or '18' (reissue)")
-        if not seg[3]:
-            bad("BHT03", "BHT03 (originator application transaction id) is empty; it is required")
-        if not _valid_date(seg[4]):
-            bad("BHT04", f"BHT04 is {seg[4]!r}, must be the creation date as CCYYMMDD")
-        if not _valid_time(seg[5]):
-            bad(
-                "BHT05",
-                f"BHT05 is {seg[5]!r}, must be the creation time as HHMM, HHMMSS, "
-                "HHMMSSD or HHMMSSDD",
-            )
-        if seg[6] not in ("CH", "RP"):
-            bad("BHT06", f"BHT06 is {seg[6]!r}, must be 'CH' (chargeable) or 'RP' (reporting)")
-        out += self._delimiters_in_data(seg)
-        return out
-
-    def _on_nm1(self, seg: Segment) -> list[Finding]:
-        self._body += 1
-        qualifier = seg[1]
-        if qualifier == "41":
-            self._submitter = seg
-            self._submitter_per = False
-        elif qualifier == "40":
-            self._receiver = True
-        return self._delimiters_in_data(seg)
-
-    def _on_per(self, seg: Segment) -> list[Finding]:
-        self._body += 1
-        # The 1000A PER is the submitter's EDI contact; it belongs to the NM1*41 before it.
-        if self._submitter is not None and not self._receiver:
-            self._submitter_per = True
-        return self._delimiters_in_data(seg)
-
-    def _on_hl(self, seg: Segment) -> list[Finding]:
-        self._body += 1
-        return self._end_header(seg)
-
-    def _end_header(self, at: Segment) -> list[Finding]:
-        """The header ends at the first HL (or SE): BHT, 1000A and 1000B must all be there."""
-        self._handlers = self._envelope
-        out: list[Finding] = []
-        transaction = self._in_transaction()
-        where = f"before {at.id} at segment {at.number}"
-        if not self._bht_seen:
-            out.append(
-                self._finding(
-                    "ENV-010",
-                    REJECT,
-                    f"transaction set {self.transaction!r} has no BHT {where}; BHT must follow ST",
-                    at,
-                    loop="HEADER",
-                    transaction=transaction,
-                )
-            )
-        if self._submitter is None:
-            out.append(
-                self._finding(
-                    "ENV-011",
-                    REJECT,
-                    f"no 1000A submitter name (NM1*41) {where}; the header must name the submitter",
-                    at,
-                    loop="1000A",
-                    transaction=transaction,
-                )
-            )
-        elif not self._submitter_per:
-            out.append(
-                self._finding(
-                    "ENV-011",
-                    REJECT,
-                    "the 1000A submitter NM1*41 has no PER contact after it; the submitter's "
-                    "EDI contact is required",
-                    self._submitter,
-                    loop="1000A",
-                    transaction=transaction,
-                )
-            )
-        if not self._receiver:
-            out.append(
-                self._finding(
-                    "ENV-011",
-                    REJECT,
-                    f"no 1000B receiver name (NM1*40) {where}; the header must name the receiver",
-                    at,
-                    loop="1000B",
-                    transaction=transaction,
-                )
-            )
         return out

@@ -26,15 +26,17 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from edi837.x12.checks import ENV002, Check, data_delimiters, delimiters_in
 from edi837.x12.segment import Delimiters, Segment
+from edi837.x837p.checks import ELM001, ELM002, ELM003, ELM004, ELM005, ELM006
 from edi837.x837p.guide import NUMERIC_TYPES, ElementDef, SegmentSlot, SyntaxRule
 
-#: One problem of a segment: (code, element reference, message).
-Problem = tuple[str, str, str]
+#: One problem of a segment: (its code, element reference, message).
+Problem = tuple[type[Check], str, str]
 
 # A compiled element check: (position, ref, name, usage, numeric, min, max, codes, components,
-# data type)
-Check = tuple[
+# data type, identifier)
+Compiled = tuple[
     int,
     str,
     str,
@@ -43,16 +45,45 @@ Check = tuple[
     int,
     int,
     "frozenset[str] | None",
-    "tuple[Check, ...] | None",
+    "tuple[Compiled, ...] | None",
     "str | None",
+    bool,
 ]
+
+# The X12 character sets (X12.6). The basic set is upper-case letters, digits, space and
+# ! " & ' ( ) * + , - . / : ; ? = ; the extended set adds lower-case letters and
+# % ~ @ [ ] _ { } \ | < > # $, and from version 00501 on also ^ and `. The 005010 guides allow
+# the extended set, and the tracker reads only 005010 837P transactions, so values are held to
+# it: a control character or a character outside ASCII is never X12 data. Delimiters are taken
+# out of the set per interchange.
+BASIC_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !\"&'()*+,-./:;?=")
+EXTENDED_CHARACTERS = BASIC_CHARACTERS | frozenset("abcdefghijklmnopqrstuvwxyz%~@[]_{}\\|<>#$^`")
+
+# X12 data elements that identify something (an id code, a reference, a claim or line id, a
+# procedure code or modifier, a phone number): such a value is written with letters and
+# digits, so one made only of punctuation (an NM109 of ``!!``) is a placeholder, not an id.
+# (HL01 and HL02 are numbers, which HL-001 and HL-002 check.)
+_IDENTIFIERS = frozenset(
+    {
+        "67",  # Identification Code (NM109)
+        "127",  # Reference Identification (REF02, and the claim and line references)
+        "234",  # Product/Service ID (SV101-2, LIN03)
+        "310",  # Location Identifier
+        "350",  # Assigned Identification
+        "364",  # Communication Number (PER04, PER06, PER08)
+        "799",  # Version Identifier and line item control numbers
+        "1028",  # Claim Submitter's Identifier (CLM01)
+        "1271",  # Industry Code (HI diagnosis codes)
+        "1339",  # Procedure Modifier
+    }
+)
 
 # Element results are memoised per slot by segment text; a cap keeps memory flat on files
 # where every segment is different.
 MEMO_LIMIT = 1024
 
 
-def _compile_check(definition: ElementDef) -> Check:
+def _compile_check(definition: ElementDef) -> Compiled:
     components = None
     if definition.components is not None:
         components = tuple(_compile_check(part) for part in definition.components)
@@ -67,6 +98,7 @@ def _compile_check(definition: ElementDef) -> Check:
         definition.codes,
         components,
         definition.data_type,
+        definition.data_element in _IDENTIFIERS,
     )
 
 
@@ -77,8 +109,6 @@ class SlotElements:
         slot: the guide slot.
         uid: the slot's index among the tracker's slots (keys the per-reader memo).
         skip: element references a structure rule owns (HL02, HL04, DTP02/03 of DTP*472).
-        guard_delimiters: whether separators inside simple elements are reported here
-            (ENV-002); the envelope checker does it for the envelope and header segments.
         extra: a check of the same segment text that a structure rule owns and wants
             remembered with these (the DTP*472 service date of STR-005).
     """
@@ -91,7 +121,6 @@ class SlotElements:
         "checks",
         "defined",
         "required_after",
-        "guard_delimiters",
         "extra",
         "syntax",
         "dated",
@@ -102,14 +131,12 @@ class SlotElements:
         slot: SegmentSlot,
         uid: int,
         skip: frozenset[str],
-        guard_delimiters: bool,
         extra: Callable[[Segment], list[Problem]] | None = None,
     ) -> None:
         self.slot = slot
         self.uid = uid
         self.id = slot.segment_id
         self.skip = skip
-        self.guard_delimiters = guard_delimiters
         self.extra = extra
         checks = tuple(_compile_check(e) for e in slot.elements if e.ref not in skip)
         self.checks = checks
@@ -188,14 +215,13 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         ref = f"{sid}{rules.defined + 1:02d}"
         problems.append(
             (
-                "ELM-004",
+                ELM004,
                 ref,
                 f"{sid} has {present} elements; the guide defines {rules.defined}",
             )
         )
     separator = seg.delimiters.component
     repetition = seg.delimiters.repetition
-    guarded = rules.guard_delimiters
     for check in rules.checks:
         position = check[0]
         if position > present:
@@ -204,25 +230,26 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         if not value:
             if check[3] == "R":
                 problems.append(
-                    ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
+                    (ELM001, check[1], f"required element {check[1]} ({check[2]}) is missing")
                 )
             continue
         if check[3] == "N":
             problems.append(
-                ("ELM-004", check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
+                (ELM004, check[1], f"{check[1]} ({check[2]}) is not used in the 837P guide")
             )
             continue
         components = check[8]
         if components is None:
-            if guarded and (separator in value or (repetition and repetition in value)):
-                _delimiter_in_data(value, check[1], seg.delimiters, problems)
+            if separator in value or (repetition and repetition in value):
+                for message in delimiters_in(check[1], value, data_delimiters(seg.delimiters)):
+                    problems.append((ENV002, check[1], message))
             _check_value(value, check, problems)
             continue
         parts = value.split(separator)
         if len(parts) > len(components):
             problems.append(
                 (
-                    "ELM-004",
+                    ELM004,
                     f"{check[1]}-{len(components) + 1}",
                     f"{check[1]} has {len(parts)} components; the guide defines {len(components)}",
                 )
@@ -233,21 +260,22 @@ def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
             if not text:
                 if part[3] == "R":
                     problems.append(
-                        ("ELM-001", part[1], f"required component {part[1]} ({part[2]}) is missing")
+                        (ELM001, part[1], f"required component {part[1]} ({part[2]}) is missing")
                     )
                 continue
             if part[3] == "N":
                 problems.append(
-                    ("ELM-004", part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
+                    (ELM004, part[1], f"{part[1]} ({part[2]}) is not used in the 837P guide")
                 )
                 continue
-            if guarded and repetition and repetition in text:
-                _delimiter_in_data(text, part[1], seg.delimiters, problems)
+            if repetition and repetition in text:
+                # A composite's components may not hold the repetition separator.
+                only = data_delimiters(seg.delimiters, component=False)
+                for message in delimiters_in(part[1], text, only):
+                    problems.append((ENV002, part[1], message))
             _check_value(text, part, problems)
     for check in rules.required_after[min(present, rules.defined)]:
-        problems.append(
-            ("ELM-001", check[1], f"required element {check[1]} ({check[2]}) is missing")
-        )
+        problems.append((ELM001, check[1], f"required element {check[1]} ({check[2]}) is missing"))
     return tuple(problems)
 
 
@@ -291,28 +319,28 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
             if data_type not in _DATE_FORMATS:
                 continue  # an unknown qualifier is ELM-003's finding
         if data_type in ("DT", "D8"):
-            if not _is_date(value):
+            if not is_date(value):
                 problems.append(
                     (
-                        "ELM-006",
+                        ELM006,
                         ref,
                         f"{ref} ({name}) is not a calendar date ({data_type}: CCYYMMDD)",
                     )
                 )
         elif data_type == "RD8":
             start, dash, end = value.partition("-")
-            if not dash or not _is_date(start) or not _is_date(end):
+            if not dash or not is_date(start) or not is_date(end):
                 problems.append(
                     (
-                        "ELM-006",
+                        ELM006,
                         ref,
                         f"{ref} ({name}) is not a range of calendar dates (RD8: CCYYMMDD-CCYYMMDD)",
                     )
                 )
-        elif not _is_time(value):
+        elif not is_time(value):
             problems.append(
                 (
-                    "ELM-006",
+                    ELM006,
                     ref,
                     f"{ref} ({name}) is not a time of day (TM: HHMM, HHMMSS, HHMMSSD or HHMMSSDD)",
                 )
@@ -320,12 +348,12 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
     return problems
 
 
-def _is_date(value: str) -> bool:
+def is_date(value: str, earliest: int = 1800) -> bool:
     """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
     if len(value) != 8 or _DIGITS.fullmatch(value) is None:
         return False
     year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
-    if year < 1800:
+    if year < earliest:
         return False
     try:
         date(year, month, day)
@@ -334,7 +362,7 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _is_time(value: str) -> bool:
+def is_time(value: str) -> bool:
     """HHMM, HHMMSS, HHMMSSD or HHMMSSDD, a time of day (X12 TM)."""
     if len(value) not in (4, 6, 7, 8) or _DIGITS.fullmatch(value) is None:
         return False
@@ -380,7 +408,7 @@ def _relation_problems(seg: Segment, sid: str, syntax: tuple[SyntaxRule, ...]) -
                     f"{_ref(sid, positions[0])} is used"
                 )
         if message:
-            problems.append(("ELM-005", ref, f"{message} ({rule.note})"))
+            problems.append((ELM005, ref, f"{message} ({rule.note})"))
     return problems
 
 
@@ -394,31 +422,13 @@ def _listed(sid: str, positions: tuple[int, ...], word: str) -> str:
     return refs[0] if len(refs) == 1 else f"{', '.join(refs[:-1])} {word} {refs[-1]}"
 
 
-def _delimiter_in_data(
-    value: str, ref: str, delimiters: Delimiters, problems: list[Problem]
-) -> None:
-    """ENV-002: a component or repetition separator inside a simple element's value."""
-    for name, char in (
-        ("component separator (ISA16)", delimiters.component),
-        ("repetition separator (ISA11)", delimiters.repetition),
-    ):
-        if char and char in value:
-            problems.append(
-                (
-                    "ENV-002",
-                    ref,
-                    f"{ref} contains the {name} {char!r} at character {value.index(char) + 1} "
-                    f"of {len(value)}; a delimiter may not occur in data",
-                )
-            )
-
-
 # X12.6 numeric forms, ASCII only: R is a decimal with an optional leading minus and at most one
 # decimal point (no exponent, no sign other than minus, no NaN or Infinity); Nn is an integer
 # with an optional leading minus whose last n digits are implied decimals.
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)", re.ASCII)
 _INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_ALPHANUMERIC = re.compile(r"[A-Za-z0-9]", re.ASCII)
 
 
 def count_value(value: str, max_digits: int) -> int | None:
@@ -432,7 +442,7 @@ def count_value(value: str, max_digits: int) -> int | None:
     return int(value)
 
 
-def _type_problem(value: str, check: Check) -> str | None:
+def _type_problem(value: str, check: Compiled) -> str | None:
     """Why ``value`` is not of the element's X12 data type; ``None`` when it is."""
     data_type = check[9]
     if data_type == "R":
@@ -451,18 +461,39 @@ def _type_problem(value: str, check: Check) -> str | None:
     return None
 
 
-def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
+def _check_value(value: str, check: Compiled, problems: list[Problem]) -> None:
     if check[4]:
         wrong = _type_problem(value, check)
         if wrong is not None:
-            problems.append(("ELM-006", check[1], wrong))
+            problems.append((ELM006, check[1], wrong))
+    elif check[9] in ("AN", "ID") and check[7] is None:
+        # A coded value outside its list is ELM-003's finding, whatever its characters.
+        outside = next((c for c in value if c not in EXTENDED_CHARACTERS), None)
+        if outside is not None:
+            problems.append(
+                (
+                    ELM006,
+                    check[1],
+                    f"{check[1]} ({check[2]}) holds U+{ord(outside):04X} at character "
+                    f"{value.index(outside) + 1}, which is not in the X12 character set",
+                )
+            )
+        elif check[10] and _ALPHANUMERIC.search(value) is None:
+            problems.append(
+                (
+                    ELM006,
+                    check[1],
+                    f"{check[1]} ({check[2]}) holds no letter or digit; an identifier is "
+                    "written with letters and digits",
+                )
+            )
     # X12 counts only digits in the length of a numeric value: no sign, no decimal point.
     length = len(value.replace("-", "").replace(".", "")) if check[4] else len(value)
     if length < check[5] or length > check[6]:
         bounds = f"{check[5]}" if check[5] == check[6] else f"{check[5]}-{check[6]}"
         problems.append(
             (
-                "ELM-002",
+                ELM002,
                 check[1],
                 f"{check[1]} ({check[2]}) has length {length}; the guide allows {bounds}",
             )
@@ -472,7 +503,7 @@ def _check_value(value: str, check: Check, problems: list[Problem]) -> None:
         shown = ", ".join(sorted(codes)[:12]) + (" ..." if len(codes) > 12 else "")
         problems.append(
             (
-                "ELM-003",
+                ELM003,
                 check[1],
                 f"{check[1]} ({check[2]}) holds a value that is not in the guide's code list "
                 f"({shown})",
@@ -492,10 +523,9 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
     """
     element = re.escape(delimiters.element)
     component = re.escape(delimiters.component)
-    # Where separators inside data are reported, a simple element may hold neither the
-    # component nor the repetition separator.
-    repetition = re.escape(delimiters.repetition or "")
-    simple = f"[^{element}{component}{repetition}]" if rules.guard_delimiters else f"[^{element}]"
+    separators = {delimiters.element, delimiters.component, delimiters.repetition or ""}
+    # A simple element may hold neither the component nor the repetition separator (ENV-002).
+    simple = _characters(separators)
     parts: list[str] = []
     definitions: Sequence[ElementDef] = rules.slot.elements
     for definition in definitions:
@@ -505,7 +535,7 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
         if definition.components is None:
             pattern = _value_pattern(definition, simple)
         else:
-            pattern = _composite_pattern(definition, element, component, repetition)
+            pattern = _composite_pattern(definition, element, component, _characters(separators))
         if pattern is None:
             return None
         parts.append(pattern)
@@ -523,8 +553,14 @@ def _valid_pattern(rules: SlotElements, delimiters: Delimiters) -> re.Pattern[st
         return None
 
 
+def _characters(excluded: set[str]) -> str:
+    """A character class of the X12 extended set without ``excluded`` (the separators)."""
+    allowed = sorted(EXTENDED_CHARACTERS - excluded)
+    return "[" + "".join(re.escape(c) for c in allowed) + "]"
+
+
 def _composite_pattern(
-    definition: ElementDef, element: str, component: str, repetition: str
+    definition: ElementDef, element: str, component: str, allowed: str
 ) -> str | None:
     """The pattern of a composite; the separators come escaped for a regular expression."""
     if definition.usage == "N":
@@ -532,7 +568,7 @@ def _composite_pattern(
     assert definition.components is not None
     parts = []
     for part in definition.components:
-        pattern = _value_pattern(part, f"[^{element}{component}{repetition}]")
+        pattern = _value_pattern(part, allowed)
         if pattern is None:
             return None
         parts.append(pattern)
@@ -578,6 +614,9 @@ def _value_pattern(definition: ElementDef, allowed: str) -> str | None:
         value = f"-?[0-9]{{{max(low, 1)},{high}}}(?![0-9])"
     else:
         value = f"{allowed}{{{max(low, 1)},{high}}}(?!{allowed})"
+        if definition.data_element in _IDENTIFIERS:
+            # An identifier holds a letter or digit somewhere in it.
+            value = f"(?={allowed}*[A-Za-z0-9])" + value
     if definition.usage == "R":
         return value
     return f"(?:{value})?"

@@ -19,7 +19,10 @@ While placing, it reports the structure findings of the rules catalogue §1.2:
   repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
   from a loop instance (reported when the instance closes, on its opening segment).
 
-and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*).
+and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*). It
+also feeds the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) with
+the ISA, GS and ST of every transaction set and the header segments of each 837P one. Every
+finding is built through its code class (:mod:`edi837.x837p.checks`).
 
 A segment that cannot be placed stays in the current loop (as pyx12 does) and the tracker
 carries on. Memory is bounded: the state is the stack of open loop instances, a few counters,
@@ -30,10 +33,24 @@ from __future__ import annotations
 
 import bisect
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.x12.checks import Check
 from edi837.x12.segment import Segment
+from edi837.x837p.checks import (
+    HL001,
+    HL002,
+    HL003,
+    HL004,
+    SEG001,
+    SEG002,
+    SEG003,
+    STR001,
+    STR002,
+    STR003,
+    STR005,
+)
 from edi837.x837p.elements import (
     MEMO_LIMIT,
     ElementChecker,
@@ -42,18 +59,17 @@ from edi837.x837p.elements import (
     count_value,
 )
 from edi837.x837p.guide import Guide, LoopDef, SegmentSlot, load_guide
+from edi837.x837p.header import HeaderChecker
 from edi837.x837p.model import parse_date
 
 #: Loop id given to segments that no 837P loop can hold (inside a skipped, non-837P
 #: transaction, or before any interchange).
 UNKNOWN = "UNKNOWN"
 
-_REJECT = Severity.REJECT
-_WARNING = Severity.WARNING
 # Envelope segments are checked by the envelope checker (ENV-*), not by the element tables.
 _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
-# The envelope checker also owns the transaction header: BHT's elements (ENV-010) and the
-# presence of 1000A with its PER and of 1000B (ENV-011).
+# The header checker owns BHT's elements (ENV-010) and the presence of 1000A with its PER and
+# of 1000B (ENV-011), so those loops' required members are not SEG-003's.
 _ENVELOPE_CHECKED = _ENVELOPE_IDS | {"BHT"}
 _ENVELOPE_LOOPS = frozenset({"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "1000A"})
 # The child level each HL03 level code may have: billing provider 20 → subscriber 22 →
@@ -63,7 +79,17 @@ _CHILD_LEVEL = {"20": "22", "22": "23"}
 _HL01_DIGITS = 12
 _LEVEL_NAMES = {"20": "billing provider", "22": "subscriber", "23": "patient"}
 
-_HOOK_NONE, _HOOK_HL, _HOOK_SBR, _HOOK_LX, _HOOK_DTP472, _HOOK_ST, _HOOK_SE = range(7)
+(
+    _HOOK_NONE,
+    _HOOK_HL,
+    _HOOK_SBR,
+    _HOOK_LX,
+    _HOOK_DTP472,
+    _HOOK_ST,
+    _HOOK_SE,
+    _HOOK_GE,
+    _HOOK_IEA,
+) = range(9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,15 +240,18 @@ class _SlotRT:
             self.hook = _HOOK_ST
         elif slot.segment_id == "SE":
             self.hook = _HOOK_SE
+        elif slot.segment_id == "GE":
+            self.hook = _HOOK_GE
+        elif slot.segment_id == "IEA":
+            self.hook = _HOOK_IEA
         self.elements: SlotElements | None = None
         if slot.segment_id not in _ENVELOPE_CHECKED:
             # A separator inside an element is data the receiver will split (ENV-002); the
-            # envelope checker looks for that in the envelope and header segments itself.
+            # envelope checker looks for that in the envelope segments itself.
             self.elements = SlotElements(
                 slot,
                 uid,
                 skip,
-                guard_delimiters=loop.id not in ("1000A", "1000B"),
                 extra=_service_date_problems if self.hook == _HOOK_DTP472 else None,
             )
         self.placements: list[Placement | None] = [None] * (len(loop.path) + 1)
@@ -486,6 +515,9 @@ class LoopTracker:
         self._foreign = False
         self._foreign_body = False
         self._elements = ElementChecker(len(self._t.slots))
+        self._header = HeaderChecker()
+        # Whether an 837P transaction's header is open (up to its first HL).
+        self._in_header = False
         self._memo = self._elements.memo
         self._reset_transaction()
 
@@ -503,6 +535,8 @@ class LoopTracker:
 
     def place(self, seg: Segment) -> Placement:
         """Place ``seg`` after the segments already placed; returns where it went."""
+        if self._in_header:
+            return self._place_in_header(seg)
         state = self._state
         if state is None:
             return self._unplaced(seg)
@@ -609,17 +643,28 @@ class LoopTracker:
                 found = found if found is not None else []
                 loop_id = slot.loop.id
                 for code, ref, message in problems:
-                    found.append(_finding(code, _REJECT, message, seg, ref, loop_id))
+                    found.append(_finding(code, message, seg, ref, loop_id))
         if found:
             return Placement(slot.loop.id, slot.loop.path, move.keep, tuple(found), slot.slot)
         return move.placement
+
+    def _place_in_header(self, seg: Segment) -> Placement:
+        """Place a segment of an 837P transaction header, which the header checker reads too."""
+        header = self._header
+        checked = header.feed(seg)
+        self._in_header = False
+        placement = self.place(seg)
+        # Placing an ST may have begun the next transaction's header.
+        self._in_header = header.open
+        if not checked:
+            return placement
+        return replace(placement, findings=(*checked, *placement.findings))
 
     def _repeated(self, seg: Segment, slot: _SlotRT, uses: int) -> Finding:
         """SEG-002 for a segment used more often in its loop instance than the guide allows."""
         loop_id = self._frames[-1].rt.id
         return _finding(
-            "SEG-002",
-            _REJECT,
+            SEG002,
             f"{slot.label} repeats {uses} times in loop {loop_id}; the guide allows {slot.max_use}",
             seg,
             None,
@@ -676,7 +721,7 @@ class LoopTracker:
             self._foreign = False
             return self.place(seg)
         if sid == "ST":
-            placement = self._open_transaction(seg)
+            placement = self._open_transaction(seg, placed=False)
             self._foreign = True
             self._foreign_body = False
             return placement
@@ -752,8 +797,7 @@ class LoopTracker:
             if slot.index not in counts:
                 found.append(
                     _finding(
-                        "SEG-003",
-                        _REJECT,
+                        SEG003,
                         f"required segment {slot.label} ({slot.slot.name}) is missing from "
                         f"loop {rt.id}",
                         opener,
@@ -766,8 +810,7 @@ class LoopTracker:
             if child.key not in loops:
                 found.append(
                     _finding(
-                        "SEG-003",
-                        _REJECT,
+                        SEG003,
                         f"required loop {child.id} ({child.name}) is missing from loop {rt.id}",
                         opener,
                         None,
@@ -777,8 +820,7 @@ class LoopTracker:
         if rt.is_line and not frame.has_472:
             found.append(
                 _finding(
-                    "STR-005",
-                    _REJECT,
+                    STR005,
                     "service line has no DTP*472 service date",
                     opener,
                     None,
@@ -792,6 +834,7 @@ class LoopTracker:
         self._close_from(0, found)
         # Element results depend on the separators; new ones void what was learnt.
         self._elements.use(seg.delimiters)
+        self._header.interchange(seg)
         self._foreign = False
         t = self._t
         self._push(t.isa, seg, found)
@@ -812,6 +855,7 @@ class LoopTracker:
             self._frames.append(_frame(t.isa, None))
         self._close_from(1, found)
         self._foreign = False
+        self._header.group(seg)
         self._push(t.gs, seg, found)
         slot = t.gs.opening
         assert slot is not None
@@ -821,10 +865,20 @@ class LoopTracker:
             return Placement(t.gs.id, t.gs.path, 1, tuple(found), slot.slot)
         return slot.placement(1)
 
-    def _open_transaction(self, seg: Segment) -> Placement:
-        """An ST whatever its ST01: a new ``ST_LOOP`` under the current group."""
+    def _open_transaction(self, seg: Segment, placed: bool) -> Placement:
+        """An ST whatever its ST01: a new ``ST_LOOP`` under the current group.
+
+        ``placed`` says that it opens an 837P transaction the tracker places (not a skipped
+        one), whose header is then checked.
+        """
         found: list[Finding] = []
         self._settle_hl(None, found)
+        # A transaction set meant as 837P is held to the 837P versions even when skipped.
+        found += self._header.transaction(seg)
+        self._in_header = False
+        if placed:
+            self._header.start(seg)
+            self._in_header = True
         t = self._t
         if len(self._frames) < 2 or self._frames[1].rt is not t.gs:
             self._open_group_frames(found)
@@ -867,8 +921,7 @@ class LoopTracker:
         frames = self._frames
         if not frames:
             finding = _finding(
-                "SEG-002",
-                _REJECT,
+                SEG002,
                 f"segment {seg.id} appears outside any interchange",
                 seg,
                 None,
@@ -880,7 +933,7 @@ class LoopTracker:
         if sid == "ST":
             # A transaction set outside a group (no GS): the envelope checker reports the
             # missing GS; the transaction is still read.
-            return self._open_transaction(seg)
+            return self._open_transaction(seg, placed=True)
         found: list[Finding] = []
         slot: _SlotRT | None = None
         if sid == "HL":
@@ -889,8 +942,7 @@ class LoopTracker:
         if sid not in self.guide.segment_ids:
             found.append(
                 _finding(
-                    "SEG-001",
-                    _REJECT,
+                    SEG001,
                     f"unknown segment id {sid!r}: the 837P guide has no such segment",
                     seg,
                     None,
@@ -902,8 +954,7 @@ class LoopTracker:
             if home is None:
                 found.append(
                     _finding(
-                        "SEG-002",
-                        _REJECT,
+                        SEG002,
                         f"segment {_label(seg)} is not expected in loop {current.id} here",
                         seg,
                         None,
@@ -934,10 +985,10 @@ class LoopTracker:
                         f"segment {home.label} out of order: it belongs to loop "
                         f"{home.loop.id} but stands inside loop {current.id}"
                     )
-                found.append(_finding("STR-002", _REJECT, message, seg, None, current.id))
+                found.append(_finding(STR002, message, seg, None, current.id))
                 if home.elements is not None:
                     for code, ref, text in self._elements.check(seg, home.elements):
-                        found.append(_finding(code, _REJECT, text, seg, ref, current.id))
+                        found.append(_finding(code, text, seg, ref, current.id))
         return Placement(
             current.id,
             current.path,
@@ -977,6 +1028,7 @@ class LoopTracker:
     ) -> list[Finding] | None:
         """The structure rules tied to a slot; returns ``found`` with what they report."""
         hook = slot.hook
+        header = self._header
         if hook == _HOOK_HL:
             found = found if found is not None else []
             self._check_hl(seg, slot.loop.id, found)
@@ -984,10 +1036,19 @@ class LoopTracker:
             self._sbr = seg
         elif hook == _HOOK_ST:
             self._reset_transaction()
+            checked = header.transaction(seg)
+            header.start(seg)
+            self._in_header = True
+            if checked:
+                found = [*(found or ()), *checked]
         elif hook == _HOOK_SE:
             found = found if found is not None else []
             self._settle_hl(None, found)
             self._reset_transaction()
+        elif hook == _HOOK_GE:
+            header.group(None)
+        elif hook == _HOOK_IEA:
+            header.interchange(None)
         return found
 
     def _check_hl(self, seg: Segment, loop_id: str, found: list[Finding]) -> None:
@@ -1006,8 +1067,7 @@ class LoopTracker:
         if number is None:
             found.append(
                 _finding(
-                    "HL-001",
-                    _REJECT,
+                    HL001,
                     f"HL01 {_shown(hl_id)} is not a number of at most {_HL01_DIGITS} digits; "
                     "HL01 counts 1, 2, 3 ... in a transaction",
                     seg,
@@ -1030,8 +1090,7 @@ class LoopTracker:
             if parent_id:
                 found.append(
                     _finding(
-                        "HL-002",
-                        _REJECT,
+                        HL002,
                         f"HL02 is {_shown(parent_id)}, but a billing provider level (HL03 20) has "
                         "no parent",
                         seg,
@@ -1052,8 +1111,7 @@ class LoopTracker:
                 )
                 found.append(
                     _finding(
-                        "HL-002",
-                        _REJECT,
+                        HL002,
                         f"HL02 is {shown}, but {where}",
                         seg,
                         "HL02",
@@ -1065,8 +1123,7 @@ class LoopTracker:
         if level == "23" and sbr is not None and sbr.element(2) == "18":
             found.append(
                 _finding(
-                    "HL-004",
-                    _REJECT,
+                    HL004,
                     f"SBR02 is 18 (the subscriber is the patient), but patient level HL "
                     f"{hl_id} (2000C, segment {seg.number}) follows it; drop SBR02 or "
                     "the patient level",
@@ -1091,8 +1148,7 @@ class LoopTracker:
         if index >= 0 and ranges[index][0] <= number <= ranges[index][1]:
             found.append(
                 _finding(
-                    "HL-001",
-                    _REJECT,
+                    HL001,
                     f"HL01 {number} is used twice in this transaction",
                     seg,
                     "HL01",
@@ -1104,19 +1160,18 @@ class LoopTracker:
         if number > expected:
             found.append(
                 _finding(
-                    "HL-001",
-                    _WARNING,
+                    HL001,
                     f"HL01 jumps from {self._hl_last} to {number}; HL01 counts up by 1",
                     seg,
                     "HL01",
                     loop_id,
+                    severity=Severity.WARNING,
                 )
             )
         elif number < expected:
             found.append(
                 _finding(
-                    "HL-001",
-                    _REJECT,
+                    HL001,
                     f"HL01 {number} comes after HL01 {self._hl_last}; HL01 must ascend",
                     seg,
                     "HL01",
@@ -1166,8 +1221,7 @@ class LoopTracker:
         shown = repr(actual) if actual else "missing"
         found.append(
             _finding(
-                "HL-003",
-                _REJECT,
+                HL003,
                 f"HL04 of {name} level HL {seg.element(1)} is {shown}; it must be {expected} "
                 f"because {reason}",
                 seg,
@@ -1188,17 +1242,17 @@ def _service_date_problems(seg: Segment) -> list[Problem]:
     value = seg.element(3)
     if qualifier == "D8":
         if parse_date(value) is None:
-            return [("STR-005", "DTP03", f"DTP03 {value!r} is not a CCYYMMDD date")]
+            return [(STR005, "DTP03", f"DTP03 {value!r} is not a CCYYMMDD date")]
     elif qualifier == "RD8":
         start, _, end = value.partition("-")
         first, last = parse_date(start), parse_date(end)
         if first is None or last is None:
-            return [("STR-005", "DTP03", f"DTP03 {value!r} is not a CCYYMMDD-CCYYMMDD range")]
+            return [(STR005, "DTP03", f"DTP03 {value!r} is not a CCYYMMDD-CCYYMMDD range")]
         if last < first:
-            return [("STR-005", "DTP03", f"DTP03 {value!r} ends before it starts")]
+            return [(STR005, "DTP03", f"DTP03 {value!r} ends before it starts")]
     else:
         shown = repr(qualifier) if qualifier else "missing"
-        return [("STR-005", "DTP02", f"DTP02 of the service date is {shown}; it must be D8 or RD8")]
+        return [(STR005, "DTP02", f"DTP02 of the service date is {shown}; it must be D8 or RD8")]
     return []
 
 
@@ -1217,8 +1271,7 @@ def _misnumbered_line(seg: Segment, lines: int) -> Finding:
     text = seg.element(1)
     shown = text if len(text) <= 6 else f"{len(text)} characters long"
     return _finding(
-        "STR-003",
-        _REJECT,
+        STR003,
         f"LX01 is {shown or 'missing'}, but this is service line {lines} of the claim; LX01 "
         "counts 1, 2, 3 ...",
         seg,
@@ -1230,8 +1283,7 @@ def _misnumbered_line(seg: Segment, lines: int) -> Finding:
 def _repeated_loop(seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int) -> Finding:
     """STR-001 for a loop instance beyond the loop's repeat in its parent instance."""
     return _finding(
-        "STR-001",
-        _REJECT,
+        STR001,
         f"loop {rt.id} ({rt.name}) repeats {instances} times in loop {parent.id}; the guide "
         f"allows {rt.repeat}",
         seg,
@@ -1251,26 +1303,15 @@ def _label(seg: Segment) -> str:
 
 
 def _finding(
-    code: str,
-    severity: Severity,
+    check: type[Check],
     message: str,
     seg: Segment,
     element: str | None,
     loop: str,
     fix: Fix | None = None,
+    severity: Severity | None = None,
 ) -> Finding:
-    return Finding(
-        code=code,
-        severity=severity,
-        message=message,
-        segment_id=seg.id,
-        segment_number=seg.number,
-        byte_offset=seg.byte_offset,
-        line_number=seg.line,
-        element=element,
-        loop=loop,
-        fix=fix,
-    )
+    return check.finding(message, seg, element, loop=loop, fix=fix, severity=severity)
 
 
 def _value(seg: Segment, element: int, component: int) -> str:

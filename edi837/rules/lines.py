@@ -1,0 +1,96 @@
+"""Line classification: which 2400 lines of a claim are 96372, drug, NOC, E/M or vaccine lines.
+
+It reads the claim model and the reference data only, so that pairing and the rules can share
+it without depending on the rule context. One pass over the lines sorts them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edi837.refdata import ReferenceData
+from edi837.rules.profiles import Profile
+from edi837.x837p.model import Claim, ServiceLine
+
+INJECTION = "96372"
+
+
+@dataclass
+class LineKinds:
+    """The lines of one claim, sorted once by what they bill (each list in line order)."""
+
+    injections: list[ServiceLine] = field(default_factory=list)
+    drug_lines: list[ServiceLine] = field(default_factory=list)
+    noc_lines: list[ServiceLine] = field(default_factory=list)
+    em_lines: list[ServiceLine] = field(default_factory=list)
+    vaccine_lines: list[ServiceLine] = field(default_factory=list)
+    provider_lines: list[ServiceLine] = field(default_factory=list)
+    drug_by_line: dict[int, bool] = field(default_factory=dict)
+
+    def is_drug_line(self, line: ServiceLine) -> bool:
+        """Whether a line of this claim is a drug line (see :func:`is_drug_code`)."""
+        return self.drug_by_line.get(id(line), False)
+
+
+def is_drug_code(code: str, refdata: ReferenceData, profile: Profile) -> bool:
+    """A drug or biological code (catalogue §3).
+
+    HCPCS Level II J-codes and drug Q-codes (not Q-codes for services, supplies or vaccines),
+    S-codes of the drug table for commercial payers, immune globulins 90281-90399, and any code
+    in the injectable-drug table. C-codes are hospital-only.
+    """
+    facts = refdata.code_facts(code)
+    if len(code) == 5 and code[0] == "S":
+        # S-codes are drugs only for commercial payers, and only those the table knows.
+        return profile is Profile.COMMERCIAL and facts.drug is not None
+    return bool(code) and facts.drug_code
+
+
+def classify_lines(
+    claim: Claim, refdata: ReferenceData, profile: Profile, extra_noc: frozenset[str]
+) -> LineKinds:
+    """Sort the lines of ``claim`` into 96372, drug, NOC drug, E/M, vaccine and provider lines."""
+    kinds = LineKinds()
+    code_facts = refdata.code_facts
+    for line in claim.lines:
+        code = line.code
+        facts = code_facts(code)
+        is_drug = is_drug_code(code, refdata, profile)
+        kinds.drug_by_line[id(line)] = is_drug
+        if code == INJECTION:
+            kinds.injections.append(line)
+        if is_drug:
+            kinds.drug_lines.append(line)
+        if code and line.sv1 is not None and (code in extra_noc or facts.noc):
+            kinds.noc_lines.append(line)
+        if code and facts.em_family:
+            kinds.em_lines.append(line)
+        if facts.vaccine_product:
+            kinds.vaccine_lines.append(line)
+        if line.rendering is not None or line.supervising is not None:
+            kinds.provider_lines.append(line)
+    return kinds
+
+
+def encounter_key(claim: Claim, line: ServiceLine) -> tuple[str, str]:
+    """Same claim (so same patient), same DTP*472 date as sent, same rendering NPI (§0)."""
+    return (line.service_date_text, claim.rendering_npi(line))
+
+
+def group_encounters(claim: Claim, kinds: LineKinds) -> list[list[ServiceLine]]:
+    """The lines of ``claim`` grouped by encounter, groups in the order of their first line.
+
+    The rendering NPI is the line's 2420A, else the claim's 2310B, else the billing provider
+    (:meth:`~edi837.x837p.model.Claim.rendering_npi`), so two clinicians of a group practice
+    seeing the patient on one day are two encounters.
+    """
+    groups: dict[tuple[str, str], list[ServiceLine]] = {}
+    # Without a line-level 2420A every line has the claim's rendering NPI: the date decides.
+    same_npi = all(line.rendering is None for line in kinds.provider_lines)
+    for line in claim.lines:
+        key = (line.service_date_text, "") if same_npi else encounter_key(claim, line)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append(line)
+    return list(groups.values())
