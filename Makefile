@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint format typecheck pytest bench bench-batch bench-large docs docs-check check clean
+.PHONY: help demo test lint format typecheck pytest fuzz bench bench-batch bench-large docs docs-check check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ typecheck: $(STAMP) ## mypy --strict over the package, tests and bench
 
 pytest: $(STAMP) ## The test suite
 	$(BIN)/pytest -q
+
+fuzz: $(STAMP) ## The fuzz suite with 20x the examples of the test run, new ones each time
+	EDI837_FUZZ=20 $(BIN)/pytest -q tests/test_fuzz.py
 
 bench: $(STAMP) ## Generate 1k/10k/100k-claim and mix files; print speed ratios, claims/s, peak memory; batch and Spark rows
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"

@@ -286,7 +286,8 @@ def correct(
             if not edits:
                 # A file of other transaction sets is refused, unless a fix made it an 837P
                 # (ENV-004: an ST01 mistyped in a group whose GS08 names the 837P guide).
-                if no_837p is not None and number == 1:
+                # Envelope fixes alone (ISA padding) leave it what it was: still refused.
+                if no_837p is not None:
                     raise no_837p
                 break
             if number > MAX_PASSES:

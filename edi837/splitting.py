@@ -741,8 +741,9 @@ def _temporary(path: Path) -> Path:
 
 def _verify_output(path: Path, claims: int, label: str) -> None:
     """Read an output back: one or more whole interchanges holding ``claims`` CLM segments."""
-    first = last = ""
+    first = last = stray = ""
     found = 0
+    inside = False
     with open(path, "rb") as stream:
         for segment in Source(stream, str(path)).segments(stream):
             if not first:
@@ -750,11 +751,16 @@ def _verify_output(path: Path, claims: int, label: str) -> None:
             last = segment.id
             if segment.id == "CLM":
                 found += 1
-    if first != "ISA" or last != "IEA" or found != claims:
+            # Every segment belongs to exactly one interchange: an input whose IEA swallowed
+            # the next ISA would otherwise give an output with a GS between two interchanges.
+            if (segment.id == "ISA") == inside and not stray:
+                stray = f", with {segment.id} at segment {segment.number} out of ISA ... IEA order"
+            inside = segment.id != "IEA" and (inside or segment.id == "ISA")
+    if first != "ISA" or last != "IEA" or found != claims or stray:
         raise X12SyntaxError(
             "the split would write an output that is not a whole interchange "
-            f"(it would start with {first or 'nothing'} and end with {last or 'nothing'}); "
-            "nothing was split",
+            f"(it would start with {first or 'nothing'} and end with {last or 'nothing'}"
+            f"{stray}); nothing was split",
             hint="repair the envelope order (ISA, GS, ST ... SE, GE, IEA) and split again",
         )
 

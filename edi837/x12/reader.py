@@ -79,7 +79,14 @@ class X12SyntaxError(Exception):
             where.append(f"(byte {self.byte_offset})")
         place = f" {' '.join(where)}:" if where else ""
         hint = f"; {self.hint}" if self.hint else ""
-        return f"{name}:{place} {self.message}{hint}"
+        line = f"{name}:{place} {self.message}{hint}"
+        if line.isprintable():
+            return line
+        # A message may quote a value from the file (ST01 in the no-837P notice): a newline
+        # or ESC in it shows as an escape, so the error stays one line and inert.
+        return "".join(
+            ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in line
+        )
 
 
 def delimiters_from_isa(text: str, start: int = 0) -> tuple[Delimiters, int] | None:
