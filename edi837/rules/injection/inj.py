@@ -12,6 +12,7 @@ from edi837.rules.base import (
     Rule,
     suggestion,
 )
+from edi837.rules.claim import rendering_person_npi
 from edi837.rules.injection.common import DISTINCT, free_modifier_ref, line_label
 from edi837.rules.lines import INJECTION
 from edi837.x837p.model import Claim, ServiceLine
@@ -442,8 +443,10 @@ class INJ006(Rule):
     """The 96372 line and its drug line have the same rendering provider.
 
     What it does:
-        For every 96372 line paired with drug lines, compares the rendering NPI of each line
-        (2420A when present, else 2310B, else the billing provider 2010AA).
+        For every 96372 line paired with drug lines, compares the rendering person of each
+        line (2420A when present, else 2310B, else the billing provider 2010AA when it is a
+        person). A billing organisation's NPI names no rendering person, so a line that falls
+        back to it is not compared.
 
     Why it matters:
         Under incident-to rules the drug and its administration are supplies and services of
@@ -474,8 +477,10 @@ class INJ006(Rule):
                 if injection.rendering is None and drug.rendering is None:
                     continue  # both lines fall back to the same claim-level provider
                 if injection_npi is None:
-                    injection_npi = claim.rendering_npi(injection)
-                drug_npi = claim.rendering_npi(drug)
+                    injection_npi = rendering_person_npi(claim, injection)
+                drug_npi = rendering_person_npi(claim, drug)
+                # A billing organisation's NPI names no rendering person: a line that falls
+                # back to it (no 2420A or 2310B) says nothing about who gave the drug.
                 if not injection_npi or not drug_npi or drug_npi == injection_npi:
                     continue
                 # Point at the line-level 2420A that makes the difference.
