@@ -495,3 +495,57 @@ class INJ006(Rule):
                     "NM109" if nm1 is not None else "SV101-2",
                     line=at,
                 )
+
+
+class INJ007(Rule):
+    """A drug line that more than one administration code of its encounter could have given.
+
+    What it does:
+        Reports a drug line that the pairing could give to administration lines of different
+        codes (96372 and an IV push 96374, say) when neither the diagnosis pointers (SV107)
+        nor what each code can deliver (the shipped ``administration_codes.csv`` and
+        ``drug_delivery.csv``) tell them apart. The pairing then follows line order; the
+        finding names the drug line, the administration lines and the one line order chose.
+
+    Why it matters:
+        A drug belongs to the administration that gave it. When the claim does not say which
+        one did, the payer's own pairing may differ from ours, and the edits that rest on it
+        (a 96372 without a drug, chemotherapy administration, JW/JZ) may be wrong either way.
+        Pointing the drug line at the same diagnosis as its administration settles it.
+
+    Fix safety:
+        No fix: only the person who gave the drug knows how.
+
+    Example:
+        ``SV1*HC:96372*35*UN*1***1~``, ``SV1*HC:96374*90*UN*1***1~`` and
+        ``SV1*HC:J1885*8*UN*2***1~``, all pointing at diagnosis 1 on one date: the J1885 line
+        is reported.
+
+    Sources:
+        CPT 96372 and 96374 descriptors (route of administration); NCCI Policy Manual Ch XI
+        (the drug is reported with the administration that gave it).
+    """
+
+    severity = Severity.WARNING
+    fix = FixAvailability.NONE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report drug lines whose administration the pairing chose by line order alone."""
+        pairing = ctx.pairing
+        for drug in pairing.ambiguous:
+            choices = pairing.ambiguous_choices.get(id(drug), [])
+            if len(choices) < 2:
+                continue
+            named = ", ".join(f"{a.code} (line {a.number})" for a in choices)
+            chosen = choices[0]
+            yield ctx.report(
+                self,
+                f"The drug line {line_label(drug)} could have been given by {named}; the "
+                f"diagnosis pointers do not say which, so it was paired with line "
+                f"{chosen.number} by line order. Point SV107 of the drug line at the same "
+                "diagnosis as its administration line, and the other administration's at its "
+                "own.",
+                drug.sv1,
+                "SV107-1",
+                line=drug,
+            )
