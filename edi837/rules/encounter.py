@@ -996,9 +996,10 @@ class CHM001(Rule):
         that is only given intravenously is never 96372's drug, so 96401/96402 is not
         suggested for it. The drug lines concerned are J9000-J9999 or a code the shipped
         antineoplastic table lists (hormonal agents outside J9xxx such as triptorelin J3315
-        and leuprolide J1952, the rituximab, bevacizumab and trastuzumab biosimilar Q-codes). For SC/IM administration CPT has
-        96401 (non-hormonal antineoplastic) and 96402 (hormonal antineoplastic, e.g.
-        leuprolide J9217, goserelin J9202, fulvestrant J9395, degarelix J9155).
+        and leuprolide J1952, the rituximab, bevacizumab and trastuzumab biosimilar Q-codes).
+        For SC/IM administration CPT has 96401 (non-hormonal antineoplastic) and 96402
+        (hormonal antineoplastic, e.g. leuprolide J9217, goserelin J9202, fulvestrant J9395,
+        degarelix J9155).
 
         Hormonal drugs that treat cancer and other conditions (leuprolide J1950, lanreotide
         J1930, octreotide depot J2353; ``hormonal-if-neoplasm`` in the table) are reported
