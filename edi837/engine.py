@@ -238,7 +238,10 @@ class Engine:
             if found:
                 _locate(found, unit)
         if unit.claim is not None:
-            found.extend(self.check_claim(unit.claim))
+            claim_found = self.check_claim(unit.claim)
+            if found and claim_found:
+                found = _without_restated(found, claim_found)
+            found.extend(claim_found)
         if len(found) > 1:
             found.sort(key=_sort_key)
         return found
@@ -247,6 +250,22 @@ class Engine:
         """Each unit with its findings, streaming."""
         for unit in units:
             yield unit, self.check_unit(unit)
+
+
+# Parser codes that say only "not a valid code for this element". A claim rule that reports
+# the same element (CTP-002 on a lower-case or non-X12 CTP05-1 unit) says what the value
+# should be, so the general finding would only repeat the fault.
+_GENERAL_ELEMENT_CODES = frozenset({"ELM-003"})
+
+
+def _without_restated(parser_found: list[Finding], claim_found: list[Finding]) -> list[Finding]:
+    """Parser findings less the general ones a claim rule reported on the same element."""
+    claimed = {(f.segment_number, f.element) for f in claim_found if f.element}
+    return [
+        f
+        for f in parser_found
+        if f.code not in _GENERAL_ELEMENT_CODES or (f.segment_number, f.element) not in claimed
+    ]
 
 
 def _sort_key(finding: Finding) -> tuple[int, int, str]:

@@ -356,6 +356,7 @@ ACKS: dict[str, RuleAck] = {
     "INJ-004": RuleAck(_CLAIM_ONLY, MODIFIER),
     "INJ-005": RuleAck(_CLAIM_ONLY, MODIFIER),
     "INJ-006": RuleAck(_CLAIM_ONLY, RENDERING_NPI),
+    "INJ-007": RuleAck(_CLAIM_ONLY, POINTER),
     "EM-001": RuleAck(_CLAIM_ONLY, MODIFIER),
     "EM-002": RuleAck(_CLAIM_ONLY, PROCEDURE),
     "EM-003": RuleAck(_CLAIM_ONLY, PROCEDURE),

@@ -449,10 +449,16 @@ class DX003(Rule):
     """The 96372 line and its paired drug line share at least one pointed-to diagnosis.
 
     What it does:
-        For every 96372 line paired with a drug line (same date of service; see the pairing
-        in catalogue §3), compares the diagnoses their SV107 pointers resolve to. When both
-        point at diagnoses and they have none in common, the pair is reported. Lines whose
-        pointers resolve to nothing are left to DX-002.
+        For every 96372 line paired with a drug line, compares the diagnoses their SV107
+        pointers resolve to. When both point at diagnoses and they have none in common, the
+        pair is reported. Lines whose pointers resolve to nothing are left to DX-002. The
+        pairing (:mod:`edi837.rules.pairing`) groups lines by encounter (patient, date and
+        rendering NPI) and gives each drug to the administration code that can deliver it
+        (the shipped ``administration_codes.csv`` and ``drug_delivery.csv``): a drug given by
+        an IV push, infusion, chemotherapy or vaccine administration code on the same date
+        is not 96372's drug and is not compared here. Between several administrations that
+        could give a drug, the pointers decide first, then the drug class, then line order
+        (INJ-007 reports what line order had to decide).
 
     Why it matters:
         The injection is medically necessary because of the drug it delivered, and the drug
@@ -466,7 +472,7 @@ class DX003(Rule):
 
     Example:
         ``HI*ABK:M5450*ABF:I10~`` with ``SV1*HC:96372*40*UN*1***2~`` and
-        ``SV1*HC:J1885:JZ*12*UN*2***1~`` on the same date is reported: the injection points
+        ``SV1*HC:J1885:JZ*12*UN*2***1~`` in one encounter is reported: the injection points
         at I10, the ketorolac at M5450.
 
     Sources:

@@ -987,12 +987,19 @@ class CHM001(Rule):
     """96372 administers an antineoplastic drug: consider 96401 or 96402.
 
     What it does:
-        Reports a 96372 line paired (same date; see the pairing rules) with an antineoplastic
-        drug line: J9000-J9999 or a code the shipped antineoplastic table lists (hormonal
-        agents outside J9xxx such as triptorelin J3315 and leuprolide J1952, the rituximab,
-        bevacizumab and trastuzumab biosimilar Q-codes). For SC/IM administration CPT has
-        96401 (non-hormonal antineoplastic) and 96402 (hormonal antineoplastic, e.g.
-        leuprolide J9217, goserelin J9202, fulvestrant J9395, degarelix J9155).
+        Reports a 96372 line paired with an antineoplastic drug line. Pairing is by encounter
+        (patient, date and rendering NPI) and by administration code
+        (:mod:`edi837.rules.pairing`, driven by the shipped ``administration_codes.csv`` and
+        ``drug_delivery.csv``): an antineoplastic given by an IV infusion or push, or by
+        96401/96402, on the same date belongs to that code, not to the 96372, so an IV
+        chemotherapy infusion beside an IM B12 shot is not reported; and an antineoplastic
+        that is only given intravenously is never 96372's drug, so 96401/96402 is not
+        suggested for it. The drug lines concerned are J9000-J9999 or a code the shipped
+        antineoplastic table lists (hormonal agents outside J9xxx such as triptorelin J3315
+        and leuprolide J1952, the rituximab, bevacizumab and trastuzumab biosimilar Q-codes).
+        For SC/IM administration CPT has 96401 (non-hormonal antineoplastic) and 96402
+        (hormonal antineoplastic, e.g. leuprolide J9217, goserelin J9202, fulvestrant J9395,
+        degarelix J9155).
 
         Hormonal drugs that treat cancer and other conditions (leuprolide J1950, lanreotide
         J1930, octreotide depot J2353; ``hormonal-if-neoplasm`` in the table) are reported
@@ -1014,8 +1021,8 @@ class CHM001(Rule):
         indication and the complexity of the administration, which need the record.
 
     Example:
-        ``SV1*HC:96372*40*UN*1***1~`` with ``SV1*HC:J9217*900*UN*1***1~`` on the same date is
-        reported, suggesting 96402.
+        ``SV1*HC:96372*40*UN*1***1~`` with ``SV1*HC:J9217*900*UN*1***1~`` in one encounter
+        is reported, suggesting 96402.
 
     Sources:
         Noridian A52953 Chemotherapy Administration; Noridian JF chemotherapy page (2025

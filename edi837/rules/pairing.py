@@ -61,6 +61,9 @@ class Pairing:
     unpaired_injections: list[ServiceLine] = field(default_factory=list)
     unpaired_drugs: list[ServiceLine] = field(default_factory=list)
     ambiguous: list[ServiceLine] = field(default_factory=list)
+    # For each ambiguous drug line (by id), the administration lines of different codes that
+    # could all have given it; the first is the one line order chose.
+    ambiguous_choices: dict[int, list[ServiceLine]] = field(default_factory=dict)
 
     def drugs_for(self, injection: ServiceLine) -> list[ServiceLine]:
         """The drug lines paired with an administration line (empty when unpaired)."""
@@ -104,6 +107,7 @@ class _Pairer:
         self.given: dict[int, list[ServiceLine]] = {}
         self.basis: dict[int, str] = {}
         self.ambiguous: list[ServiceLine] = []
+        self.choices: dict[int, list[ServiceLine]] = {}
 
     def add_administration(self, line: ServiceLine, row: AdministrationCode) -> None:
         self.rows[id(line)] = row
@@ -148,6 +152,7 @@ class _Pairer:
                 how = "order"
                 if len({a.code for a in free}) > 1:
                     self.ambiguous.append(drug)
+                    self.choices[id(drug)] = free
             target = free[0]
             self.room[id(target)] -= 1
             self.given[id(target)].append(drug)
@@ -196,6 +201,7 @@ def pair_claim(
     order = {id(line): index for index, line in enumerate(claim.lines)}
     result.unpaired_drugs = sorted(unpaired, key=lambda line: order[id(line)])
     result.ambiguous = sorted(pairer.ambiguous, key=lambda line: order[id(line)])
+    result.ambiguous_choices = pairer.choices
     for line in administrations:
         given = sorted(pairer.given[id(line)], key=lambda d: order[id(d)])
         pair = Pair(line, given, pairer.basis.get(id(line), "encounter"))

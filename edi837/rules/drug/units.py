@@ -13,7 +13,8 @@ from edi837.rules.base import (
 )
 from edi837.x837p.model import Claim
 
-# Charges that mean "no charge": a free sample or a donated drug (R-DRG-002).
+# Charges that mean "no charge": a state-supplied product (SL), a free sample or a donated
+# drug (R-DRG-002).
 _NO_CHARGE = (Decimal("0"), Decimal("0.01"))
 
 
@@ -86,26 +87,31 @@ class DRG001(Rule):
 
 
 class DRG002(Rule):
-    """A drug line charged $0.00 or $0.01 (a free sample) is reported only per payer policy.
+    """A drug charged $0.00/$0.01 (state-supplied with SL, or a free sample) follows payer policy.
 
     What it does:
-        Reports a drug line whose SV102 is 0 or 0.01, the charges used for a free sample or a
-        manufacturer-donated drug.
+        Reports a drug line whose SV102 is 0 or 0.01. Two different cases bill that way: a
+        state-supplied product (modifier SL, e.g. a Vaccines for Children or state-program
+        dose), and a free sample or manufacturer-donated drug that cost the practice nothing.
+        The message names which one the line is.
 
     Why it matters:
         A drug that cost the practice nothing is not billable incident-to; most payers want
-        it left off, some want it reported at $0.00 or $0.01 for tracking. The wrong choice
+        it left off, some want it reported at $0.00 or $0.01 for tracking. State programs
+        usually want the SL line reported at $0.00 so the dose is counted. The wrong choice
         gets the line (or the administration) denied.
 
     Fix safety:
         No fix: whether to keep the line depends on the payer.
 
     Example:
-        ``SV1*HC:J0897*0.01*UN*60***1~``.
+        ``SV1*HC:J0897*0.01*UN*60***1~`` (a free sample) or ``SV1*HC:90686:SL*0*UN*1***1~``
+        (a state-supplied product).
 
     Sources:
         AAO injectable-drug guidance; Medicare Benefit Policy Manual (Pub 100-02) ch. 15
-        incident-to (the drug must be an expense to the biller).
+        incident-to (the drug must be an expense to the biller); HCPCS Level II modifier SL
+        (state-supplied vaccine).
     """
 
     severity = Severity.WARNING
@@ -118,10 +124,17 @@ class DRG002(Rule):
             if line.sv1 is None or charge is None:
                 continue
             if charge in _NO_CHARGE:
+                # SL marks a product the state supplied; without it a $0 drug is a sample or
+                # donation. Payers treat the two differently, so say which one this is.
+                what = (
+                    "a state-supplied product (modifier SL)"
+                    if "SL" in line.modifier_codes
+                    else "a free sample or other drug that cost the practice nothing"
+                )
                 yield ctx.report(
                     self,
-                    f"Drug line {line.code} is charged {line.sv1.element(2)}, a free sample; "
-                    "report it only if the payer asks for sample drugs.",
+                    f"Drug line {line.code} is charged {line.sv1.element(2)}, {what}; "
+                    "report it only as the payer's policy for no-cost drugs asks.",
                     line.sv1,
                     "SV102",
                     line=line,

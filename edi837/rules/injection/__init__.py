@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from edi837.rules.base import Rule
 from edi837.rules.injection.em import EM001, EM002
-from edi837.rules.injection.inj import INJ001, INJ002, INJ003, INJ004, INJ005, INJ006
+from edi837.rules.injection.inj import (
+    INJ001,
+    INJ002,
+    INJ003,
+    INJ004,
+    INJ005,
+    INJ006,
+    INJ007,
+)
 from edi837.rules.injection.jwz import JWZ001, JWZ002, JWZ003, JWZ004
 from edi837.rules.injection.modifiers import MOD001, MOD002, MOD003
 
@@ -24,6 +32,7 @@ RULES: list[type[Rule]] = [
     INJ004,
     INJ005,
     INJ006,
+    INJ007,
     EM001,
     EM002,
     MOD001,

@@ -78,14 +78,20 @@ class EM002(Rule):
     """99211 and 96372 are not billed together in one encounter.
 
     What it does:
-        Reports a 99211 line that shares its encounter (same date, same rendering NPI) with a
-        96372 line, with or without modifier 25.
+        Reports a 99211 line that shares its encounter (same patient, date and rendering NPI)
+        with a 96372 line, with or without modifier 25.
 
     Why it matters:
         Medicare does not pay 99211 with a drug-administration code: the 99211 line is denied
-        (CO-97) and 96372 stays payable. CPT's own note points the other way for non-facility
-        settings without direct physician supervision: report 99211 instead of 96372. Either code
-        may be right, but both on one encounter is wrong.
+        (CO-97) and 96372 stays payable. That is Medicare's policy (the 2005 transmittal), not a
+        code-set rule: commercial and Medicaid plans follow it only where they apply the NCCI
+        pair. CPT's own note points the other way for non-facility settings without direct
+        physician supervision: report 99211 instead of 96372.
+
+    Severity:
+        Deny-risk under Medicare. Under the commercial and Medicaid profiles deny-risk only when
+        the loaded NCCI practitioner PTP table has the 99211/96372 pair in effect on the service
+        date with modifier indicator 0 or 1 (indicator 9 means no edit); otherwise a warning.
 
     Fix safety:
         A suggestion only. For Medicare the suggestion is to drop the 99211 line; deleting a
@@ -98,10 +104,16 @@ class EM002(Rule):
 
     Sources:
         CMS transmittal of 2005-10-28 on Pub 100-04 Ch 12 §30.6.7 (HHS guidance repository) and
-        MLN Matters; CPT 96372 parenthetical as quoted by SuperCoder; Codapedia 2021.
+        MLN Matters; CMS NCCI practitioner PTP edits (modifier indicators); CPT 96372
+        parenthetical as quoted by SuperCoder; Codapedia 2021.
     """
 
     severity = Severity.DENY_RISK
+    severity_when = {
+        Severity.WARNING: (
+            "under the commercial and Medicaid profiles unless the loaded NCCI table has the pair"
+        )
+    }
     fix = FixAvailability.DISPLAY
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
@@ -115,6 +127,7 @@ class EM002(Rule):
             injection = next((i for i in injections if ctx.same_encounter(i, line)), None)
             if injection is None:
                 continue
+            severity = Severity.DENY_RISK
             if ctx.profile is Profile.MEDICARE:
                 message = (
                     f"Medicare does not pay 99211 with 96372 (line {injection.number}) in "
@@ -125,13 +138,39 @@ class EM002(Rule):
                     f"{injection.number}) stays payable."
                 )
             else:
+                edit = (
+                    ctx.refdata.ptp_pair("99211", "96372", line.service_date)
+                    if line.service_date is not None
+                    else None
+                )
+                # Only an NCCI pair in effect (indicator 0 or 1) makes this payer deny it;
+                # indicator 9 means the edit was withdrawn.
+                severity = (
+                    Severity.DENY_RISK
+                    if edit is not None and edit.modifier != 9
+                    else Severity.WARNING
+                )
                 message = (
                     f"99211 and 96372 (line {injection.number}) are billed in the same "
-                    "encounter; bill one of them."
+                    "encounter; "
+                    + (
+                        "the loaded NCCI table pairs them, "
+                        if severity is Severity.DENY_RISK
+                        else "Medicare denies 99211 with 96372 and plans that follow it may too; "
+                    )
+                    + "bill one of them."
                 )
                 advice = (
                     "Keep 96372 when the injection was given under direct supervision, or "
                     "99211 instead of 96372 where the payer follows CPT's note for "
                     "unsupervised nurse visits; remove the other line and correct CLM02."
                 )
-            yield ctx.report(self, message, line.sv1, "SV101-2", line=line, fix=suggestion(advice))
+            yield ctx.report(
+                self,
+                message,
+                line.sv1,
+                "SV101-2",
+                line=line,
+                severity=severity,
+                fix=suggestion(advice),
+            )

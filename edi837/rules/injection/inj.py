@@ -12,6 +12,7 @@ from edi837.rules.base import (
     Rule,
     suggestion,
 )
+from edi837.rules.claim import rendering_person_npi
 from edi837.rules.injection.common import DISTINCT, free_modifier_ref, line_label
 from edi837.rules.lines import INJECTION
 from edi837.x837p.model import Claim, ServiceLine
@@ -442,8 +443,10 @@ class INJ006(Rule):
     """The 96372 line and its drug line have the same rendering provider.
 
     What it does:
-        For every 96372 line paired with drug lines, compares the rendering NPI of each line
-        (2420A when present, else 2310B, else the billing provider 2010AA).
+        For every 96372 line paired with drug lines, compares the rendering person of each
+        line (2420A when present, else 2310B, else the billing provider 2010AA when it is a
+        person). A billing organisation's NPI names no rendering person, so a line that falls
+        back to it is not compared.
 
     Why it matters:
         Under incident-to rules the drug and its administration are supplies and services of
@@ -474,8 +477,10 @@ class INJ006(Rule):
                 if injection.rendering is None and drug.rendering is None:
                     continue  # both lines fall back to the same claim-level provider
                 if injection_npi is None:
-                    injection_npi = claim.rendering_npi(injection)
-                drug_npi = claim.rendering_npi(drug)
+                    injection_npi = rendering_person_npi(claim, injection)
+                drug_npi = rendering_person_npi(claim, drug)
+                # A billing organisation's NPI names no rendering person: a line that falls
+                # back to it (no 2420A or 2310B) says nothing about who gave the drug.
                 if not injection_npi or not drug_npi or drug_npi == injection_npi:
                     continue
                 # Point at the line-level 2420A that makes the difference.
@@ -490,3 +495,57 @@ class INJ006(Rule):
                     "NM109" if nm1 is not None else "SV101-2",
                     line=at,
                 )
+
+
+class INJ007(Rule):
+    """A drug line that more than one administration code of its encounter could have given.
+
+    What it does:
+        Reports a drug line that the pairing could give to administration lines of different
+        codes (96372 and an IV push 96374, say) when neither the diagnosis pointers (SV107)
+        nor what each code can deliver (the shipped ``administration_codes.csv`` and
+        ``drug_delivery.csv``) tell them apart. The pairing then follows line order; the
+        finding names the drug line, the administration lines and the one line order chose.
+
+    Why it matters:
+        A drug belongs to the administration that gave it. When the claim does not say which
+        one did, the payer's own pairing may differ from ours, and the edits that rest on it
+        (a 96372 without a drug, chemotherapy administration, JW/JZ) may be wrong either way.
+        Pointing the drug line at the same diagnosis as its administration settles it.
+
+    Fix safety:
+        No fix: only the person who gave the drug knows how.
+
+    Example:
+        ``SV1*HC:96372*35*UN*1***1~``, ``SV1*HC:96374*90*UN*1***1~`` and
+        ``SV1*HC:J1885*8*UN*2***1~``, all pointing at diagnosis 1 on one date: the J1885 line
+        is reported.
+
+    Sources:
+        CPT 96372 and 96374 descriptors (route of administration); NCCI Policy Manual Ch XI
+        (the drug is reported with the administration that gave it).
+    """
+
+    severity = Severity.WARNING
+    fix = FixAvailability.NONE
+
+    def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
+        """Report drug lines whose administration the pairing chose by line order alone."""
+        pairing = ctx.pairing
+        for drug in pairing.ambiguous:
+            choices = pairing.ambiguous_choices.get(id(drug), [])
+            if len(choices) < 2:
+                continue
+            named = ", ".join(f"{a.code} (line {a.number})" for a in choices)
+            chosen = choices[0]
+            yield ctx.report(
+                self,
+                f"The drug line {line_label(drug)} could have been given by {named}; the "
+                f"diagnosis pointers do not say which, so it was paired with line "
+                f"{chosen.number} by line order. Point SV107 of the drug line at the same "
+                "diagnosis as its administration line, and the other administration's at its "
+                "own.",
+                drug.sv1,
+                "SV107-1",
+                line=drug,
+            )

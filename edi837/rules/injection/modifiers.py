@@ -51,18 +51,14 @@ def _is_em(ctx: CheckContext, line: ServiceLine) -> bool:
 
 
 def _modifier_layout(sv1: Segment) -> tuple[list[str], list[str]]:
-    """SV101's modifiers (positions 3-6, plus a fifth squeezed into 7) and what follows them.
+    """SV101's modifiers (positions 3-6) and what follows them (SV101-7 on, the description).
 
-    SV101-7 is the free-text description. When positions 3-6 are all filled and SV101-7 holds
-    a two-character code, the sender has written a fifth modifier into the description slot,
-    and it is counted as a modifier.
+    SV101-7 is the free-text description (AN 1-80 in the TR3), so a two-character value there
+    is a valid description, never a modifier, even when positions 3-6 are all filled.
     """
     parts = sv1.components(1)
     mods = [parts[i] if i < len(parts) else "" for i in range(2, 6)]
     tail = parts[6:]
-    if tail and all(mods) and _is_modifier(tail[0]):
-        mods.append(tail[0])
-        tail = tail[1:]
     while mods and not mods[-1]:
         mods.pop()
     return mods, tail
@@ -108,9 +104,8 @@ class MOD001(Rule):
         Safe by default: the fix removes 25 from the line and closes the gap it leaves (the
         remaining modifiers move up, in order; empty positions are closed too). 25 has no
         meaning on these lines, so nothing billable is lost. The fix never moves 25 to the E/M
-        line. Unsafe, and saying why, when closing the gap would pull SV101-7 into a modifier
-        position (``96372:25:59:GA:KX`` with the description ``XU`` would become
-        ``96372:59:GA:KX:XU``, which the next run reports under MOD-002).
+        line. The description in SV101-7 keeps its position and never moves into a modifier
+        (``96372:25:59:GA:KX`` with the description ``XU`` becomes ``96372:59:GA:KX::XU``).
 
     Example:
         ``SV1*HC:96372:25*35*UN*1***1~`` becomes ``SV1*HC:96372*35*UN*1***1~``.
@@ -135,15 +130,8 @@ class MOD001(Rule):
             mods, tail = _modifier_layout(line.sv1)
             kept = [m for m in mods if m and m != "25"]
             description = f"Remove modifier 25 from {line.code}"
+            # The description in SV101-7 keeps its position: only modifiers shift left.
             safe = ctx.settings.remove_25_safe
-            if len(mods) > 4:
-                # SV101-7 would move into SV101-6: if it is the description (a two-character
-                # one such as XU), the payer would read it as a modifier.
-                safe = False
-                description += (
-                    f" (unsafe: '{mods[4]}' would move from SV101-7, the description, into "
-                    "a modifier position)"
-                )
             fix = _modifier_fix(line, kept, tail, description, safe)
             kind = "the injection" if line.code == INJECTION else "a drug line"
             yield ctx.report(
@@ -294,24 +282,24 @@ class MOD003(Rule):
 
     What it does:
         Checks SV101-3..6: every modifier is two upper-case letters or digits; no modifier is
-        repeated; no empty position comes before a filled one; and no fifth modifier has been
-        pushed into SV101-7 (the description).
+        repeated; no empty position comes before a filled one. SV101-7 is the description (AN
+        1-80 in the TR3), never a modifier: a two-character value there is valid. When all four
+        modifier positions are filled and SV101-7 holds a modifier-shaped two-character value,
+        a warning says that a fifth modifier typed there is read as text.
 
     Why it matters:
         The 837P has room for four modifiers; a gap, a repeat or a malformed value fails the
         front-end edits (the claim is returned unprocessable), and a fifth modifier in SV101-7
-        turns into a description the payer reads as text.
+        is read by the payer as the description, not as a modifier.
 
     Fix safety:
-        Safe for gaps and exact repeats when every value that moves is a valid two-character
-        modifier: the modifier positions are rewritten with the same modifiers, in the same
-        order, without empty positions or second copies (a description in SV101-7 stays there),
-        which changes nothing the payer reads. Unsafe, and saying why, when a value would move
-        into a modifier position from SV101-7 (it may be the description). A description typed
-        one colon early (``HC:J1599:JZ:::PRIVIGEN 10G IV``, text in the last modifier position)
-        gets an unsafe fix that moves it to SV101-7; closing the gap over it would have made
-        the description a modifier. Any other malformed modifier, or a fifth distinct one, has
-        no fix: which one to keep, or what was meant, needs a person.
+        Safe for gaps and exact repeats: the modifier positions are rewritten with the same
+        modifiers, in the same order, without empty positions or second copies, and a
+        description in SV101-7 stays there, which changes nothing the payer reads. A
+        description typed one colon early (``HC:J1599:JZ:::PRIVIGEN 10G IV``, text in the last
+        modifier position) gets an unsafe fix that moves it to SV101-7; closing the gap over it
+        would have made the description a modifier. Any other malformed modifier, and a
+        two-character SV101-7 after four modifiers, has no fix: what was meant needs a person.
 
     Example:
         ``SV1*HC:J1885::JZ:JZ*8*UN*2***1~`` becomes ``SV1*HC:J1885:JZ*8*UN*2***1~``.
@@ -321,6 +309,9 @@ class MOD003(Rule):
     """
 
     severity = Severity.REJECT
+    severity_when = {
+        Severity.WARNING: "for a modifier-shaped SV101-7 after four modifiers (a valid description)"
+    }
     fix = FixAvailability.SOMETIMES
     applies_to_void = True
 
@@ -344,13 +335,23 @@ class MOD003(Rule):
             mods, tail = _modifier_layout(sv1)
             if not mods:
                 continue
-            if (
-                len(mods) <= 4
-                and all(v and _is_modifier(v) for v in mods)
-                and len(set(mods)) == len(mods)
-            ):
+            fifth = tail[0] if len(mods) == 4 and all(mods) and tail else ""
+            if len(fifth) == 2 and _is_modifier(fifth):
+                # TR3-valid as a description, but four full modifiers followed by a modifier-
+                # shaped SV101-7 is how a fifth modifier gets typed: the payer reads it as text.
+                yield ctx.report(
+                    self,
+                    f"{line.code} has four modifiers and '{fifth}' in SV101-7, the description; "
+                    "if it was meant as a fifth modifier the payer will not read it as one. "
+                    "Keep the four that matter for payment.",
+                    sv1,
+                    "SV101-7",
+                    line=line,
+                    severity=Severity.WARNING,
+                )
+            if all(v and _is_modifier(v) for v in mods) and len(set(mods)) == len(mods):
                 continue  # the usual case: nothing to report, no fix to build
-            # None when nothing changes, or when more than four distinct modifiers remain.
+            # None when nothing changes.
             fix = self._fix(line, mods, tail)
             refs = [f"SV101-{p}" for p in (*MODIFIER_POSITIONS, 7)]
             for index, value in enumerate(mods):
@@ -387,16 +388,6 @@ class MOD003(Rule):
                         fix=fix,
                     )
                 seen.add(value)
-            if len(mods) > 4:
-                yield ctx.report(
-                    self,
-                    f"{line.code} carries more than four modifiers; the fifth ({mods[4]}) sits in "
-                    "SV101-7, the description. Keep the four that matter for payment.",
-                    sv1,
-                    "SV101-7",
-                    line=line,
-                    fix=fix,
-                )
 
     @staticmethod
     def _fix(line: ServiceLine, mods: list[str], tail: list[str]) -> Fix | None:
@@ -418,15 +409,4 @@ class MOD003(Rule):
                 )
             return None
         cleaned = list(dict.fromkeys(value for value in mods if value))
-        if len(mods) > 4:
-            # The fifth value came from SV101-7: moving it into a modifier position changes
-            # what the payer reads if it was the description.
-            return _modifier_fix(
-                line,
-                cleaned,
-                tail,
-                f"Close gaps and remove repeated modifiers (unsafe: '{mods[4]}' would move "
-                "from SV101-7, the description, into a modifier position)",
-                False,
-            )
         return _modifier_fix(line, cleaned, tail, "Close gaps and remove repeated modifiers", True)
