@@ -41,6 +41,7 @@ bench: $(STAMP) ## Generate 10k/100k-claim files and print speed ratios and peak
 docs: $(STAMP) ## Regenerate docs/rules.md, docs/acks.md and the README's terminal examples
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md
 	$(BIN)/python -m edi837.acks.docs
+	$(BIN)/python -m edi837.causes > docs/root-causes.md
 	$(BIN)/python -m tests.readme_examples
 
 docs-check: $(STAMP) ## Fail when docs/rules.md is out of date
