@@ -14,6 +14,7 @@ reports present them under their cause.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -178,6 +179,21 @@ def consequences(findings: list[Finding]) -> dict[int, list[Finding]]:
     for finding in findings:
         if finding.cause is not None:
             out.setdefault(id(finding.cause), []).append(finding)
+    return out
+
+
+def by_cause(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings in report order with each consequence moved right after its cause.
+
+    A consequence whose cause is not among ``findings`` stays where it was.
+    """
+    under = consequences(list(findings))
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.cause is not None and id(finding.cause) in under:
+            continue
+        out.append(finding)
+        out.extend(under.get(id(finding), ()))
     return out
 
 

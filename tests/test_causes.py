@@ -98,3 +98,24 @@ def test_grouping_keeps_every_finding_and_the_exit_code(
     assert grouped_code == plain_code
     assert key(grouped) == key(plain)
     assert not [f for f in plain if "caused_by" in f]
+
+
+def test_annotate_lists_the_consequence_under_its_cause(
+    bad_qualifier: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "listing.txt"
+    CliRunner().invoke(main, ["annotate", str(bad_qualifier), "-o", str(out)])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    cause = next(i for i, line in enumerate(lines) if line.startswith("# SEG-002"))
+    assert lines[cause + 1].startswith("#     -> follows from SEG-002: SEG-003")
+    assert lines[cause - 1].startswith("#") and lines[cause - 2].startswith("SV1*ZZ")
+
+
+def test_html_marks_the_consequence_row(bad_qualifier: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    CliRunner().invoke(main, ["check", "-f", "html", "-o", str(out), str(bad_qualifier)])
+    page = out.read_text(encoding="utf-8")
+    rows = page.split("<tr ")
+    cause = next(i for i, row in enumerate(rows) if "code-SEG-002" in row.split(">", 1)[0])
+    assert "consequence" in rows[cause + 1].split(">", 1)[0]
+    assert "follows from SEG-002" in rows[cause + 1]
