@@ -52,6 +52,7 @@ bench-large: $(STAMP) ## make bench plus the 1M-claim file (about 400 MB in benc
 docs: $(STAMP) ## Regenerate docs/rules.md, docs/acks.md and the README's terminal examples
 	$(BIN)/python -m edi837.rules.docs > docs/rules.md
 	$(BIN)/python -m edi837.acks.docs
+	$(BIN)/python -m edi837.causes > docs/root-causes.md
 	$(BIN)/python -m tests.readme_examples
 
 docs-check: $(STAMP) ## Fail when docs/rules.md is out of date

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edi837.causes import group as group_by_cause
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules import default_registry
@@ -244,6 +245,7 @@ class Engine:
             found.extend(claim_found)
         if len(found) > 1:
             found.sort(key=_sort_key)
+            group_by_cause(found)
         return found
 
     def iter_checked(self, units: Iterable[Unit]) -> Iterator[tuple[Unit, list[Finding]]]:

@@ -88,6 +88,22 @@ class Fix:
         return {"applicability": self.applicability.value, "description": self.description}
 
 
+@dataclass(frozen=True)
+class Cause:
+    """The finding that made another one inevitable: its code and segment number.
+
+    ``caused_by`` of the JSON contract (version 2, an additive field). Reports use it to show a
+    consequence indented under its cause instead of as a fault of its own.
+    """
+
+    code: str
+    segment_number: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``caused_by`` object of the JSON findings contract."""
+        return {"code": self.code, "segment_number": self.segment_number}
+
+
 @dataclass
 class Finding:
     """One problem, located as precisely as the data allows.
@@ -114,10 +130,18 @@ class Finding:
     segment_text: str | None = field(default=None, compare=False)
     column: int | None = field(default=None, compare=False)
     width: int | None = field(default=None, compare=False)
+    caused_by: Cause | None = None
+    # The cause itself, so reports can place a consequence under the right one of several
+    # findings that share a code and segment; never serialised.
+    cause: Finding | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The finding object of ``check -f json``, key order as in the contract."""
-        return {
+        """The finding object of ``check -f json``, key order as in the contract.
+
+        ``caused_by`` appears only on consequences, so a finding without a cause is written
+        exactly as before the field existed.
+        """
+        out: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity.value,
             "message": self.message,
@@ -132,6 +156,9 @@ class Finding:
             "element": self.element,
             "fix": self.fix.to_dict() if self.fix else None,
         }
+        if self.caused_by is not None:
+            out["caused_by"] = self.caused_by.to_dict()
+        return out
 
     @property
     def sort_key(self) -> tuple[int, int, str]:

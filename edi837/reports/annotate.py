@@ -57,6 +57,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
+from edi837.causes import by_cause
 from edi837.engine import Engine
 from edi837.findings import Finding, Severity
 from edi837.redaction import masked_values as _masked_values
@@ -396,11 +397,16 @@ class _Listing:
         self.indent = lead.rsplit("\n", 1)[-1]
         self.written = segment.number
         for finding in findings:
-            self.notes.extend(_notes(finding, segment, self.indent, self.view))
+            if finding.cause is not None:
+                self.notes.extend(_consequence_notes(finding, self.view))
+            else:
+                self.notes.extend(_notes(finding, segment, self.indent, self.view))
 
     def attach(self, finding: Finding) -> None:
         """A finding on the open segment, or on one already written (noted as earlier)."""
-        if self.open is not None and finding.segment_number == self.open.number:
+        if finding.cause is not None:
+            self.notes.extend(_consequence_notes(finding, self.view))
+        elif self.open is not None and finding.segment_number == self.open.number:
             self.notes.extend(_notes(finding, self.open, self.indent, self.view))
         else:
             self.notes.extend(_earlier_notes(finding, self.view))
@@ -482,6 +488,21 @@ def _earlier_notes(finding: Finding, view: _View = _View()) -> list[str]:
     return notes
 
 
+def _consequence_notes(finding: Finding, view: _View = _View()) -> list[str]:
+    """A finding that follows from another: indented under its cause, naming its own segment."""
+    cause = finding.cause.code if finding.cause is not None else "?"
+    first, *rest = _earlier_notes(finding, view)
+    notes = [f"{MARK}     -> follows from {cause}: {first[len(MARK) + 1 :]}"]
+    return notes + [f"{MARK}    {line[len(MARK) :]}" for line in rest]
+
+
+def _anchor(finding: Finding) -> int | None:
+    """The segment a finding is listed under: its cause's, when it has one."""
+    if finding.cause is not None and finding.cause.segment_number is not None:
+        return finding.cause.segment_number
+    return finding.segment_number
+
+
 def _write(
     source: Source,
     engine: Engine,
@@ -518,8 +539,8 @@ def _list(
     # are written where they arrive, naming the segment they are about.
     previous_end = 0
     for unit, findings in engine.iter_checked(units):
-        for finding in findings:
-            number = finding.segment_number
+        for finding in by_cause(findings):
+            number = _anchor(finding)
             if number is None:
                 continue  # in the header
             if number > listing.written:

@@ -44,6 +44,7 @@ from typing import BinaryIO, TextIO
 from lxml import etree
 from lxml import html as lxml_html
 
+from edi837.causes import by_cause
 from edi837.engine import ClaimView, FileResult, LineView
 from edi837.findings import Applicability, Finding, Severity
 from edi837.redaction import MASK, redact_finding_message, redact_finding_text
@@ -112,6 +113,8 @@ mark.absent { background: #ffb4a8; outline-color: var(--reject); }
 .status { font-weight: 600; }
 .status.ok { color: var(--ok); }
 .status.findings { color: var(--deny-risk); }
+tr.consequence td.code { padding-left: 2em; }
+.follows { display: block; font-size: 0.85em; color: #666; }
 .status.error { color: var(--reject); }
 .chart { width: 100%; max-width: 46rem; height: auto; display: block; margin: .5rem 0; }
 .claim { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem;
@@ -533,10 +536,15 @@ _CLASS_SAFE = re.compile("[A-Za-z0-9-]{1,40}")
 def _findings_table(parent: Element, findings: Sequence[Finding], redact: bool) -> None:
     table = _add(parent, "table", class_="findings")
     _row(table, ["Code", "Severity", "Message", "Location", "Fix"], header=True)
-    for finding in findings:
+    for finding in by_cause(findings):
         classes = f"finding {finding.severity.value} {_code_class(finding.code) or ''}"
+        if finding.caused_by is not None:
+            classes += " consequence"
         row = _add(table, "tr", class_=classes.strip())
         code_cell = _add(row, "td", class_="code")
+        if finding.caused_by is not None:
+            # Shown under the finding that made it inevitable: one fault, one entry.
+            _add(code_cell, "span", f"↳ follows from {finding.caused_by.code}", class_="follows")
         code_cell.append(_code(finding.code))
         summary = rule_summary(finding.code)
         if summary:

@@ -22,6 +22,7 @@ class Totals:
     by_code: Counter[str] = field(default_factory=Counter)
     safe_fixes: int = 0
     unsafe_fixes: int = 0
+    causes: int = 0  # findings that are not the consequence of another (root causes)
 
     @property
     def findings(self) -> int:
@@ -46,6 +47,7 @@ def add_result(out: Totals, result: FileResult) -> None:
     for finding in result.findings:
         out.by_severity[finding.severity] += 1
         out.by_code[finding.code] += 1
+        out.causes += finding.caused_by is None
         fix = finding.fix
         if fix is not None and fix.concrete:
             if fix.applicability is Applicability.SAFE:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from edi837.causes import consequences
 from edi837.engine import FileResult
 from edi837.findings import Finding, Severity
 from edi837.redaction import redact_finding_message, redact_finding_text
@@ -93,7 +94,10 @@ def file_lines(result: FileResult, redact: bool = False) -> Iterator[str]:
         yield f"  note: {escape_text(notice)}"
     group: tuple[str | None, str | None] | None = None
     line: int | None = None
+    under = consequences(result.findings)
     for finding in result.findings:
+        if finding.cause is not None and id(finding.cause) in under:
+            continue  # shown under its cause
         key = (finding.transaction, finding.claim)
         if key != group:
             group = key
@@ -108,6 +112,10 @@ def file_lines(result: FileResult, redact: bool = False) -> Iterator[str]:
             yield f"    line {line}"
         indent = "      " if finding.line is not None else "    "
         yield from _finding_lines(finding, indent, redact)
+        for consequence in under.get(id(finding), ()):
+            # Indented under the finding that made it inevitable: one fault, one entry.
+            yield f"{indent}    ↳ follows from {finding.code}:"
+            yield from _finding_lines(consequence, indent + "      ", redact)
 
 
 def summary_line(total: Totals) -> str:
@@ -117,7 +125,10 @@ def summary_line(total: Totals) -> str:
         errors = f"; {_plural(total.errors, 'file')} unreadable" if total.errors else ""
         return f"No findings ({checked} checked){errors}."
     parts = [f"{total.by_severity.get(s, 0)} {s.value}" for s in Severity]
-    text = f"Found {_plural(total.findings, 'finding')}: {', '.join(parts)}"
+    text = f"Found {_plural(total.findings, 'finding')}"
+    if total.causes != total.findings:
+        text += f" ({_plural(total.causes, 'root cause')})"
+    text += f": {', '.join(parts)}"
     text += f"; {total.safe_fixes} fixable with `edi837 fix`"
     if total.unsafe_fixes:
         text += f" ({total.unsafe_fixes} more with `--unsafe-fixes`)"
