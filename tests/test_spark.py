@@ -278,3 +278,47 @@ def test_claims_table_has_one_row_per_service_line_with_its_drug(spark: SparkSes
     assert [r["line"] for r in lines if r["paired_line"] is not None] == [drug["line"]]
     assert {r["claim"] for r in lines} == {"CLEAN0001"}
     assert {r["profile"] for r in lines} == {"medicare"}
+
+
+def test_batch_engine_spark_runs_end_to_end_with_batch_exit_codes(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from edi837.cli import main
+
+    out = tmp_path / "out"
+    samples = sorted(str(p) for p in (ROOT / "samples").glob("*.837"))
+    run = CliRunner().invoke(
+        main, ["batch", "--engine", "spark", "--master", "local[2]", "-o", str(out), *samples]
+    )
+    # missing-ndc.837 and multi.837 carry reject findings: exit 1, as the local engine gives.
+    assert run.exit_code == 1, run.output
+    summary = json.loads((out / "batch.json").read_text())
+    assert summary["files"] == len(samples) and summary["errors"] == 0
+    assert summary["findings"]["reject"] > 0
+    assert (out / "findings.parquet").is_dir() and (out / "claims.parquet").is_dir()
+    # An unreadable input among them makes it 2, and the others are still counted.
+    bad = tmp_path / "not-x12.837"
+    bad.write_text("hello\n")
+    run = CliRunner().invoke(
+        main,
+        ["batch", "--engine", "spark", "--master", "local[2]", "-o", str(out), str(bad), *samples],
+    )
+    assert run.exit_code == 2, run.output
+    assert json.loads((out / "batch.json").read_text())["files"] == len(samples) + 1
+
+
+def test_batch_engine_spark_refuses_what_only_the_local_engine_does(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from edi837.cli import main
+
+    sample = str(ROOT / "samples" / "clean-injection.837")
+    for extra in (["--outputs", "report,fixed"], ["--ledger", str(tmp_path / "l.sqlite")]):
+        run = CliRunner().invoke(
+            main, ["batch", "--engine", "spark", "-o", str(tmp_path / "out"), *extra, sample]
+        )
+        assert run.exit_code == 2
+        assert "not available with --engine spark" in run.output
+        assert not (tmp_path / "out").exists()

@@ -112,6 +112,8 @@ def batch(
     NAME.accepted.837 / NAME.rejected.837, NAME.fixed.837, NAME.annotated.txt. For the run:
     OUTDIR/batch.json and OUTDIR/batch.html. A file the ledger has as done is skipped; a file
     repeating an interchange (sender and ISA13) of another file is refused as a duplicate.
+    With --engine spark the run writes OUTDIR/findings.parquet, OUTDIR/claims.parquet and
+    OUTDIR/batch.json instead (no per-file outputs and no ledger).
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings or a duplicate, 2 an input
     unreadable (the other inputs are still processed).
@@ -238,6 +240,28 @@ def _spark(
     ledger_path: Path | None,
     force: bool,
 ) -> None:
+    """Check ``files`` on Spark: ``findings.parquet``, ``claims.parquet`` and ``batch.json``.
+
+    The Spark path is the scale-out of the check itself; the per-file outputs, the ledger and
+    its duplicate refusal belong to the local engine, so asking for them here is refused
+    rather than silently ignored.
+    """
+    from edi837.findings import Severity
+
+    context = click.get_current_context()
+    asked = [
+        f"--{name}"
+        for name in ("outputs", "ledger", "force")
+        if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    ]
+    if ledger_path is not None and "--ledger" not in asked:
+        asked.append("--ledger")
+    if asked:
+        raise Failure(
+            f"{', '.join(asked)}: not available with --engine spark, which writes "
+            "findings.parquet, claims.parquet and batch.json; use --engine local for "
+            "per-file outputs and the ledger"
+        )
     try:
         importlib.import_module("pyspark")
     except ImportError:
@@ -251,15 +275,23 @@ def _spark(
         "ignore": engine_options.ignore,
         "refdata": engine_options.refdata,
         "config": engine_options.config,
-        "outputs": sorted(outputs),
-        "fail_on": fail_on,
-        "ledger": os.fspath(ledger_path) if ledger_path is not None else None,
-        "force": force,
     }
     summary = spark.run_batch([str(f) for f in files], outdir, master=master, settings=settings)
     click.echo(json.dumps(summary, indent=2, default=str))
-    code = summary.get("exit_code", 0) if isinstance(summary, dict) else 0
-    sys.exit(code if isinstance(code, int) else EXIT_ERROR)
+    sys.exit(_spark_exit_code(summary, Severity(fail_on)))
+
+
+def _spark_exit_code(summary: dict[str, Any], fail_on: Any) -> int:
+    """The batch exit codes from a Spark summary: 2 an unreadable input, 1 findings, else 0."""
+    if summary.get("errors"):
+        return EXIT_ERROR
+    counts = summary.get("findings") or {}
+    failing = any(
+        count and severity.at_least(fail_on)
+        for severity in type(fail_on)
+        for count in [counts.get(severity.value, 0)]
+    )
+    return 1 if failing else 0
 
 
 @click.command(context_settings=CONTEXT)
