@@ -104,6 +104,27 @@ class Cause:
         return {"code": self.code, "segment_number": self.segment_number}
 
 
+#: Longest value a message quotes whole; a longer one is shown by its start and its length.
+QUOTE_LIMIT = 48
+#: Longest message a finding carries. Messages quote values from the file, and a value may be
+#: as long as a segment (up to the reader's 1 MB bound): past this the middle is left out, so
+#: that a report row stays readable and fits a CSV reader's field limit.
+MESSAGE_LIMIT = 1000
+
+
+def quote(value: str) -> str:
+    """``value`` quoted for a message: whole when short, else its start and its length."""
+    if len(value) <= QUOTE_LIMIT:
+        return repr(value)
+    return f"{value[:QUOTE_LIMIT]!r}... ({len(value)} characters)"
+
+
+def _clip(message: str) -> str:
+    keep = MESSAGE_LIMIT // 2
+    left_out = len(message) - 2 * keep
+    return f"{message[:keep]} ... ({left_out} characters left out) ... {message[-keep:]}"
+
+
 @dataclass
 class Finding:
     """One problem, located as precisely as the data allows.
@@ -134,6 +155,10 @@ class Finding:
     # The cause itself, so reports can place a consequence under the right one of several
     # findings that share a code and segment; never serialised.
     cause: Finding | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MESSAGE_LIMIT:
+            self.message = _clip(self.message)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding object of ``check -f json``, key order as in the contract.

@@ -429,3 +429,14 @@ def test_fix_refuses_a_file_that_its_fixes_leave_without_an_837p() -> None:
     fix_outputs(mutant)
     with workspace(mutant) as path:
         assert cli("fix", str(path), "--unsafe-fixes", "-o", str(path) + ".fixed").code == 2
+
+
+def test_a_140_kb_iea02_is_quoted_by_its_start_and_length() -> None:
+    # The last IEA lost its terminator and 140,000 bytes followed it: ENV-005 quoted the whole
+    # IEA02, a 140 KB message that Python's csv reader refused (field limit 131,072).
+    data = CLEAN.rstrip()[:-1] + b"X" * 140_000
+    mutant = Mutant(data, "last segment unterminated (+140000 bytes)")
+    check_reports(mutant)
+    env005 = next(f for f in api.check(data, engine=ENGINE).findings if f.code == "ENV-005")
+    assert "(140009 characters), must equal ISA13 '000000101'" in env005.message
+    assert len(env005.message) < 200

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity, quote
 from edi837.x12.checks import (
     ENV001,
     ENV002,
@@ -286,7 +286,7 @@ class EnvelopeChecker:
                 out.append(
                     self._finding(
                         ENV001,
-                        f"the file starts with {seg.id!r}, not ISA; an X12 interchange must "
+                        f"the file starts with {quote(seg.id)}, not ISA; an X12 interchange must "
                         "begin with its ISA segment",
                         seg,
                         loop="ISA_LOOP",
@@ -414,7 +414,7 @@ class EnvelopeChecker:
     def _missing_se(self, st: Segment, why: str) -> Finding:
         return self._finding(
             ENV007,
-            f"transaction set {st[2]!r} (ST at segment {st.number}) has no SE trailer: {why}",
+            f"transaction set {quote(st[2])} (ST at segment {st.number}) has no SE trailer: {why}",
             st,
             transaction=st[2] or None,
         )
@@ -422,14 +422,14 @@ class EnvelopeChecker:
     def _missing_ge(self, gs: Segment, why: str) -> Finding:
         return self._finding(
             ENV006,
-            f"functional group {gs[6]!r} (GS at segment {gs.number}) has no GE trailer: {why}",
+            f"functional group {quote(gs[6])} (GS at segment {gs.number}) has no GE trailer: {why}",
             gs,
         )
 
     def _missing_iea(self, isa: Segment, why: str) -> Finding:
         return self._finding(
             ENV005,
-            f"interchange {isa[13]!r} (ISA at segment {isa.number}) has no IEA trailer: {why}",
+            f"interchange {quote(isa[13])} (ISA at segment {isa.number}) has no IEA trailer: {why}",
             isa,
         )
 
@@ -585,7 +585,7 @@ class EnvelopeChecker:
             out.append(
                 self._finding(
                     ENV002,
-                    f"ISA11 is {isa11!r}; from version 00501 on ISA11 is the repetition "
+                    f"ISA11 is {quote(isa11)}; from version 00501 on ISA11 is the repetition "
                     "separator and should be a special character that differs from the other "
                     "three delimiters (such as '^')",
                     seg,
@@ -660,7 +660,7 @@ class EnvelopeChecker:
                 out.append(
                     self._finding(
                         ENV005,
-                        f"IEA02 is {seg[2]!r}, must equal ISA13 {isa13!r} "
+                        f"IEA02 is {quote(seg[2])}, must equal ISA13 {quote(isa13)} "
                         f"(ISA at segment {self._isa.number})",
                         seg,
                         element="IEA02",
@@ -708,7 +708,7 @@ class EnvelopeChecker:
             out.append(
                 self._finding(
                     ENV006,
-                    f"GS06 is {gs06!r}, must be a group control number of 1 to 9 digits",
+                    f"GS06 is {quote(gs06)}, must be a group control number of 1 to 9 digits",
                     seg,
                     element="GS06",
                 )
@@ -734,7 +734,7 @@ class EnvelopeChecker:
                 out.append(
                     self._finding(
                         ENV006,
-                        f"GE02 is {seg[2]!r}, must equal GS06 {gs06!r} "
+                        f"GE02 is {quote(seg[2])}, must equal GS06 {quote(gs06)} "
                         f"(GS at segment {self._gs.number})",
                         seg,
                         element="GE02",
@@ -787,7 +787,7 @@ class EnvelopeChecker:
             out.append(
                 self._finding(
                     ENV007,
-                    f"ST02 is {st02!r}, must be a transaction set control number of 4 to 9 "
+                    f"ST02 is {quote(st02)}, must be a transaction set control number of 4 to 9 "
                     "characters",
                     seg,
                     element="ST02",
@@ -799,7 +799,7 @@ class EnvelopeChecker:
             out.append(
                 self._finding(
                     ENV007,
-                    f"ST02 {st02!r} is already used in this functional group (ST at segment "
+                    f"ST02 {quote(st02)} is already used in this functional group (ST at segment "
                     f"{first}); it must be unique within its GS",
                     seg,
                     element="ST02",
@@ -830,7 +830,8 @@ class EnvelopeChecker:
             out.append(
                 self._finding(
                     ENV007,
-                    f"SE02 is {seg[2]!r}, must equal ST02 {st[2]!r} (ST at segment {st.number})",
+                    f"SE02 is {quote(seg[2])}, must equal ST02 {quote(st[2])} "
+                    f"(ST at segment {st.number})",
                     seg,
                     element="SE02",
                     transaction=transaction,
