@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from edi837.acks.intake import Intake
-from edi837.acks.model import ControlNumbers
+from edi837.acks.model import ControlNumbers, DelimiterClash
 from edi837.acks.writer import (
     Numbers,
     accepted_claims,
@@ -322,7 +322,7 @@ def process_file(
         _write_outputs(path, outdir, name, outputs, engine, fail_on, outcome, split_parts)
         if acks and outcome.status != ERROR:
             _write_acks(path, outdir, name, acks, engine, fail_on, ledger, outcome)
-    except (X12SyntaxError, OptionsError, OSError) as exc:
+    except (X12SyntaxError, OptionsError, OSError, DelimiterClash) as exc:
         outcome.status = ERROR
         outcome.error = safe_error(_one_line(exc, path))
     outcome.seconds = time.perf_counter() - started
