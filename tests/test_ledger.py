@@ -14,7 +14,7 @@ import pytest
 
 from edi837 import api
 from edi837.engine import Engine
-from edi837.ops.ledger import Ledger, LedgerError
+from edi837.ops.ledger import MIGRATIONS, Ledger, LedgerError
 from edi837.ops.process import process_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,10 +202,10 @@ def test_no_patient_data_in_outcomes_or_ledger(
 def test_schema_is_versioned_and_a_newer_ledger_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "edi837.sqlite"
     with Ledger(path) as ledger:
-        assert ledger.schema_version == 1
+        assert ledger.schema_version == len(MIGRATIONS) == 2
         assert ledger.journal_mode == "wal"
     with Ledger(path) as ledger:  # reopening applies nothing twice
-        assert ledger.schema_version == 1
+        assert ledger.schema_version == 2
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version=99")
     db.close()

@@ -9,8 +9,10 @@ of claims of one 2010AA billing provider) and 2000D patient (HL PT) with one 220
 - ``STC*<category>:<status>[:<entity>]*<date>*WQ|U*<CLM02>``: ``A2:20`` (accepted for
   processing, WQ) or, for a claim the split rejects, the status of its findings (``A7:218``
   for an invalid NDC, ``A6:218`` for a missing one ...; U), up to three (STC01, STC10, STC11);
-- ``REF*D9`` when the 837 carried the clearinghouse claim number (2300 REF*D9); the payer
-  claim control number (REF*1K) is the payer's and is left out;
+- ``REF*1K``, the payer claim control number, for a claim accepted into adjudication when the
+  run keeps a ledger (the ledger assigns it and stores it on the claim's row); without a
+  ledger there is no such number and the segment is left out;
+- ``REF*D9`` when the 837 carried the clearinghouse claim number (2300 REF*D9);
 - ``DTP*472``: the service dates of the claim's lines (D8, or RD8 for a span);
 - for a rejected claim, a 2220D per service line a finding is about: ``SVC`` (SV101, SV102,
   units), the line's ``STC`` (U), ``REF*FJ`` (the line item control number REF*6R) and its
@@ -219,6 +221,9 @@ def _claim(claim: ClaimRecord, number: int, parent: int, date: str, created: str
         out("TRN", "2", claim.id or "UNKNOWN"),
         _stc(statuses, date, "U" if claim.rejected else "WQ", amount(claim.charge)),
     ]
+    if claim.payer_control and not claim.rejected:
+        # 005010X214 2200D REF*1K: the number under which the claim entered adjudication.
+        segments.append(out("REF", "1K", claim.payer_control))
     if claim.clearinghouse_id:
         segments.append(out("REF", "D9", claim.clearinghouse_id))
     # DTP*472 is required: a claim without a valid line date carries the 837's creation date.

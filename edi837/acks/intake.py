@@ -96,6 +96,7 @@ class ClaimRecord:
     findings: list[Finding] = field(default_factory=list)
     lines: dict[int, LineInfo] = field(default_factory=dict)
     rejected: bool = False
+    payer_control: str = ""  # REF*1K: the claim control number the ledger assigned
 
     def level_codes(self) -> list[str]:
         """The codes of the innermost rejected level that holds this claim."""

@@ -7,18 +7,23 @@ is an interchange of its own, written with the input's delimiters (or those give
 line break after each terminator; several input interchanges give several answers, one after
 the other in the same file. Control numbers (ISA13 and GS06) come from one counter, in the
 order TA1, 999, 277CA; ST02 counts from 0001 in every group.
+
+A run with a ledger passes ``reserve``: it is called once the file has been read, with the
+intake, and returns the numbers to use (a block of control numbers at least
+:func:`control_numbers_needed` long, and a payer claim control number per claim the 277CA
+accepts), so that the block is reserved from the ledger's counter before anything is built.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from edi837.acks import ack277, ack999, ta1
-from edi837.acks.intake import Intake, InterchangeRecord, read
+from edi837.acks.intake import ClaimRecord, Intake, InterchangeRecord, read
 from edi837.acks.model import ControlNumbers, Out, Style, ge, gs, iea, isa, transaction
 from edi837.engine import Engine
 from edi837.findings import Severity
@@ -46,6 +51,49 @@ class Acknowledgements:
     files: dict[str, bytes] = field(default_factory=dict)
     intake: Intake | None = None
     next_control_number: int = 1
+
+
+@dataclass
+class Numbers:
+    """The numbers one file's acknowledgements use.
+
+    Attributes:
+        control: the counter ISA13 and GS06 are taken from.
+        claims: per claim ordinal (0-based, in file order), the payer claim control number
+            the 277CA gives as REF*1K; a claim not named here gets no REF*1K.
+    """
+
+    control: ControlNumbers
+    claims: dict[int, str] = field(default_factory=dict)
+
+
+#: Called with the intake once the file is read; returns the numbers to build with.
+Reserve = Callable[[Intake], Numbers]
+
+
+def control_numbers_needed(intake: Intake) -> int:
+    """An upper bound on the control numbers the acknowledgements of ``intake`` take.
+
+    Per interchange: the TA1's ISA13 (1), the 999's ISA13 and one GS06 per group (1 + groups)
+    and the same for the 277CA; fewer are used when a type does not apply.
+    """
+    return sum(3 + 2 * len(record.groups) for record in intake.interchanges)
+
+
+def claims_of(intake: Intake) -> list[ClaimRecord]:
+    """Every claim record of ``intake``, in file order."""
+    return [
+        claim
+        for interchange in intake.interchanges
+        for group in interchange.groups
+        for transaction in group.transactions
+        for claim in transaction.claims
+    ]
+
+
+def accepted_claims(intake: Intake) -> list[int]:
+    """The ordinals of the claims the 277CA accepts (those the split accepts)."""
+    return [claim.ordinal for claim in claims_of(intake) if not claim.rejected]
 
 
 def parse_types(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -111,21 +159,27 @@ def build_acks(
     fail_on: Severity = Severity.REJECT,
     now: datetime | None = None,
     delimiters: Delimiters | None = None,
+    reserve: Reserve | None = None,
 ) -> Acknowledgements:
     """Check ``source`` and build its acknowledgements.
 
-    Raises :class:`~edi837.x12.reader.X12SyntaxError` for input that is not X12 and
-    :class:`~edi837.source.No837P` when it holds no 837P transaction set (an acknowledgement,
-    for one, is never acknowledged).
+    ``reserve``, when given, supplies the numbers once the file is read (``control_number``
+    is then not used). Raises :class:`~edi837.x12.reader.X12SyntaxError` for input that is
+    not X12 and :class:`~edi837.source.No837P` when it holds no 837P transaction set (an
+    acknowledgement, for one, is never acknowledged).
     """
     wanted = parse_types(types)
-    counter = (
-        control_number
-        if isinstance(control_number, ControlNumbers)
-        else ControlNumbers(control_number)
-    )
     moment = now or creation_time()
     intake = read(as_source(source), engine, Severity(fail_on))
+    if reserve is not None:
+        numbers = reserve(intake)
+        counter = numbers.control
+        for claim in claims_of(intake):
+            claim.payer_control = numbers.claims.get(claim.ordinal, "")
+    elif isinstance(control_number, ControlNumbers):
+        counter = control_number
+    else:
+        counter = ControlNumbers(control_number)
     result = Acknowledgements(intake=intake)
     builders = {"ta1": _ta1, "999": _999, "277ca": _277}
     for kind in wanted:
@@ -207,6 +261,7 @@ def write_acks(
     name: str | None = None,
     now: datetime | None = None,
     delimiters: Delimiters | None = None,
+    reserve: Reserve | None = None,
 ) -> list[Path]:
     """Write the acknowledgements of ``source`` that apply into ``outdir``; return their paths.
 
@@ -226,6 +281,7 @@ def write_acks(
         fail_on=fail_on,
         now=now,
         delimiters=delimiters,
+        reserve=reserve,
     )
     folder = Path(outdir)
     paths = output_paths(folder, name)
@@ -243,7 +299,12 @@ def write_acks(
 __all__ = [
     "TYPES",
     "Acknowledgements",
+    "Numbers",
+    "Reserve",
+    "accepted_claims",
     "build_acks",
+    "claims_of",
+    "control_numbers_needed",
     "output_paths",
     "parse_delimiters",
     "parse_types",

@@ -1,9 +1,15 @@
-"""``edi837 ack``: the TA1, 999 and 277CA answering each 837P file."""
+"""``edi837 ack``: the TA1, 999 and 277CA answering each 837P file.
+
+With ``--ledger`` the control numbers come from the ledger's counter (shared with ``batch``
+and ``watch``), and a file the ledger has as done gets its claims' payer claim control
+numbers (REF*1K) from there; without it they count up from ``--control-number``.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +25,10 @@ from edi837.cli.common import (
     rule_options,
     say,
 )
+
+if TYPE_CHECKING:
+    from edi837.acks import Reserve
+    from edi837.ops.ledger import Ledger
 
 
 @click.command(context_settings=CONTEXT)
@@ -41,10 +51,17 @@ from edi837.cli.common import (
 @click.option(
     "--control-number",
     type=click.IntRange(1, 999_999_999),
-    default=1,
-    show_default=True,
+    default=None,
     metavar="N",
-    help="The first ISA13/GS06 control number; the next ones count up across files.",
+    help="The first ISA13/GS06 control number; the next ones count up across files "
+    "(default: 1, or the ledger's counter with --ledger).",
+)
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Take the control numbers from this ledger's counter (the one batch and watch use; "
+    "created if missing), and REF*1K from the claims it recorded for the file.",
 )
 @click.option(
     "--delimiters",
@@ -59,7 +76,8 @@ def ack(
     files: tuple[str, ...],
     folder: Path | None,
     types: str,
-    control_number: int,
+    control_number: int | None,
+    ledger_path: Path | None,
     delimiters: str | None,
     fail_on: str,
     select: str | None,
@@ -75,13 +93,17 @@ def ack(
     transaction set with its status codes, exactly as split decides; a TA1 is written when
     ISA14 asks for one or the envelope is rejected. Sender and receiver are swapped from the
     input; the creation date is now, or SOURCE_DATE_EPOCH when set. Acknowledgements are never
-    acknowledged. Exit code 2 when a FILE cannot be read.
+    acknowledged. With --ledger, ISA13/GS06 come from the ledger's counter, never reused.
+    Exit code 2 when a FILE cannot be read.
     """
     from edi837.acks import ControlNumbers, parse_delimiters, parse_types, write_acks
     from edi837.acks.model import DelimiterClash
     from edi837.findings import Severity
+    from edi837.ops.ledger import Ledger, LedgerError
     from edi837.x12.reader import X12SyntaxError
 
+    if ledger_path is not None and control_number is not None:
+        raise click.UsageError("give --control-number or --ledger, not both")
     try:
         wanted = parse_types(types)
         chosen = parse_delimiters(delimiters) if delimiters is not None else None
@@ -90,7 +112,14 @@ def ack(
     names = expand_inputs(files)
     engine = engine_from(select, ignore, profile, config_path, refdata)
     note_missing_tables(engine)
-    counter = ControlNumbers(control_number)
+    counter = ControlNumbers(control_number or 1)
+    opened: Ledger | None = None
+    if ledger_path is not None:
+        try:
+            opened = Ledger(ledger_path)
+        except LedgerError as exc:
+            say(str(exc))
+            sys.exit(EXIT_ERROR)
     failed = False
     for file in names:
         where = folder if folder is not None else Path(".") if file == "-" else Path(file).parent
@@ -104,6 +133,7 @@ def ack(
                 control_number=counter,
                 fail_on=Severity(fail_on),
                 delimiters=chosen,
+                reserve=_from_ledger(opened, file) if opened is not None else None,
             )
         except X12SyntaxError as exc:
             say(exc.describe(file))
@@ -121,7 +151,31 @@ def ack(
             click.echo(f"{file} -> {path}")
         if not written:
             click.echo(f"{file}: no acknowledgement applies")
+    if opened is not None:
+        opened.close()
     sys.exit(EXIT_ERROR if failed else EXIT_OK)
+
+
+def _from_ledger(ledger: Ledger, file: str) -> Reserve:
+    """Numbers for ``file`` from ``ledger``.
+
+    A reserved block of control numbers, and the payer claim control numbers of its claims
+    when the ledger has the file as done.
+    """
+    from edi837.acks import ControlNumbers, Numbers, control_numbers_needed
+    from edi837.acks.intake import Intake
+    from edi837.ops.inbox import sha256_of
+    from edi837.ops.ledger import CONTROL
+
+    def reserve(intake: Intake) -> Numbers:
+        first = ledger.reserve({CONTROL: control_numbers_needed(intake)})
+        claims: dict[int, str] = {}
+        if file != "-":
+            # Standard input has no content the ledger could have recorded under a digest.
+            claims = ledger.claim_numbers(sha256_of(Path(file)))
+        return Numbers(ControlNumbers(first[CONTROL]), claims)
+
+    return reserve
 
 
 COMMANDS = [ack]

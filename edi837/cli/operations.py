@@ -76,6 +76,20 @@ def _outputs(ctx: click.Context, param: click.Parameter, value: str) -> frozense
 )
 @click.option("--force", is_flag=True, help="Redo files the ledger has as done.")
 @click.option(
+    "--ack",
+    "with_acks",
+    is_flag=True,
+    help="Also write each file's acknowledgements: OUTDIR/NAME.ta1, NAME.999, NAME.277ca "
+    "(those that apply), numbered from the ledger.",
+)
+@click.option(
+    "--ack-types",
+    default="ta1,999,277ca",
+    show_default=True,
+    metavar="TYPES",
+    help="With --ack: which acknowledgements to write, comma-separated.",
+)
+@click.option(
     "--engine",
     "engine_kind",
     type=click.Choice(["local", "spark"]),
@@ -96,6 +110,8 @@ def batch(
     outputs: frozenset[str],
     ledger_path: Path | None,
     force: bool,
+    with_acks: bool,
+    ack_types: str,
     engine_kind: str,
     master: str,
     verbose: bool,
@@ -109,8 +125,9 @@ def batch(
     """Check every INPUT (files and folders) into OUTDIR, in parallel, with a ledger.
 
     Per input: OUTDIR/NAME.report.json (the check -f json document) and, as --outputs asks,
-    NAME.accepted.837 / NAME.rejected.837, NAME.fixed.837, NAME.annotated.txt. For the run:
-    OUTDIR/batch.json and OUTDIR/batch.html. A file the ledger has as done is skipped; a file
+    NAME.accepted.837 / NAME.rejected.837, NAME.fixed.837, NAME.annotated.txt; with --ack,
+    NAME.ta1, NAME.999 and NAME.277ca (an unreadable file or a duplicate gets none). For the
+    run: OUTDIR/batch.json and OUTDIR/batch.html. A file the ledger has as done is skipped; a file
     repeating an interchange (sender and ISA13) of another file is refused as a duplicate.
     With --engine spark the run writes OUTDIR/findings.parquet, OUTDIR/claims.parquet and
     OUTDIR/batch.json instead (no per-file outputs and no ledger).
@@ -121,6 +138,7 @@ def batch(
     from edi837.findings import Severity
     from edi837.ops.batch import BatchOptions, EngineOptions, collect_inputs, run_batch
 
+    acks = _ack_types(with_acks, ack_types)
     try:
         files = collect_inputs(inputs, glob)
     except FileNotFoundError as exc:
@@ -137,6 +155,8 @@ def batch(
     # Bad rule options are one line and exit code 2 here, not an error in every worker.
     engine = engine_options.load()
     if engine_kind == "spark":
+        if acks:
+            raise click.UsageError("--ack is not available with --engine spark")
         _spark(files, outdir, master, engine_options, outputs, fail_on, ledger_path, force)
         return
     options = BatchOptions(
@@ -147,6 +167,7 @@ def batch(
         force=force,
         fail_on=Severity(fail_on),
         engine=engine_options,
+        acks=acks,
     )
     if sys.stderr.isatty():
         result = _with_bar(files, options, engine)
@@ -154,6 +175,17 @@ def batch(
         result = run_batch(files, options, on_outcome=lambda o: _report(o, verbose), engine=engine)
     _summary(result)
     sys.exit(result.exit_code(options.fail_on))
+
+
+def _ack_types(with_acks: bool, value: str) -> tuple[str, ...]:
+    """The acknowledgement types of ``--ack --ack-types`` (none without ``--ack``)."""
+    from edi837.acks import parse_types
+
+    try:
+        types = parse_types(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ack-types") from None
+    return types if with_acks else ()
 
 
 def _with_bar(files: list[Path], options: Any, engine: Any) -> BatchResult:

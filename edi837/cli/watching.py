@@ -88,6 +88,20 @@ def _seconds(name: str, value: float | None) -> None:
     help="Outputs per file in outbox/, comma-separated: report, fixed, split, annotated.",
 )
 @click.option(
+    "--ack",
+    "with_acks",
+    is_flag=True,
+    help="Also write each file's acknowledgements to outbox/: NAME.ta1, NAME.999, "
+    "NAME.277ca (those that apply), numbered from the ledger.",
+)
+@click.option(
+    "--ack-types",
+    default="ta1,999,277ca",
+    show_default=True,
+    metavar="TYPES",
+    help="With --ack: which acknowledgements to write, comma-separated.",
+)
+@click.option(
     "--ledger",
     "ledger_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -111,6 +125,8 @@ def watch(
     settle: float,
     truncated_after: float,
     outputs: str,
+    with_acks: bool,
+    ack_types: str,
     ledger_path: Path | None,
     log_file: Path | None,
     quiet: bool,
@@ -126,12 +142,14 @@ def watch(
     A file is taken when its size and time have not changed for --settle seconds and its
     name is not a temporary one (.*, *.tmp, *.part, *.filepart, ~$*); it is moved into
     OUTDIR/work/ by a rename, so two watchers never take the same file. Its outputs go to
-    OUTDIR/outbox/ (named after the file), then the original is moved, unchanged, to
-    OUTDIR/archive/YYYY-MM-DD/, OUTDIR/errors/ (with NAME.reason.txt) or OUTDIR/duplicates/.
+    OUTDIR/outbox/ (named after the file; with --ack also its TA1, 999 and 277CA), then the
+    original is moved, unchanged, to OUTDIR/archive/YYYY-MM-DD/, OUTDIR/errors/ (with
+    NAME.reason.txt) or OUTDIR/duplicates/.
     Files left in work/ by a crash are processed again on start. SIGTERM or Ctrl-C stops
     after the current file. One run owns OUTDIR at a time: another one exits 0 at once,
     saying so. Exit code 0 on a clean stop.
     """
+    from edi837.acks import parse_types
     from edi837.findings import Severity
     from edi837.ops.ledger import LedgerError
     from edi837.ops.watch import LockHeld, WatchOptions, serve
@@ -145,6 +163,10 @@ def watch(
     if poll == 0:
         raise click.BadParameter("must be more than 0 seconds", param_hint="--poll")
     kinds = _outputs(outputs)
+    try:
+        acks = parse_types(ack_types) if with_acks else ()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ack-types") from None
     if not inbox.is_dir():
         say(f"edi837: {inbox}: inbox folder not found; create it or name another")
         sys.exit(EXIT_ERROR)
@@ -162,6 +184,7 @@ def watch(
         poll=poll,
         once=once,
         outputs=kinds,
+        acks=acks,
         fail_on=Severity(fail_on),
         ledger=ledger_path,
         log_file=log_file,

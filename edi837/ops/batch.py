@@ -13,6 +13,11 @@ envelopes) before any is handed out, and a file that repeats the content or an i
 (sender and ISA13) of an earlier file of the same run is refused as a duplicate of it. Files
 done in an earlier run are skipped by the workers, through the ledger.
 
+With acknowledgements asked for (``acks``), each processed file gets its TA1, 999 and 277CA
+next to its report, built from the whole file (a cut file is read once more, whole, by the
+worker that writes it, so its answers are those of the uncut file) and numbered from the
+ledger's counters, which the workers share.
+
 ``OUTDIR/batch.json`` sums the run up (files, claims, findings by severity and code, seconds,
 claims per second) and ``OUTDIR/batch.html`` is the HTML report over every file.
 """
@@ -102,6 +107,8 @@ class BatchOptions:
         engine: the rule options each worker builds its engine from.
         cut_size: a file at least this large with several interchanges is cut into pieces.
         html: write ``batch.html`` (keeps a view of every claim in memory for it).
+        acks: the acknowledgement types to write per file (``ta1``, ``999``, ``277ca``; those
+            that apply); empty for none.
     """
 
     outdir: Path
@@ -113,6 +120,7 @@ class BatchOptions:
     engine: EngineOptions = field(default_factory=EngineOptions)
     cut_size: int = CUT_SIZE
     html: bool = True
+    acks: tuple[str, ...] = ()
 
     @property
     def ledger_path(self) -> Path:
@@ -266,6 +274,7 @@ def _process(
         layout=layout,
         checked=checked,
         split_parts=split_parts,
+        acks=options.acks,
     )
 
 
@@ -506,6 +515,7 @@ def _run_here(
                 name=item.name,
                 detail=options.html,
                 layout=item.layout,
+                acks=options.acks,
             )
         if on_outcome is not None:
             on_outcome(item.outcome)
@@ -573,6 +583,7 @@ def _run_pool(
                 split_parts = None  # the whole file is split by the worker that writes it
             needs_pass = (
                 merged is None
+                or bool(options.acks)
                 or bool(options.outputs - {"report", "split"})
                 or ("split" in options.outputs and split_parts is None)
             )
@@ -603,6 +614,7 @@ def _run_pool(
                     layout=item.layout,
                     checked=merged,
                     split_parts=split_parts,
+                    acks=options.acks,
                 )
             finally:
                 if item.scratch is not None:

@@ -36,13 +36,16 @@ from edi837.x12.writer import atomic_output
 #: browsers ``.part``, WinSCP ``.filepart``, Office lock files ``~$name``): never taken.
 TEMPORARY_NAMES = (".*", "*.tmp", "*.part", "*.filepart", "~$*")
 
-#: What the checker writes per input: ``NAME`` plus one of these (the batch ``--outputs``).
+#: What the checker writes per input: ``NAME`` plus one of these (``--outputs``, ``--ack``).
 OUTPUT_SUFFIXES = (
     ".report.json",
     ".accepted.837",
     ".rejected.837",
     ".fixed.837",
     ".annotated.txt",
+    ".ta1",
+    ".999",
+    ".277ca",
 )
 
 REASON_SUFFIX = ".reason.txt"

@@ -7,9 +7,14 @@ file's outputs are complete on disk, in one transaction, so a crash at any momen
 either the old state or the new one and a rerun repeats the work without doubling rows.
 
 The schema is versioned (``PRAGMA user_version``); :data:`MIGRATIONS` are applied in order on
-open. WAL lets a reader (``edi837 ledger``) query while a batch writes; on a network file
-system, where WAL's shared memory does not work, the ledger falls back to
-``journal_mode=DELETE``. Nothing here stores an element value of NM1, N3, N4, DMG, REF or PER.
+open, in place, in one transaction. Version 2 added the counters the acknowledgements number
+themselves from (:meth:`Ledger.reserve`): ISA13/GS06 control numbers and payer claim control
+numbers, reserved in blocks so that two processes sharing the ledger never get the same
+number and a number once handed out is never handed out again, even after a crash.
+
+WAL lets a reader (``edi837 ledger``) query while a batch writes; on a network file system,
+where WAL's shared memory does not work, the ledger falls back to ``journal_mode=DELETE``.
+Nothing here stores an element value of NM1, N3, N4, DMG, REF or PER.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any
 
 from edi837.ops.outcome import DONE, DUPLICATE, IN_PROGRESS, SKIPPED, Interchange, Outcome
 
-__all__ = ["MIGRATIONS", "Ledger", "LedgerError"]
+__all__ = ["CLAIM", "CONTROL", "MIGRATIONS", "Ledger", "LedgerError"]
 
 #: Schema versions in order; ``MIGRATIONS[n]`` takes a database from version n to n + 1.
 MIGRATIONS: tuple[str, ...] = (
@@ -79,7 +84,25 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (file_id, ordinal)
     );
     """,
+    # 2: the acknowledgements' counters, and the payer claim control number of each claim
+    # accepted into adjudication (the 277CA's REF*1K).
+    """
+    CREATE TABLE counters (
+        name        TEXT PRIMARY KEY,
+        next        INTEGER NOT NULL CHECK (next >= 1)
+    );
+    ALTER TABLE claims ADD COLUMN payer_control TEXT;
+    CREATE UNIQUE INDEX claims_payer_control ON claims (payer_control)
+        WHERE payer_control IS NOT NULL;
+    """,
 )
+
+#: The counters of :meth:`Ledger.reserve`. ``control`` numbers ISA13 and GS06 of the
+#: acknowledgements and wraps after nine digits, as ISA13 must; ``claim`` numbers the payer
+#: claim control numbers and never wraps.
+CONTROL = "control"
+CLAIM = "claim"
+_WRAP = {CONTROL: 999_999_999}
 
 #: When one content was seen under several paths, the status that answers for it.
 _STATUS_ORDER = (
@@ -254,7 +277,47 @@ class Ledger:
         )
         return [_file_dict(r) for r in rows]
 
+    def claim_numbers(self, sha256: str) -> dict[int, str]:
+        """The payer claim control numbers of the ``done`` file with this content, by ordinal."""
+        row = self.file_row(sha256)
+        if row is None or row["status"] != DONE:
+            return {}
+        found = self._db.execute(
+            "SELECT ordinal, payer_control FROM claims "
+            "WHERE file_id = ? AND payer_control IS NOT NULL",
+            (row["id"],),
+        )
+        return {int(r["ordinal"]): str(r["payer_control"]) for r in found}
+
     # -- recording ------------------------------------------------------------------------------
+
+    def reserve(self, counts: dict[str, int]) -> dict[str, int]:
+        """Reserve ``counts[name]`` consecutive numbers of each counter; return the first ones.
+
+        One ``BEGIN IMMEDIATE`` transaction takes the write lock before reading, so two
+        processes never get overlapping blocks, and the counter moves on at once: a block
+        is never handed out again, even when the process dies before using it (X12 allows
+        gaps in control numbers, never repeats). A counter starts at 1; ``control`` wraps
+        after 999999999 (the numbers of a block then go on from 1, as ISA13 does).
+        """
+        first: dict[str, int] = {}
+        with self._transaction() as db:
+            for name, count in counts.items():
+                if count < 0:
+                    raise ValueError(f"cannot reserve {count} numbers")
+                row = db.execute("SELECT next FROM counters WHERE name = ?", (name,)).fetchone()
+                start = int(row[0]) if row is not None else 1
+                wrap = _WRAP.get(name)
+                after = start + count
+                if wrap is not None:
+                    after = (start - 1 + count) % wrap + 1
+                db.execute(
+                    "INSERT INTO counters (name, next) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET next = excluded.next",
+                    (name, after),
+                )
+                first[name] = start
+        return first
 
     def begin_file(self, sha256: str, path: Path | str, size: int) -> None:
         """Mark this content at this path ``in-progress`` (keeping when it was first seen).
@@ -342,7 +405,8 @@ class Ledger:
             if outcome.status == DONE:
                 db.executemany(
                     "INSERT INTO claims (file_id, ordinal, claim_id, charge, profile, status, "
-                    "reject, deny_risk, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "reject, deny_risk, warning, payer_control) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             file_id,
@@ -354,6 +418,7 @@ class Ledger:
                             c.reject,
                             c.deny_risk,
                             c.warning,
+                            c.payer_control,
                         )
                         for c in outcome.claim_rows
                     ],
@@ -375,7 +440,7 @@ class Ledger:
         """Every claim with its file's path, in file and claim order."""
         query = (
             "SELECT f.path AS file, c.ordinal, c.claim_id, c.charge, c.profile, c.status, "
-            "c.reject, c.deny_risk, c.warning FROM claims c "
+            "c.reject, c.deny_risk, c.warning, c.payer_control FROM claims c "
             "JOIN files f ON f.id = c.file_id"
         )
         params: tuple[str, ...] = ()

@@ -55,7 +55,11 @@ class Interchange:
 
 @dataclass(frozen=True)
 class ClaimRow:
-    """One claim as the ledger records it (CLM01 and CLM02 are claim data, not party data)."""
+    """One claim as the ledger records it (CLM01 and CLM02 are claim data, not party data).
+
+    ``payer_control`` is the payer claim control number assigned when the claim was accepted
+    and acknowledged (the 277CA's REF*1K); ``None`` when no 277CA was written for it.
+    """
 
     ordinal: int
     claim_id: str
@@ -65,6 +69,7 @@ class ClaimRow:
     reject: int = 0
     deny_risk: int = 0
     warning: int = 0
+    payer_control: str | None = None
 
 
 @dataclass

@@ -8,11 +8,15 @@ each file it takes from the inbox. In order:
    content under another name, or an interchange whose sender and ISA13 came in another
    file: refused as a ``duplicate`` naming the first file, nothing written;
 3. the ledger marks the file ``in-progress``; the file is checked as ``edi837 check`` does;
-4. each asked-for output is written to a temporary file, fsynced and renamed into place;
+4. each asked-for output is written to a temporary file, fsynced and renamed into place; the
+   acknowledgements (``NAME.ta1``, ``NAME.999``, ``NAME.277ca``) last, built from the whole
+   file with ISA13/GS06 and payer claim control numbers reserved from the ledger's counters;
 5. only then is the ledger row (file, interchanges, claims) committed, in one transaction.
 
 A crash at any point leaves at worst a complete output of the earlier attempt and an
-``in-progress`` row; running again rewrites the same outputs and replaces the rows. Nothing
+``in-progress`` row; running again rewrites the same outputs and replaces the rows (the
+acknowledgements with new numbers: a reserved number is never used twice, so the numbers of
+the interrupted attempt are left as a gap). Nothing
 returned or recorded carries an element value of NM1, N3, N4, DMG, REF or PER.
 """
 
@@ -24,14 +28,24 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from edi837.acks.intake import Intake
+from edi837.acks.model import ControlNumbers, DelimiterClash
+from edi837.acks.writer import (
+    Numbers,
+    accepted_claims,
+    build_acks,
+    claims_of,
+    control_numbers_needed,
+    output_paths,
+)
 from edi837.api import OptionsError, annotate, fix, split
 from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.ops.cutting import Layout, scan
-from edi837.ops.ledger import Ledger
+from edi837.ops.ledger import CLAIM, CONTROL, Ledger
 from edi837.ops.outcome import (
     DONE,
     DUPLICATE,
@@ -231,6 +245,7 @@ def process_file(
     layout: Layout | None = None,
     checked: Checked | None = None,
     split_parts: list[SplitPart] | None = None,
+    acks: tuple[str, ...] = (),
 ) -> Outcome:
     """Check one file, write its outputs to ``outdir`` and record it in ``ledger``.
 
@@ -240,8 +255,10 @@ def process_file(
     file name without its extension. ``detail`` keeps claim views in the result (for the
     HTML report); ``layout`` and ``checked`` pass in a scan and a check already made (the
     batch checks the pieces of a large file in parallel), and ``split_parts`` the split of
-    those pieces, joined here into the file's outputs. Never raises for bad input: an
-    unreadable file is an outcome with status ``error``.
+    those pieces, joined here into the file's outputs. ``acks`` names the acknowledgement
+    types to write (``ta1``, ``999``, ``277ca``; those that apply), numbered from the
+    ledger's counters. Never raises for bad input: an unreadable file is an outcome with
+    status ``error``, and gets its report but no acknowledgement.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -303,7 +320,9 @@ def process_file(
     )
     try:
         _write_outputs(path, outdir, name, outputs, engine, fail_on, outcome, split_parts)
-    except (X12SyntaxError, OptionsError, OSError) as exc:
+        if acks and outcome.status != ERROR:
+            _write_acks(path, outdir, name, acks, engine, fail_on, ledger, outcome)
+    except (X12SyntaxError, OptionsError, OSError, DelimiterClash) as exc:
         outcome.status = ERROR
         outcome.error = safe_error(_one_line(exc, path))
     outcome.seconds = time.perf_counter() - started
@@ -356,6 +375,63 @@ def _write_outputs(
         outcome.outputs.append(target)
 
 
+def _write_acks(
+    path: Path,
+    outdir: Path,
+    name: str,
+    types: tuple[str, ...],
+    engine: Engine,
+    fail_on: Severity,
+    ledger: Ledger,
+    outcome: Outcome,
+) -> None:
+    """Write the file's acknowledgements, numbered from the ledger, and note the claims' numbers.
+
+    They are built from the whole file, also when the batch checked it in pieces: a piece
+    holds no functional group of another, but the numbering and the split's decisions are
+    the file's.
+    """
+    numbered = "277ca" in types
+
+    def reserve(intake: Intake) -> Numbers:
+        # Reserved (and committed) before anything is built: two workers or two watchers
+        # sharing the ledger never get the same numbers.
+        claims = accepted_claims(intake) if numbered else []
+        first = ledger.reserve({CONTROL: control_numbers_needed(intake), CLAIM: len(claims)})
+        return Numbers(
+            ControlNumbers(first[CONTROL]),
+            {ordinal: str(first[CLAIM] + n) for n, ordinal in enumerate(claims)},
+        )
+
+    built = build_acks(
+        Source(path, str(path)), engine=engine, types=types, fail_on=fail_on, reserve=reserve
+    )
+    targets = output_paths(outdir, name)
+    for kind, target in targets.items():
+        data = built.files.get(kind)
+        if data is None:
+            if kind in types:
+                # A type asked for that does not apply now must not linger from a former run.
+                target.unlink(missing_ok=True)
+            continue
+        with atomic_output(target) as handle:
+            handle.write(data)
+        outcome.outputs.append(target)
+    intake = built.intake
+    records = claims_of(intake) if intake is not None else []
+    if len(records) == len(outcome.claim_rows):
+        # The acknowledgements decide as the split does; the ledger keeps the number each
+        # accepted claim was acknowledged under.
+        outcome.claim_rows = [
+            replace(
+                row,
+                status="rejected" if record.rejected else "accepted",
+                payer_control=record.payer_control or None,
+            )
+            for row, record in zip(outcome.claim_rows, records, strict=True)
+        ]
+
+
 def _join_split(
     path: Path, outdir: Path, name: str, parts: list[SplitPart], outcome: Outcome
 ) -> None:
@@ -383,18 +459,7 @@ def _join_split(
 
 
 def _with_status(row: ClaimRow, status: str) -> ClaimRow:
-    if row.status == status:
-        return row
-    return ClaimRow(
-        row.ordinal,
-        row.claim_id,
-        row.charge,
-        row.profile,
-        status,
-        row.reject,
-        row.deny_risk,
-        row.warning,
-    )
+    return row if row.status == status else replace(row, status=status)
 
 
 def _remove_leftovers(outdir: Path, name: str) -> None:

@@ -66,6 +66,8 @@ class WatchOptions:
     poll: float | None = None
     once: bool = False
     outputs: frozenset[str] = frozenset({"report", "split"})
+    #: Acknowledgement types written to outbox/ per file (those that apply); empty for none.
+    acks: tuple[str, ...] = ()
     fail_on: Severity = Severity.REJECT
     ledger: Path | None = None
     log_file: Path | None = None
@@ -415,6 +417,7 @@ class Watcher:
                     outputs=self.options.outputs,
                     fail_on=self.options.fail_on,
                     name=inbox.output_stem(path.name),
+                    acks=self.options.acks,
                 )
             except (LedgerError, sqlite3.Error):
                 raise  # the ledger, not this file, is at fault: stop with the file in work/
