@@ -14,7 +14,9 @@ Concatenating the segments of all units gives back every segment of the input, i
 Memory is bounded by one claim and its context: a party (2000A/B/C) is kept only while it is
 the current one, runs without claims are cut every :data:`UNIT_SEGMENT_LIMIT` segments, and a
 claim keeps views of no more service lines than the guide allows (50): the lines after them are
-reported once (STR-001) and travel in the unit as segments only.
+reported once (STR-001) and travel in the unit as segments only. Those segments of a claim
+past :data:`~edi837.x837p.spool.SPILL_AFTER` wait on disk (:mod:`edi837.x837p.spool`), so a
+claim of any size takes the memory of one within the guide.
 
 Every finding of the envelope checker and of the tracker goes to the unit holding the segment
 it is about when that unit is still open, otherwise to the unit being built (a loop closed by
@@ -49,6 +51,7 @@ from edi837.x837p.model import (
     parse_count,
     parse_decimal,
 )
+from edi837.x837p.spool import SPILL_AFTER, SegmentSpool
 from edi837.x837p.tracker import LoopTracker, Placement
 
 __all__ = [
@@ -103,7 +106,9 @@ class Unit:
 
     Attributes:
         kind: ``claim``, ``segments`` or ``skipped``.
-        segments: ``(segment, placement)`` pairs in file order.
+        segments: ``(segment, placement)`` pairs in file order; for a claim past
+            :data:`~edi837.x837p.spool.SPILL_AFTER` segments, a :class:`SegmentSpool` that
+            holds the earlier ones on disk (iterate it; ``[0]`` and ``[-1]`` are cheap).
         claim: the claim view, for a ``claim`` unit.
         envelope: the interchange, group and transaction the unit sits in.
         findings: envelope and structure findings located in these segments (and any that
@@ -113,7 +118,7 @@ class Unit:
     """
 
     kind: UnitKind
-    segments: list[Placed] = field(default_factory=list)
+    segments: list[Placed] | SegmentSpool = field(default_factory=list)
     claim: Claim | None = None
     envelope: Envelope | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -337,6 +342,7 @@ class UnitReader:
         foreign = False
         notice: str | None = None
         limit = UNIT_SEGMENT_LIMIT
+        spill_at = 0  # the ordinal past which the open claim's segments go to disk
         for seg in self.segments:
             sid = seg.id
             findings = feed(seg)
@@ -356,6 +362,8 @@ class UnitReader:
                     if placement.findings and builder.excess_start is not None:
                         placement = builder.without_repeats(placement)
                     unit.segments.append((seg, placement))
+                    if seg.number >= spill_at:
+                        spill_at = _spill(unit, seg.number)
                     if findings:
                         unit.findings.extend(findings)
                     if placement.findings:
@@ -404,6 +412,7 @@ class UnitReader:
             elif placement.loop_id == "2300" and placement.opened < len(placement.path):
                 closing, unit = unit, Unit("claim", envelope=self._snapshot())
                 builder = self._start_claim(unit, seg, placement)
+                spill_at = seg.number + SPILL_AFTER
                 depth = builder.depth
                 loop_id = builder.loop.loop_id
                 loop_segments = builder.loop.segments
@@ -552,6 +561,15 @@ class UnitReader:
         if level == _SUBSCRIBER:
             return self._subscriber
         return self._patient
+
+
+def _spill(unit: Unit, number: int) -> int:
+    """Move the claim's segments so far to disk; the ordinal at which to do it again."""
+    segments = unit.segments
+    if not isinstance(segments, SegmentSpool):
+        segments = unit.segments = SegmentSpool(segments)
+    segments.spill()
+    return number + SPILL_AFTER
 
 
 def _route(findings: list[Finding], closing: Unit, number: int) -> list[Finding]:
