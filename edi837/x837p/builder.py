@@ -34,10 +34,11 @@ from decimal import Context, Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from edi837.findings import Finding, Severity
+from edi837.findings import Finding
 from edi837.x12.envelope import EnvelopeChecker
 from edi837.x12.reader import SegmentReader, open_source
 from edi837.x12.segment import Segment
+from edi837.x837p.checks import STR001, STR004
 from edi837.x837p.guide import Guide
 from edi837.x837p.model import (
     LINE_NUMBER_DIGITS,
@@ -256,7 +257,7 @@ class _ClaimBuilder:
         The tracker reports every line past the 50th; the claim reports them once (see
         :meth:`excess_finding`), and the placement kept in the unit must not hold the rest.
         """
-        kept = tuple(f for f in placement.findings if f.code != "STR-001" or f.loop != "2400")
+        kept = tuple(f for f in placement.findings if f.code != STR001.code or f.loop != "2400")
         if len(kept) == len(placement.findings):
             return placement
         return replace(placement, findings=kept)
@@ -272,22 +273,15 @@ class _ClaimBuilder:
             if self.excess_lines == 1
             else f"the {self.excess_lines} lines from here on were not checked"
         )
-        return Finding(
-            code="STR-001",
-            severity=Severity.REJECT,
-            message=(
-                f"loop 2400 ({self.line_loop_name}) repeats {count} times in loop 2300; the guide "
-                f"allows {self.max_lines}: split the claim ({unchecked})"
-            ),
-            segment_id=lx.id,
-            segment_number=lx.number,
-            byte_offset=lx.byte_offset,
-            line_number=lx.line,
-            element=None,
+        finding = STR001.finding(
+            f"loop 2400 ({self.line_loop_name}) repeats {count} times in loop 2300; the guide "
+            f"allows {self.max_lines}: split the claim ({unchecked})",
+            lx,
             loop="2400",
-            line=parse_count(lx.element(1), LINE_NUMBER_DIGITS),
-            claim=self.claim.id,
         )
+        finding.line = parse_count(lx.element(1), LINE_NUMBER_DIGITS)
+        finding.claim = self.claim.id
+        return finding
 
 
 def _last(loops: list[Loop], loop_id: str) -> Loop | None:
@@ -615,21 +609,15 @@ def _total_finding(claim: Claim) -> Finding | None:
         added = _EXACT.add(added, charge)
     if added == total:
         return None
-    return Finding(
-        code="STR-004",
-        severity=Severity.REJECT,
-        message=(
-            f"CLM02 is {clm.element(2)} but the {len(claim.lines)} service line charges (SV102) "
-            f"add up to {added}"
-        ),
-        segment_id=clm.id,
-        segment_number=clm.number,
-        byte_offset=clm.byte_offset,
-        line_number=clm.line,
-        element="CLM02",
+    finding = STR004.finding(
+        f"CLM02 is {clm.element(2)} but the {len(claim.lines)} service line charges (SV102) "
+        f"add up to {added}",
+        clm,
+        "CLM02",
         loop="2300",
-        claim=clm.element(1),
     )
+    finding.claim = clm.element(1)
+    return finding
 
 
 # Room for 18 integer and 18 fraction digits and the carries of any number of lines.
@@ -638,22 +626,16 @@ _EXACT = Context(prec=64)
 
 def _unbalanced(clm: Segment, seg: Segment, element: str, where: str) -> Finding:
     """STR-004 when one of the amounts is not an X12 decimal, so the total cannot balance."""
-    return Finding(
-        code="STR-004",
-        severity=Severity.REJECT,
-        message=(
-            f"{where} is not an X12 decimal number (digits, an optional minus sign and decimal "
-            "point, at most 18 digits), so the claim total cannot be checked against the line "
-            "charges; write the amount in digits"
-        ),
-        segment_id=seg.id,
-        segment_number=seg.number,
-        byte_offset=seg.byte_offset,
-        line_number=seg.line,
-        element=element,
+    finding = STR004.finding(
+        f"{where} is not an X12 decimal number (digits, an optional minus sign and decimal "
+        "point, at most 18 digits), so the claim total cannot be checked against the line "
+        "charges; write the amount in digits",
+        seg,
+        element,
         loop="2300" if seg is clm else "2400",
-        claim=clm.element(1),
     )
+    finding.claim = clm.element(1)
+    return finding
 
 
 def read_units(segments: Iterable[Segment], guide: Guide | None = None) -> Iterator[Unit]:
