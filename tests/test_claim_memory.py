@@ -123,6 +123,19 @@ def test_the_spool_reads_the_same_pairs_on_every_pass_and_by_index() -> None:
     assert not spool and len(spool) == 0
 
 
+def test_without_a_writable_temporary_folder_the_claim_stays_whole_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unwritable(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("edi837.x837p.spool.tempfile.TemporaryFile", unwritable)
+    text = many_lines(SPILL_AFTER // 2).decode()
+    read = list(read_segments(text))
+    units = list(UnitReader(iter(read)))
+    assert described([seg for unit in units for seg, _ in unit.segments]) == described(read)
+
+
 # -- the commands, in their own process -----------------------------------------------------------
 
 LINES = 100_000

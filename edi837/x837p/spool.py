@@ -10,7 +10,9 @@ each only what rebuilds it: its text with the white space around it, its ordinal
 and line, and indexes into small per-claim tables of the delimiters and loop placements in
 use. Reading it gives back equal segments in file order, as often as a consumer iterates.
 
-A claim within the guide never reaches the bound, so it never touches the disk.
+A claim within the guide never reaches the bound, so it never touches the disk. Where no
+temporary file can be written (a full or read-only temporary folder), the segments stay in
+memory as before: the claim is still read whole, only not in bounded memory.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
         "_memory",
         "_file",
         "_spilled",
+        "_unwritable",
         "_first",
         "_last",
         "_placements",
@@ -64,6 +67,7 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
         self._memory: list[Placed] = list(pairs)
         self._file: BinaryIO | None = None
         self._spilled = 0
+        self._unwritable = False
         self._first: Placed | None = self._memory[0] if self._memory else None
         self._last: Placed | None = None  # the last spilled pair
         self._placements: list[Placement] = []
@@ -89,11 +93,8 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
     def spill(self) -> None:
         """Move the pairs held in memory to the temporary file."""
         memory = self._memory
-        if not memory:
+        if not memory or self._unwritable:
             return
-        if self._file is None:
-            # Unnamed: removed by the system when closed or when the process ends.
-            self._file = tempfile.TemporaryFile(prefix="edi837-claim-")  # noqa: SIM115
         out = bytearray()
         pack = _HEAD.pack
         for seg, placement in memory:
@@ -113,9 +114,18 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
             out += lead
             out += text
             out += term
-        file = self._file
-        file.seek(0, 2)
-        file.write(out)
+        try:
+            if self._file is None:
+                # Unnamed: removed by the system when closed or when the process ends.
+                self._file = tempfile.TemporaryFile(prefix="edi837-claim-")  # noqa: SIM115
+            file = self._file
+            file.seek(0, 2)
+            file.write(out)
+            file.flush()
+        except OSError:
+            # Records are read back by count, so a partly written batch is never read.
+            self._unwritable = True
+            return
         self._spilled += len(memory)
         self._last = memory[-1]
         memory.clear()
