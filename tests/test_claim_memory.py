@@ -160,12 +160,14 @@ def run_on(source: Path, command: str, folder: Path) -> tuple[int, int, Path]:
         "fix --in-place": ["fix", copy.name, "--in-place"],
         "annotate": ["annotate", copy.name, "-o", "out.txt"],
         "parse -f json": ["parse", copy.name, "-f", "json", "-o", "out.json"],
+        "ack": ["ack", copy.name, "-o", "acks"],
+        "batch": ["batch", copy.name, "-o", "batch", "-j", "1"],
     }[command]
     code, peak = peak_kb(args, folder)
     return code, peak, copy
 
 
-COMMANDS = ["check", "split", "fix", "fix --in-place", "annotate", "parse -f json"]
+COMMANDS = ["check", "split", "fix", "fix --in-place", "annotate", "parse -f json", "ack", "batch"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -197,9 +199,17 @@ def test_a_claim_of_100000_lines_takes_the_memory_of_one_claim(
         listing = (out / "out.txt").read_bytes()
         kept = b"".join(line for line in listing.splitlines(True) if not line.startswith(b"#"))
         assert code == 0 and kept == data
-    else:
+    elif command == "parse -f json":
         tree = json.loads((out / "out.json").read_text())
         assert code == 0 and json.dumps(tree).count('"LX"') >= LINES
+    elif command == "ack":
+        # The 999 accepts the transaction set; the 277CA answers for its one claim.
+        assert code == 0 and (out / "acks" / "huge.999").exists()
+        assert b"CLEAN0001" in (out / "acks" / "huge.277ca").read_bytes()
+    else:
+        assert code == 1 and (out / "batch" / "huge.rejected.837").read_bytes() == data
+        report = json.loads((out / "batch" / "huge.report.json").read_text())["files"][0]
+        assert (report["claims"], report["service_lines"]) == (1, LINES)
 
 
 def test_a_claim_level_loop_of_100000_segments_keeps_its_claim_whole(tmp_path: Path) -> None:
