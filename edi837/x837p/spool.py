@@ -71,9 +71,9 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
         self._first: Placed | None = self._memory[0] if self._memory else None
         self._last: Placed | None = None  # the last spilled pair
         self._placements: list[Placement] = []
-        # Placements without findings are shared by the tracker or differ only in identity;
-        # one with findings is its own entry (there are as many as findings, no more).
-        self._placement_index: dict[_PlacementKey | int, int] = {}
+        # Placements without findings are shared by the tracker or differ only in identity
+        # (a slot is kept alive by the placement in the table, so its id stays its own).
+        self._placement_index: dict[_PlacementKey, int] = {}
         self._delimiters: list[Delimiters] = []
         self._delimiter_index: dict[Delimiters, int] = {}
 
@@ -140,15 +140,16 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
         self._first = self._last = None
 
     def _placement_of(self, placement: Placement) -> int:
-        key: _PlacementKey | int
+        placements = self._placements
         if placement.findings:
-            key = id(placement)  # kept alive by the table, so the id stays its own
-        else:
-            key = (placement.loop_id, placement.path, placement.opened, id(placement.slot))
+            # A placement with findings belongs to its one segment: stored, never looked up.
+            placements.append(placement)
+            return len(placements) - 1
+        key = (placement.loop_id, placement.path, placement.opened, id(placement.slot))
         index = self._placement_index.get(key)
         if index is None:
-            index = self._placement_index[key] = len(self._placements)
-            self._placements.append(placement)
+            index = self._placement_index[key] = len(placements)
+            placements.append(placement)
         return index
 
     def _delimiters_of(self, delimiters: Delimiters) -> int:
