@@ -276,7 +276,15 @@ def _sort_key(finding: Finding) -> tuple[int, int, str]:
 
 def _locate(findings: list[Finding], unit: Unit) -> None:
     """Give parser findings the segment text and element column that reports show."""
-    by_number = {seg.number: seg for seg, _ in unit.segments}
+    wanted = {
+        f.segment_number
+        for f in findings
+        if f.segment_text is None and f.segment_number is not None
+    }
+    if not wanted:
+        return
+    # Only the segments findings point at: an oversized claim's others stay on disk.
+    by_number = {seg.number: seg for seg, _ in unit.segments if seg.number in wanted}
     for finding in findings:
         if finding.segment_text is not None or finding.segment_number is None:
             continue

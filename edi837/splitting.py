@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -283,7 +284,7 @@ class _Planner:
             if finding.severity.at_least(threshold):
                 self._reject_level(self._level_at(finding.segment_number), finding)
 
-    def _segments(self, segments: list[Placed]) -> None:
+    def _segments(self, segments: Sequence[Placed]) -> None:
         if segments:
             self.log.append((segments[0][0].number, self._innermost()))
         for seg, placement in segments:

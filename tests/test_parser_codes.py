@@ -24,6 +24,7 @@ PARSER_MODULES = [
     PACKAGE / "x837p" / "tracker.py",
     PACKAGE / "x837p" / "elements.py",
     PACKAGE / "x837p" / "header.py",
+    PACKAGE / "x837p" / "builder.py",
 ]
 CODE = re.compile(r"^[A-Z]{2,4}-\d{3}$")
 

@@ -25,6 +25,7 @@ from edi837.cli.common import (
     rule_options,
     say,
 )
+from edi837.reports.escape import escape_text
 
 if TYPE_CHECKING:
     from edi837.acks import Reserve
@@ -148,9 +149,9 @@ def ack(
             failed = True
             continue
         for path in written:
-            click.echo(f"{file} -> {path}")
+            click.echo(escape_text(f"{file} -> {path}"))
         if not written:
-            click.echo(f"{file}: no acknowledgement applies")
+            click.echo(escape_text(f"{file}: no acknowledgement applies"))
     if opened is not None:
         opened.close()
     sys.exit(EXIT_ERROR if failed else EXIT_OK)

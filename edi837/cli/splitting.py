@@ -20,6 +20,7 @@ from edi837.cli.common import (
     rule_options,
     say,
 )
+from edi837.reports.escape import escape_text
 
 
 @click.command(context_settings=CONTEXT)
@@ -96,15 +97,16 @@ def split(
         ):
             if count:
                 noun = "claim" if count == 1 else "claims"
-                click.echo(f"{count} {noun} {kind} -> {path}")
+                click.echo(escape_text(f"{count} {noun} {kind} -> {path}"))
             else:
                 removed = (
                     " (the one of an earlier split was removed)" if path in result.removed else ""
                 )
-                click.echo(f"no claim {kind}; {path.name} not written{removed}")
+                click.echo(escape_text(f"no claim {kind}; {path.name} not written{removed}"))
             if kind == "rejected":
                 for rejection in plan.rejections:
-                    click.echo(f"  {rejection.describe()}")
+                    # The level names its ST02 or HL01, data that may hold a line break.
+                    click.echo(f"  {escape_text(rejection.describe())}")
                 if plan.more_rejections:
                     click.echo(f"  ... and {plan.more_rejections} more levels")
     note_missing_tables(engine)

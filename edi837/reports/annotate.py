@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
@@ -73,6 +73,7 @@ from edi837.source import Source, UnitStream
 from edi837.version import __version__
 from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
+from edi837.x837p.builder import Unit
 
 #: The first character of every annotation line.
 MARK = "#"
@@ -513,31 +514,31 @@ def _write(
 ) -> None:
     """Second pass: the header, then the segments with their annotations as units arrive."""
     with source.open() as stream:
-        pending: deque[Segment] = deque()
-        units = source.units(stream, observe=pending.append)
-        _list(units, engine, summary, pending, _Listing(out, view, bom))
+        units = source.units(stream)
+        _list(units, engine, summary, _Listing(out, view, bom))
 
 
 def _list(
     units: UnitStream,
     engine: Engine,
     summary: AnnotateSummary,
-    pending: deque[Segment],
     listing: _Listing,
 ) -> None:
     listing.lines(summary.header(), summary.newline)
     waiting: dict[int, list[Finding]] = {}
 
-    def flush(upto: int | None) -> None:
-        while pending and (upto is None or pending[0].number <= upto):
-            segment = pending.popleft()
-            listing.segment(segment, waiting.pop(segment.number, []))
+    def write(unit: Unit | None) -> None:
+        # From the unit itself, not from a copy of every segment read: an oversized claim's
+        # segments are then read back from disk rather than all held here.
+        if unit is not None:
+            for segment, _ in unit.segments:
+                listing.segment(segment, waiting.pop(segment.number, []))
 
     # Segments are written one unit late: a finding may point back into the unit before (a
     # loop instance that this unit closes), and holding one unit lets it still stand under
     # its own segment. Findings that point further back (HL04, settled only at the next HL)
     # are written where they arrive, naming the segment they are about.
-    previous_end = 0
+    held: Unit | None = None
     for unit, findings in engine.iter_checked(units):
         for finding in by_cause(findings):
             number = _anchor(finding)
@@ -547,9 +548,9 @@ def _list(
                 waiting.setdefault(number, []).append(finding)
             else:
                 listing.attach(finding)
-        flush(previous_end)
-        previous_end = max((s.number for s, _ in unit.segments), default=previous_end)
-    flush(None)
+        write(held)
+        held = unit
+    write(held)
     # Findings on segments that no unit wrote out (none in a well-formed stream).
     for number in sorted(waiting):
         for finding in waiting[number]:

@@ -14,7 +14,9 @@ Concatenating the segments of all units gives back every segment of the input, i
 Memory is bounded by one claim and its context: a party (2000A/B/C) is kept only while it is
 the current one, runs without claims are cut every :data:`UNIT_SEGMENT_LIMIT` segments, and a
 claim keeps views of no more service lines than the guide allows (50): the lines after them are
-reported once (STR-001) and travel in the unit as segments only.
+reported once (STR-001) and travel in the unit as segments only. Those segments of a claim
+past :data:`~edi837.x837p.spool.SPILL_AFTER` wait on disk (:mod:`edi837.x837p.spool`), so a
+claim of any size takes the memory of one within the guide.
 
 Every finding of the envelope checker and of the tracker goes to the unit holding the segment
 it is about when that unit is still open, otherwise to the unit being built (a loop closed by
@@ -32,10 +34,11 @@ from decimal import Context, Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from edi837.findings import Finding, Severity
+from edi837.findings import Finding
 from edi837.x12.envelope import EnvelopeChecker
 from edi837.x12.reader import SegmentReader, open_source
 from edi837.x12.segment import Segment
+from edi837.x837p.checks import STR001, STR004
 from edi837.x837p.guide import Guide
 from edi837.x837p.model import (
     LINE_NUMBER_DIGITS,
@@ -49,6 +52,7 @@ from edi837.x837p.model import (
     parse_count,
     parse_decimal,
 )
+from edi837.x837p.spool import SPILL_AFTER, SegmentSpool
 from edi837.x837p.tracker import LoopTracker, Placement
 
 __all__ = [
@@ -103,7 +107,9 @@ class Unit:
 
     Attributes:
         kind: ``claim``, ``segments`` or ``skipped``.
-        segments: ``(segment, placement)`` pairs in file order.
+        segments: ``(segment, placement)`` pairs in file order; for a claim past
+            :data:`~edi837.x837p.spool.SPILL_AFTER` segments, a :class:`SegmentSpool` that
+            holds the earlier ones on disk (iterate it; ``[0]`` and ``[-1]`` are cheap).
         claim: the claim view, for a ``claim`` unit.
         envelope: the interchange, group and transaction the unit sits in.
         findings: envelope and structure findings located in these segments (and any that
@@ -113,7 +119,7 @@ class Unit:
     """
 
     kind: UnitKind
-    segments: list[Placed] = field(default_factory=list)
+    segments: list[Placed] | SegmentSpool = field(default_factory=list)
     claim: Claim | None = None
     envelope: Envelope | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -251,7 +257,7 @@ class _ClaimBuilder:
         The tracker reports every line past the 50th; the claim reports them once (see
         :meth:`excess_finding`), and the placement kept in the unit must not hold the rest.
         """
-        kept = tuple(f for f in placement.findings if f.code != "STR-001" or f.loop != "2400")
+        kept = tuple(f for f in placement.findings if f.code != STR001.code or f.loop != "2400")
         if len(kept) == len(placement.findings):
             return placement
         return replace(placement, findings=kept)
@@ -267,22 +273,15 @@ class _ClaimBuilder:
             if self.excess_lines == 1
             else f"the {self.excess_lines} lines from here on were not checked"
         )
-        return Finding(
-            code="STR-001",
-            severity=Severity.REJECT,
-            message=(
-                f"loop 2400 ({self.line_loop_name}) repeats {count} times in loop 2300; the guide "
-                f"allows {self.max_lines}: split the claim ({unchecked})"
-            ),
-            segment_id=lx.id,
-            segment_number=lx.number,
-            byte_offset=lx.byte_offset,
-            line_number=lx.line,
-            element=None,
+        finding = STR001.finding(
+            f"loop 2400 ({self.line_loop_name}) repeats {count} times in loop 2300; the guide "
+            f"allows {self.max_lines}: split the claim ({unchecked})",
+            lx,
             loop="2400",
-            line=parse_count(lx.element(1), LINE_NUMBER_DIGITS),
-            claim=self.claim.id,
         )
+        finding.line = parse_count(lx.element(1), LINE_NUMBER_DIGITS)
+        finding.claim = self.claim.id
+        return finding
 
 
 def _last(loops: list[Loop], loop_id: str) -> Loop | None:
@@ -337,6 +336,7 @@ class UnitReader:
         foreign = False
         notice: str | None = None
         limit = UNIT_SEGMENT_LIMIT
+        spill_at = 0  # the ordinal past which the open claim's segments go to disk
         for seg in self.segments:
             sid = seg.id
             findings = feed(seg)
@@ -356,6 +356,8 @@ class UnitReader:
                     if placement.findings and builder.excess_start is not None:
                         placement = builder.without_repeats(placement)
                     unit.segments.append((seg, placement))
+                    if seg.number >= spill_at:
+                        spill_at = _spill(unit, seg.number)
                     if findings:
                         unit.findings.extend(findings)
                     if placement.findings:
@@ -404,6 +406,7 @@ class UnitReader:
             elif placement.loop_id == "2300" and placement.opened < len(placement.path):
                 closing, unit = unit, Unit("claim", envelope=self._snapshot())
                 builder = self._start_claim(unit, seg, placement)
+                spill_at = seg.number + SPILL_AFTER
                 depth = builder.depth
                 loop_id = builder.loop.loop_id
                 loop_segments = builder.loop.segments
@@ -554,6 +557,15 @@ class UnitReader:
         return self._patient
 
 
+def _spill(unit: Unit, number: int) -> int:
+    """Move the claim's segments so far to disk; the ordinal at which to do it again."""
+    segments = unit.segments
+    if not isinstance(segments, SegmentSpool):
+        segments = unit.segments = SegmentSpool(segments)
+    segments.spill()
+    return number + SPILL_AFTER
+
+
 def _route(findings: list[Finding], closing: Unit, number: int) -> list[Finding]:
     """Give the closing unit the findings about its own segments; return the rest."""
     first = closing.first_number
@@ -597,21 +609,15 @@ def _total_finding(claim: Claim) -> Finding | None:
         added = _EXACT.add(added, charge)
     if added == total:
         return None
-    return Finding(
-        code="STR-004",
-        severity=Severity.REJECT,
-        message=(
-            f"CLM02 is {clm.element(2)} but the {len(claim.lines)} service line charges (SV102) "
-            f"add up to {added}"
-        ),
-        segment_id=clm.id,
-        segment_number=clm.number,
-        byte_offset=clm.byte_offset,
-        line_number=clm.line,
-        element="CLM02",
+    finding = STR004.finding(
+        f"CLM02 is {clm.element(2)} but the {len(claim.lines)} service line charges (SV102) "
+        f"add up to {added}",
+        clm,
+        "CLM02",
         loop="2300",
-        claim=clm.element(1),
     )
+    finding.claim = clm.element(1)
+    return finding
 
 
 # Room for 18 integer and 18 fraction digits and the carries of any number of lines.
@@ -620,22 +626,16 @@ _EXACT = Context(prec=64)
 
 def _unbalanced(clm: Segment, seg: Segment, element: str, where: str) -> Finding:
     """STR-004 when one of the amounts is not an X12 decimal, so the total cannot balance."""
-    return Finding(
-        code="STR-004",
-        severity=Severity.REJECT,
-        message=(
-            f"{where} is not an X12 decimal number (digits, an optional minus sign and decimal "
-            "point, at most 18 digits), so the claim total cannot be checked against the line "
-            "charges; write the amount in digits"
-        ),
-        segment_id=seg.id,
-        segment_number=seg.number,
-        byte_offset=seg.byte_offset,
-        line_number=seg.line,
-        element=element,
+    finding = STR004.finding(
+        f"{where} is not an X12 decimal number (digits, an optional minus sign and decimal "
+        "point, at most 18 digits), so the claim total cannot be checked against the line "
+        "charges; write the amount in digits",
+        seg,
+        element,
         loop="2300" if seg is clm else "2400",
-        claim=clm.element(1),
     )
+    finding.claim = clm.element(1)
+    return finding
 
 
 def read_units(segments: Iterable[Segment], guide: Guide | None = None) -> Iterator[Unit]:
