@@ -176,13 +176,18 @@ class ElementChecker:
         self._patterns: list[re.Pattern[str] | None | bool] = [False] * slots
         self._delimiters: Delimiters | None = None
 
-    def use(self, delimiters: Delimiters) -> None:
-        """The separators of a new interchange; results learnt under others are dropped."""
-        if delimiters != self._delimiters:
-            self._delimiters = delimiters
-            for memo in self.memo:
-                memo.clear()
-            self._patterns = [False] * len(self._patterns)
+    def use(self, delimiters: Delimiters) -> bool:
+        """The separators of a new interchange; results learnt under others are dropped.
+
+        Returns whether they changed (and what was learnt was dropped).
+        """
+        if delimiters == self._delimiters:
+            return False
+        self._delimiters = delimiters
+        for memo in self.memo:
+            memo.clear()
+        self._patterns = [False] * len(self._patterns)
+        return True
 
     def problems(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         """The problems of ``seg`` in the slot of ``rules``, remembered by segment text."""

@@ -589,6 +589,9 @@ class LoopTracker:
         # Whether an 837P transaction's header is open (up to its first HL).
         self._in_header = False
         self._memo = self._elements.memo
+        # Per state (the slot of the previous segment), the moves of segment texts already
+        # placed from it without an element problem; valid for one set of separators.
+        self._known: list[dict[str, _Move]] = [{} for _ in self._t.slots]
         self._excess = {}
         self._chain = None
         self._reset_transaction()
@@ -612,34 +615,27 @@ class LoopTracker:
         state = self._state
         if state is None:
             return self._unplaced(seg)
-        # Moves are looked up by subscript: a move not learnt yet is the rare case.
+        # Most segments repeat a text already placed from the same state without an element
+        # problem (the same NM1*PR, SV1, DTP*472 claim after claim): the text alone then names
+        # the move, and one lookup replaces the qualifier's and the element memo's.
+        known = self._known[state.uid]
+        text = seg.text
         try:
-            known = state.moves[seg.id]
+            move = known[text]
         except KeyError:
-            known = None
-        if known.__class__ is _Keyed:
-            # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
-            keyed = known
-            try:
-                value = seg.elements[keyed.element]
-            except IndexError:
-                value = ""
-            if keyed.component:
-                parts = value.split(seg.delimiters.component)
-                value = parts[keyed.component - 1] if keyed.component <= len(parts) else ""
-            if keyed.more:
-                value = "\x1f".join((value, *(_value(seg, e, c) for e, c in keyed.more)))
-            try:
-                move = keyed.moves[value]
-            except KeyError:
-                move = self._learn(state, seg, value)
-        elif known.__class__ is _Move:
-            move = known
+            move = self._move(state, seg)
+            slot = move.slot
+            if slot is None:
+                return self._unplaced(seg)
+            problems = self._problems(seg, slot)
+            if not problems:
+                if len(known) >= MEMO_LIMIT:
+                    known.clear()
+                known[text] = move
         else:
-            move = self._learn(state, seg, None)
-        slot = move.slot
-        if slot is None:
-            return self._unplaced(seg)
+            slot = move.slot
+            problems = ()
+        assert slot is not None
         self._foreign = False
         frames = self._frames
         # The loop instances the move leaves are complete now: report what they lack.
@@ -700,25 +696,55 @@ class LoopTracker:
                         found.append(_misnumbered_line(seg, lines))
             else:
                 found = self._hook(slot, seg, found)
-        rules = slot.elements
-        if rules is not None:
-            # The element checks' memo, inline: most segments repeat a text already checked.
-            memo = self._memo[slot.uid]
-            text = seg.text
-            problems = memo.get(text)
-            if problems is None:
-                problems = self._elements.check(seg, rules)
-                if len(memo) >= MEMO_LIMIT:
-                    memo.clear()
-                memo[text] = problems
-            if problems:
-                found = found if found is not None else []
-                loop_id = slot.loop.id
-                for code, ref, message in problems:
-                    found.append(_finding(code, message, seg, ref, loop_id))
+        if problems:
+            found = found if found is not None else []
+            loop_id = slot.loop.id
+            for code, ref, message in problems:
+                found.append(_finding(code, message, seg, ref, loop_id))
         if found:
             return Placement(slot.loop.id, slot.loop.path, move.keep, tuple(found), slot.slot)
         return move.placement
+
+    def _move(self, state: _SlotRT, seg: Segment) -> _Move:
+        """The move that places ``seg`` from ``state``, learnt on first use."""
+        # Moves are looked up by subscript: a move not learnt yet is the rare case.
+        try:
+            known = state.moves[seg.id]
+        except KeyError:
+            return self._learn(state, seg, None)
+        if known.__class__ is _Keyed:
+            # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
+            keyed = known
+            try:
+                value = seg.elements[keyed.element]
+            except IndexError:
+                value = ""
+            if keyed.component:
+                parts = value.split(seg.delimiters.component)
+                value = parts[keyed.component - 1] if keyed.component <= len(parts) else ""
+            if keyed.more:
+                value = "\x1f".join((value, *(_value(seg, e, c) for e, c in keyed.more)))
+            try:
+                return keyed.moves[value]
+            except KeyError:
+                return self._learn(state, seg, value)
+        assert isinstance(known, _Move)
+        return known
+
+    def _problems(self, seg: Segment, slot: _SlotRT) -> tuple[Problem, ...]:
+        """The element problems of ``seg`` in ``slot``, remembered by segment text."""
+        rules = slot.elements
+        if rules is None:
+            return ()
+        memo = self._memo[slot.uid]
+        text = seg.text
+        problems = memo.get(text)
+        if problems is None:
+            problems = self._elements.check(seg, rules)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[text] = problems
+        return problems
 
     def _place_in_header(self, seg: Segment) -> Placement:
         """Place a segment of an 837P transaction header, which the header checker reads too."""
@@ -909,7 +935,9 @@ class LoopTracker:
         self._close_from(0, found)
         self._flush_excess(found)
         # Element results depend on the separators; new ones void what was learnt.
-        self._elements.use(seg.delimiters)
+        if self._elements.use(seg.delimiters):
+            for known in self._known:
+                known.clear()
         self._header.interchange(seg)
         self._foreign = False
         t = self._t
