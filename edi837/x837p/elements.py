@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import lru_cache
 
 from edi837.x12.checks import ENV002, Check, data_delimiters, delimiters_in
 from edi837.x12.segment import Delimiters, Segment
@@ -123,6 +124,7 @@ class SlotElements:
         "required_after",
         "extra",
         "syntax",
+        "relations",
         "dated",
     )
 
@@ -142,6 +144,8 @@ class SlotElements:
         self.checks = checks
         self.defined = len(slot.elements)
         self.syntax = slot.syntax
+        # ELM-005 results by which elements are used (see :meth:`problems`).
+        self.relations: dict[tuple[bool, ...], tuple[Problem, ...]] = {}
         self.dated = _dated(slot, skip)
         # For a segment with n elements, the required elements after the n-th.
         self.required_after = tuple(
@@ -152,15 +156,32 @@ class SlotElements:
         """Every problem of ``seg`` in this slot; ``pattern`` accepts a valid one quickly."""
         # The pattern sees each element alone: relations between elements, and what a
         # structure rule adds, are checked apart from it.
-        related = _relation_problems(seg, self.id, self.syntax) if self.syntax else []
+        related: Sequence[Problem] = ()
+        if self.syntax:
+            # Relations look only at which elements are used, so their outcome is remembered
+            # by that shape: a segment of unique values (a name, an id) mostly has a known one.
+            shape = tuple(map(bool, seg.elements))
+            relations = self.relations
+            found = relations.get(shape)
+            if found is None:
+                found = tuple(_relation_problems(seg, self.id, self.syntax))
+                if len(relations) >= MEMO_LIMIT:
+                    relations.clear()
+                relations[shape] = found
+            related = found
         if self.dated:
-            related += _date_problems(seg, self.dated)
-        extra = self.extra(seg) if self.extra is not None else []
-        if not related and not extra:
+            dates = _date_problems(seg, self.dated)
+            if dates:
+                related = (*related, *dates)
+        if self.extra is not None:
+            extra = self.extra(seg)
+            if extra:
+                related = (*related, *extra)
+        if not related:
             if pattern is not None and pattern.fullmatch(seg.text) is not None:
                 return ()
             return _check_elements(seg, self)
-        return (*_check_elements(seg, self), *related, *extra)
+        return (*_check_elements(seg, self), *related)
 
 
 class ElementChecker:
@@ -353,6 +374,9 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
     return problems
 
 
+# Claim after claim carries the same few service and birth dates: their verdicts are kept
+# (bounded, so a file of random dates keeps memory flat).
+@lru_cache(maxsize=4096)
 def is_date(value: str, earliest: int = 1800) -> bool:
     """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
     if len(value) != 8 or _DIGITS.fullmatch(value) is None:
