@@ -374,11 +374,23 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
     return problems
 
 
+def is_date(value: str, earliest: int = 1800) -> bool:
+    """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
+    # Most dates are plainly real (a day up to 28 exists in every month): one match says so.
+    if earliest <= _SURE_EARLIEST and _SURE_DATE.fullmatch(value) is not None:
+        return True
+    return _is_calendar_date(value, earliest)
+
+
+# A year from 1800 on, a month, and a day that every month has.
+_SURE_DATE = re.compile(r"(?:1[89]|[2-9][0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])")
+_SURE_EARLIEST = 1800
+
+
 # Claim after claim carries the same few service and birth dates: their verdicts are kept
 # (bounded, so a file of random dates keeps memory flat).
 @lru_cache(maxsize=4096)
-def is_date(value: str, earliest: int = 1800) -> bool:
-    """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
+def _is_calendar_date(value: str, earliest: int) -> bool:
     if len(value) != 8 or _DIGITS.fullmatch(value) is None:
         return False
     year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])

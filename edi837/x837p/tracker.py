@@ -534,21 +534,33 @@ class LoopTracker:
         # the move, and one lookup replaces the qualifier's and the element memo's.
         known = self._known[state.uid]
         text = seg.text
-        try:
-            move = known[text]
-        except KeyError:
+        move = known.get(text)
+        if move is not None:
+            slot = move.slot
+            problems: tuple[Problem, ...] = ()
+        else:
+            # A text new to this state (a subscriber's name, a claim id): its move by id and
+            # qualifier, and its element checks, remembered by text in its slot.
             move = self._move(state, seg)
             slot = move.slot
             if slot is None:
                 return self._unplaced(seg)
-            problems = self._problems(seg, slot)
+            rules = slot.elements
+            if rules is None:
+                problems = ()
+            else:
+                memo = self._memo[slot.uid]
+                cached = memo.get(text)
+                if cached is None:
+                    cached = self._elements.check(seg, rules)
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[text] = cached
+                problems = cached
             if not problems:
                 if len(known) >= MEMO_LIMIT:
                     known.clear()
                 known[text] = move
-        else:
-            slot = move.slot
-            problems = ()
         assert slot is not None
         self._foreign = False
         frames = self._frames
@@ -626,39 +638,22 @@ class LoopTracker:
             known = state.moves[seg.id]
         except KeyError:
             return self._learn(state, seg, None)
-        if known.__class__ is _Keyed:
-            # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
-            keyed = known
-            try:
-                value = seg.elements[keyed.element]
-            except IndexError:
-                value = ""
-            if keyed.component:
-                parts = value.split(seg.delimiters.component)
-                value = parts[keyed.component - 1] if keyed.component <= len(parts) else ""
-            if keyed.more:
-                value = "\x1f".join((value, *(_value(seg, e, c) for e, c in keyed.more)))
-            try:
-                return keyed.moves[value]
-            except KeyError:
-                return self._learn(state, seg, value)
-        assert isinstance(known, _Move)
-        return known
-
-    def _problems(self, seg: Segment, slot: _SlotRT) -> tuple[Problem, ...]:
-        """The element problems of ``seg`` in ``slot``, remembered by segment text."""
-        rules = slot.elements
-        if rules is None:
-            return ()
-        memo = self._memo[slot.uid]
-        text = seg.text
-        problems = memo.get(text)
-        if problems is None:
-            problems = self._elements.check(seg, rules)
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            memo[text] = problems
-        return problems
+        if isinstance(known, _Move):
+            return known
+        # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
+        try:
+            value = seg.elements[known.element]
+        except IndexError:
+            value = ""
+        if known.component:
+            parts = value.split(seg.delimiters.component)
+            value = parts[known.component - 1] if known.component <= len(parts) else ""
+        if known.more:
+            value = "\x1f".join((value, *(_value(seg, e, c) for e, c in known.more)))
+        try:
+            return known.moves[value]
+        except KeyError:
+            return self._learn(state, seg, value)
 
     def _place_in_header(self, seg: Segment) -> Placement:
         """Place a segment of an 837P transaction header, which the header checker reads too."""
