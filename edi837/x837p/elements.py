@@ -152,37 +152,6 @@ class SlotElements:
             tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
         )
 
-    def problems(self, seg: Segment, pattern: re.Pattern[str] | None) -> tuple[Problem, ...]:
-        """Every problem of ``seg`` in this slot; ``pattern`` accepts a valid one quickly."""
-        # The pattern sees each element alone: relations between elements, and what a
-        # structure rule adds, are checked apart from it.
-        related: Sequence[Problem] = ()
-        if self.syntax:
-            # Relations look only at which elements are used, so their outcome is remembered
-            # by that shape: a segment of unique values (a name, an id) mostly has a known one.
-            shape = tuple(map(bool, seg.elements))
-            relations = self.relations
-            found = relations.get(shape)
-            if found is None:
-                found = tuple(_relation_problems(seg, self.id, self.syntax))
-                if len(relations) >= MEMO_LIMIT:
-                    relations.clear()
-                relations[shape] = found
-            related = found
-        if self.dated:
-            dates = _date_problems(seg, self.dated)
-            if dates:
-                related = (*related, *dates)
-        if self.extra is not None:
-            extra = self.extra(seg)
-            if extra:
-                related = (*related, *extra)
-        if not related:
-            if pattern is not None and pattern.fullmatch(seg.text) is not None:
-                return ()
-            return _check_elements(seg, self)
-        return (*_check_elements(seg, self), *related)
-
 
 class ElementChecker:
     """Runs the element checks for one reader: fast-path patterns and a memo per slot.
@@ -194,7 +163,8 @@ class ElementChecker:
 
     def __init__(self, slots: int) -> None:
         self.memo: list[dict[str, tuple[Problem, ...]]] = [{} for _ in range(slots)]
-        self._patterns: list[re.Pattern[str] | None | bool] = [False] * slots
+        # Each slot's pattern, compiled on first use (``None``: no pattern can be written).
+        self._patterns: dict[int, re.Pattern[str] | None] = {}
         self._delimiters: Delimiters | None = None
 
     def use(self, delimiters: Delimiters) -> bool:
@@ -207,7 +177,7 @@ class ElementChecker:
         self._delimiters = delimiters
         for memo in self.memo:
             memo.clear()
-        self._patterns = [False] * len(self._patterns)
+        self._patterns = {}
         return True
 
     def problems(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
@@ -224,11 +194,39 @@ class ElementChecker:
 
     def check(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         """The problems of ``seg`` in the slot of ``rules``, without the memo."""
-        pattern = self._patterns[rules.uid]
-        if pattern is False:
-            pattern = _valid_pattern(rules, seg.delimiters)
-            self._patterns[rules.uid] = pattern
-        return rules.problems(seg, pattern if isinstance(pattern, re.Pattern) else None)
+        # The slot's pattern sees each element alone: relations between elements, and what a
+        # structure rule adds, are checked apart from it.
+        related: Sequence[Problem] = ()
+        if rules.syntax:
+            # Relations look only at which elements are used, so their outcome is remembered
+            # by that shape: a segment of unique values (a name, an id) mostly has a known one.
+            shape = tuple(map(bool, seg.elements))
+            relations = rules.relations
+            found = relations.get(shape)
+            if found is None:
+                found = tuple(_relation_problems(seg, rules.id, rules.syntax))
+                if len(relations) >= MEMO_LIMIT:
+                    relations.clear()
+                relations[shape] = found
+            related = found
+        if rules.dated:
+            dates = _date_problems(seg, rules.dated)
+            if dates:
+                related = (*related, *dates)
+        if rules.extra is not None:
+            extra = rules.extra(seg)
+            if extra:
+                related = (*related, *extra)
+        if related:
+            return (*_check_elements(seg, rules), *related)
+        try:
+            pattern = self._patterns[rules.uid]
+        except KeyError:
+            pattern = self._patterns[rules.uid] = _valid_pattern(rules, seg.delimiters)
+        # The pattern accepts a segment with no element problem in one match.
+        if pattern is not None and pattern.fullmatch(seg.text) is not None:
+            return ()
+        return _check_elements(seg, rules)
 
 
 def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
