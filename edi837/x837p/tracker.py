@@ -63,6 +63,11 @@ from edi837.x837p.header import HeaderChecker
 from edi837.x837p.hierarchy import HierarchyChecker
 from edi837.x837p.model import parse_date
 
+#: Segment texts the tracker remembers the moves of, over all states, before it starts
+#: afresh: the texts are the segments' own (shared with the element memo), so this bounds
+#: the entries, a few megabytes at most, on a file where few texts repeat.
+KNOWN_LIMIT = 32_768
+
 #: Loop id given to segments that no 837P loop can hold (inside a skipped, non-837P
 #: transaction, or before any interchange).
 UNKNOWN = "UNKNOWN"
@@ -508,6 +513,8 @@ class LoopTracker:
         # Per state (the slot of the previous segment), the moves of segment texts already
         # placed from it without an element problem; valid for one set of separators.
         self._known: list[dict[str, _Move]] = [{} for _ in self._t.slots]
+        # Texts remembered now, over every state (see KNOWN_LIMIT).
+        self._known_count = 0
         self._hierarchy = HierarchyChecker()
 
     # -- public ------------------------------------------------------------------------------
@@ -559,8 +566,12 @@ class LoopTracker:
                 problems = cached
             if not problems:
                 if len(known) >= MEMO_LIMIT:
+                    self._known_count -= len(known)
                     known.clear()
                 known[text] = move
+                self._known_count += 1
+                if self._known_count > KNOWN_LIMIT:
+                    self._forget_texts()
         assert slot is not None
         self._foreign = False
         frames = self._frames
@@ -630,6 +641,12 @@ class LoopTracker:
         if found:
             return Placement(slot.loop.id, slot.loop.path, move.keep, tuple(found), slot.slot)
         return move.placement
+
+    def _forget_texts(self) -> None:
+        """Drop the texts remembered per state (new separators, or the bound reached)."""
+        for known in self._known:
+            known.clear()
+        self._known_count = 0
 
     def _move(self, state: _SlotRT, seg: Segment) -> _Move:
         """The move that places ``seg`` from ``state``, learnt on first use."""
@@ -845,8 +862,7 @@ class LoopTracker:
         self._hierarchy.flush(found)
         # Element results depend on the separators; new ones void what was learnt.
         if self._elements.use(seg.delimiters):
-            for known in self._known:
-                known.clear()
+            self._forget_texts()
         self._header.interchange(seg)
         self._foreign = False
         t = self._t
