@@ -64,8 +64,9 @@ from edi837.x837p.hierarchy import HierarchyChecker
 from edi837.x837p.model import parse_date
 
 #: Segment texts the tracker remembers the moves of, over all states, before it starts
-#: afresh: the texts are the segments' own (shared with the element memo), so this bounds
-#: the entries, a few megabytes at most, on a file where few texts repeat.
+#: afresh. Only texts without an element problem are kept, and those are no longer than their
+#: slot's element lengths allow (a few hundred characters), so this bounds the memory to a few
+#: megabytes on a file where few texts repeat.
 KNOWN_LIMIT = 32_768
 
 #: Loop id given to segments that no 837P loop can hold (inside a skipped, non-837P
