@@ -269,3 +269,24 @@ def test_the_state_does_not_grow_with_the_number_of_claims() -> None:
         == deepest(300)
         == len(("ISA_LOOP", "GS_LOOP", "ST_LOOP", "DETAIL", "2000A", "2000B", "2300", "2400"))
     )
+
+
+def test_a_text_placed_cleanly_is_checked_again_under_new_separators(
+    x837p_fixtures: Path,
+) -> None:
+    # The same interchange twice, the second declaring ">" as its component separator (ISA16):
+    # there a claim's CLM05 "11:B:1" is one value, not the place of service, its qualifier
+    # and the claim frequency, so claims that were clean in the first interchange are wrong
+    # in the second, though their text is the same.
+    first = (x837p_fixtures / "claims.837").read_bytes()
+    isa16 = first.index(b"~") - 1
+    second = first[:isa16] + b">" + first[isa16 + 1 :]
+    tracker = LoopTracker()
+    placed = [(seg, tracker.place(seg)) for seg in read_segments(first + second)]
+    half = len(placed) // 2
+    before = [(seg.text, placement) for seg, placement in placed[:half] if seg.id == "CLM"]
+    after = [(seg.text, placement) for seg, placement in placed[half:] if seg.id == "CLM"]
+    assert [text for text, _ in after] == [text for text, _ in before]
+    assert all(placement.findings == () for _, placement in before)
+    for _, placement in after:
+        assert any((f.element or "").startswith("CLM05") for f in placement.findings)

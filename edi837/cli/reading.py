@@ -31,23 +31,40 @@ def parse(file: str, fmt: str, output: str | None, no_output: bool) -> None:
     Loop ids are pyx12's: ISA_LOOP, GS_LOOP, ST_LOOP, HEADER, 1000A, 2000A, 2010AA ... 2300,
     2400, 2410. Transactions that are not 837P are skipped with a note on standard error.
     """
-    from edi837 import api
     from edi837.findings import Finding
     from edi837.reports import tree
+    from edi837.source import Source
     from edi837.x12.reader import X12SyntaxError
+    from edi837.x837p.builder import Placed, Unit
 
     problems: dict[str, int] = {}
     notices: list[str] = []
 
-    def count(finding: Finding) -> None:
-        problems[finding.code] = problems.get(finding.code, 0) + 1
+    def count(findings: list[Finding]) -> None:
+        for finding in findings:
+            problems[finding.code] = problems.get(finding.code, 0) + 1
 
-    def placed() -> Iterator[api.PlacedSegment]:
-        return api.segments(file, on_finding=count, on_notice=notices.append)
+    def units() -> Iterator[Unit]:
+        src = Source(file)
+        with src.open_once() as stream:
+            read = src.units(stream)
+            for unit in read:
+                if unit.notice:
+                    notices.append(unit.notice)
+                if unit.findings:
+                    count(unit.findings)
+                yield unit
+            read.require_837p()
+
+    def placed() -> Iterator[Placed]:
+        # The units' own (segment, placement) pairs, handed on a claim at a time: a wrapper
+        # per segment would cost more than a tree writer's own work on it.
+        for unit in units():
+            yield from unit.segments
 
     try:
         if no_output:
-            for _ in placed():
+            for _ in units():
                 pass
         else:
             writers = {
@@ -59,10 +76,11 @@ def parse(file: str, fmt: str, output: str | None, no_output: bool) -> None:
                 writers[fmt](sys.stdout.buffer)
                 sys.stdout.flush()
             else:
+                from edi837.api import writable_path
                 from edi837.x12.writer import atomic_output
 
                 # Streamed into the output file as the input is read: memory stays flat.
-                with atomic_output(api.writable_path(Path(output))) as binary:
+                with atomic_output(writable_path(Path(output))) as binary:
                     writers[fmt](binary)
     except X12SyntaxError as exc:
         sys.stdout.flush()

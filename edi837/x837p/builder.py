@@ -494,15 +494,17 @@ class UnitReader:
             total = _total_finding(claim) if excess is None else None
             if total is not None:
                 unit.findings.append(total)
-            first = unit.first_number or 0
-            claim_id = claim.id
-            for finding in unit.findings:
-                number = finding.segment_number
-                if number is not None and number >= first:
-                    if finding.claim is None:
-                        finding.claim = claim_id
-                    if finding.line is None:
-                        finding.line = builder.line_of(number)
+            if unit.findings:
+                # Read the claim's id only for a claim with findings to label.
+                first = unit.first_number or 0
+                claim_id = claim.id
+                for finding in unit.findings:
+                    number = finding.segment_number
+                    if number is not None and number >= first:
+                        if finding.claim is None:
+                            finding.claim = claim_id
+                        if finding.line is None:
+                            finding.line = builder.line_of(number)
         if envelope is not None:
             for finding in unit.findings:
                 if finding.interchange is None and envelope.interchange:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import lru_cache
 
 from edi837.x12.checks import ENV002, Check, data_delimiters, delimiters_in
 from edi837.x12.segment import Delimiters, Segment
@@ -123,6 +124,7 @@ class SlotElements:
         "required_after",
         "extra",
         "syntax",
+        "relations",
         "dated",
     )
 
@@ -142,25 +144,13 @@ class SlotElements:
         self.checks = checks
         self.defined = len(slot.elements)
         self.syntax = slot.syntax
+        # ELM-005 results by which elements are used (see :meth:`problems`).
+        self.relations: dict[tuple[bool, ...], tuple[Problem, ...]] = {}
         self.dated = _dated(slot, skip)
         # For a segment with n elements, the required elements after the n-th.
         self.required_after = tuple(
             tuple(c for c in checks if c[3] == "R" and c[0] > n) for n in range(self.defined + 1)
         )
-
-    def problems(self, seg: Segment, pattern: re.Pattern[str] | None) -> tuple[Problem, ...]:
-        """Every problem of ``seg`` in this slot; ``pattern`` accepts a valid one quickly."""
-        # The pattern sees each element alone: relations between elements, and what a
-        # structure rule adds, are checked apart from it.
-        related = _relation_problems(seg, self.id, self.syntax) if self.syntax else []
-        if self.dated:
-            related += _date_problems(seg, self.dated)
-        extra = self.extra(seg) if self.extra is not None else []
-        if not related and not extra:
-            if pattern is not None and pattern.fullmatch(seg.text) is not None:
-                return ()
-            return _check_elements(seg, self)
-        return (*_check_elements(seg, self), *related, *extra)
 
 
 class ElementChecker:
@@ -173,16 +163,22 @@ class ElementChecker:
 
     def __init__(self, slots: int) -> None:
         self.memo: list[dict[str, tuple[Problem, ...]]] = [{} for _ in range(slots)]
-        self._patterns: list[re.Pattern[str] | None | bool] = [False] * slots
+        # Each slot's pattern, compiled on first use (``None``: no pattern can be written).
+        self._patterns: dict[int, re.Pattern[str] | None] = {}
         self._delimiters: Delimiters | None = None
 
-    def use(self, delimiters: Delimiters) -> None:
-        """The separators of a new interchange; results learnt under others are dropped."""
-        if delimiters != self._delimiters:
-            self._delimiters = delimiters
-            for memo in self.memo:
-                memo.clear()
-            self._patterns = [False] * len(self._patterns)
+    def use(self, delimiters: Delimiters) -> bool:
+        """The separators of a new interchange; results learnt under others are dropped.
+
+        Returns whether they changed (and what was learnt was dropped).
+        """
+        if delimiters == self._delimiters:
+            return False
+        self._delimiters = delimiters
+        for memo in self.memo:
+            memo.clear()
+        self._patterns = {}
+        return True
 
     def problems(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         """The problems of ``seg`` in the slot of ``rules``, remembered by segment text."""
@@ -198,11 +194,39 @@ class ElementChecker:
 
     def check(self, seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
         """The problems of ``seg`` in the slot of ``rules``, without the memo."""
-        pattern = self._patterns[rules.uid]
-        if pattern is False:
-            pattern = _valid_pattern(rules, seg.delimiters)
-            self._patterns[rules.uid] = pattern
-        return rules.problems(seg, pattern if isinstance(pattern, re.Pattern) else None)
+        # The slot's pattern sees each element alone: relations between elements, and what a
+        # structure rule adds, are checked apart from it.
+        related: Sequence[Problem] = ()
+        if rules.syntax:
+            # Relations look only at which elements are used, so their outcome is remembered
+            # by that shape: a segment of unique values (a name, an id) mostly has a known one.
+            shape = tuple(map(bool, seg.elements))
+            relations = rules.relations
+            found = relations.get(shape)
+            if found is None:
+                found = tuple(_relation_problems(seg, rules.id, rules.syntax))
+                if len(relations) >= MEMO_LIMIT:
+                    relations.clear()
+                relations[shape] = found
+            related = found
+        if rules.dated:
+            dates = _date_problems(seg, rules.dated)
+            if dates:
+                related = (*related, *dates)
+        if rules.extra is not None:
+            extra = rules.extra(seg)
+            if extra:
+                related = (*related, *extra)
+        if related:
+            return (*_check_elements(seg, rules), *related)
+        try:
+            pattern = self._patterns[rules.uid]
+        except KeyError:
+            pattern = self._patterns[rules.uid] = _valid_pattern(rules, seg.delimiters)
+        # The pattern accepts a segment with no element problem in one match.
+        if pattern is not None and pattern.fullmatch(seg.text) is not None:
+            return ()
+        return _check_elements(seg, rules)
 
 
 def _check_elements(seg: Segment, rules: SlotElements) -> tuple[Problem, ...]:
@@ -350,6 +374,21 @@ def _date_problems(seg: Segment, dated: tuple[Dated, ...]) -> list[Problem]:
 
 def is_date(value: str, earliest: int = 1800) -> bool:
     """CCYYMMDD, a day that exists; years before 1800 are taken as typing errors, as pyx12 does."""
+    # Most dates are plainly real (a day up to 28 exists in every month): one match says so.
+    if earliest <= _SURE_EARLIEST and _SURE_DATE.fullmatch(value) is not None:
+        return True
+    return _is_calendar_date(value, earliest)
+
+
+# A year from 1800 on, a month, and a day that every month has.
+_SURE_DATE = re.compile(r"(?:1[89]|[2-9][0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])")
+_SURE_EARLIEST = 1800
+
+
+# Claim after claim carries the same few service and birth dates: their verdicts are kept
+# (bounded, so a file of random dates keeps memory flat).
+@lru_cache(maxsize=4096)
+def _is_calendar_date(value: str, earliest: int) -> bool:
     if len(value) != 8 or _DIGITS.fullmatch(value) is None:
         return False
     year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])

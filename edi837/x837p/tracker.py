@@ -7,47 +7,42 @@ tries the rest of the current loop (its later segments, then the child loops the
 moves out one loop at a time and tries again from that loop's position. Sibling slots and loops
 are told apart by their qualifier (``NM101``, ``HL03``, ``DTP01``, ``REF01`` ...).
 
-While placing, it reports the structure findings of the rules catalogue §1.2:
+Placing is all it decides; what it finds on the way is reported through the checkers that own
+each kind of finding:
 
-- ``HL-001`` HL01 unique and ascending from 1; ``HL-002`` HL02 names the enclosing parent level;
-  ``HL-003`` HL04 says whether a child level follows (reported when the next HL or SE shows it,
-  with a safe fix); ``HL-004`` no patient level under a subscriber with SBR02 ``18``.
-- ``STR-001`` loop repeats; ``STR-002`` segment order inside a loop; ``STR-003`` LX01 counts
-  1, 2, 3 ... in each claim; ``STR-005`` DTP*472 (D8 or RD8) on every service line.
-  (``STR-004``, CLM02 against the line charges, is checked by the builder at claim end.)
-- ``SEG-001`` unknown segment id; ``SEG-002`` segment not expected where it stands, or
-  repeated more often than the guide allows; ``SEG-003`` a required segment or loop is missing
-  from a loop instance (reported when the instance closes, on its opening segment).
+- its own, the placement findings of the rules catalogue §1.2: ``SEG-001`` unknown segment id;
+  ``SEG-002`` segment not expected where it stands, or repeated more often than the guide
+  allows; ``SEG-003`` a required segment or loop missing from a loop instance (reported when
+  the instance closes, on its opening segment); ``STR-001`` loop repeats; ``STR-002`` segment
+  order inside a loop; ``STR-003`` LX01 counts 1, 2, 3 ... in each claim; ``STR-005`` DTP*472
+  (D8 or RD8) on every service line. (``STR-004``, CLM02 against the line charges, is the
+  builder's, at claim end.)
+- the hierarchy (:mod:`edi837.x837p.hierarchy`: HL-001 to HL-004, and the per-transaction cap
+  that SEG-003 shares with them) gets every HL and 2000B SBR;
+- the element checks (:mod:`edi837.x837p.elements`: ELM-*) get each placed segment with its
+  slot;
+- the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) gets the ISA,
+  GS and ST of every transaction set and the header segments of each 837P one.
 
-A chain of HLs nested below a patient level repeats the same HL and SEG-003 faults on every
-level; it is reported once per code when it ends. Past ``TRANSACTION_CAP`` findings of one of
-those codes in a transaction set, the rest become one summary finding at its end, so that the
-findings a hostile hierarchy makes stay bounded.
+Every finding is built through its code class (:mod:`edi837.x837p.checks`).
 
-and, for each placed segment, the element checks of :mod:`edi837.x837p.elements` (ELM-*). It
-also feeds the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) with
-the ISA, GS and ST of every transaction set and the header segments of each 837P one. Every
-finding is built through its code class (:mod:`edi837.x837p.checks`).
-
-A segment that cannot be placed stays in the current loop (as pyx12 does) and the tracker
-carries on. Memory is bounded: the state is the stack of open loop instances, a few counters,
-and a size-capped memo of element-check results keyed by segment text.
+Placing is a table lookup in the common case: each state (the slot of the previous segment)
+learns, on first use, the move each segment id (and qualifier value) makes from it, and the
+move of each segment text it placed without an element problem; only a segment not seen from
+that state before walks the guide. A segment that cannot be placed stays in the current loop
+(as pyx12 does) and the tracker carries on. Memory is bounded: the state is the stack of open
+loop instances, a few counters, and size-capped memos keyed by segment text.
 """
 
 from __future__ import annotations
 
-import bisect
 import sys
 from dataclasses import dataclass, replace
 
-from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
+from edi837.findings import Finding, Fix, Severity
 from edi837.x12.checks import Check
 from edi837.x12.segment import Segment
 from edi837.x837p.checks import (
-    HL001,
-    HL002,
-    HL003,
-    HL004,
     SEG001,
     SEG002,
     SEG003,
@@ -55,19 +50,24 @@ from edi837.x837p.checks import (
     STR002,
     STR003,
     STR005,
-    TRANSACTION_CAP,
 )
 from edi837.x837p.elements import (
     MEMO_LIMIT,
     ElementChecker,
     Problem,
     SlotElements,
-    count_value,
 )
 from edi837.x837p.guide import Guide, LoopDef, SegmentSlot
 from edi837.x837p.guide_cache import load_guide
 from edi837.x837p.header import HeaderChecker
+from edi837.x837p.hierarchy import HierarchyChecker
 from edi837.x837p.model import parse_date
+
+#: Segment texts the tracker remembers the moves of, over all states, before it starts
+#: afresh. Only texts without an element problem are kept, and those are no longer than their
+#: slot's element lengths allow (a few hundred characters), so this bounds the memory to a few
+#: megabytes on a file where few texts repeat.
+KNOWN_LIMIT = 32_768
 
 #: Loop id given to segments that no 837P loop can hold (inside a skipped, non-837P
 #: transaction, or before any interchange).
@@ -79,12 +79,6 @@ _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 # of 1000B (ENV-011), so those loops' required members are not SEG-003's.
 _ENVELOPE_CHECKED = _ENVELOPE_IDS | {"BHT"}
 _ENVELOPE_LOOPS = frozenset({"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "1000A"})
-# The child level each HL03 level code may have: billing provider 20 → subscriber 22 →
-# patient 23.
-_CHILD_LEVEL = {"20": "22", "22": "23"}
-# HL01 (Hierarchical ID Number) is AN 1-12 in the guide.
-_HL01_DIGITS = 12
-_LEVEL_NAMES = {"20": "billing provider", "22": "subscriber", "23": "patient"}
 
 (
     _HOOK_NONE,
@@ -456,60 +450,6 @@ def _resolve(state: _SlotRT, seg: Segment) -> _Move:
 # --- the tracker ----------------------------------------------------------------------------
 
 
-class _Excess:
-    """The findings of one code past :data:`TRANSACTION_CAP` in a transaction, as one summary."""
-
-    __slots__ = ("count", "first", "high", "low", "severity")
-
-    def __init__(self, first: Finding) -> None:
-        self.first = first
-        self.count = 1
-        self.low = self.high = first.segment_number
-        self.severity = first.severity
-
-    def add(self, finding: Finding) -> None:
-        self.count += 1
-        number = finding.segment_number
-        if number is not None:
-            # Loops close innermost first, so their SEG-003s do not come in file order.
-            self.low = number if self.low is None else min(self.low, number)
-            self.high = number if self.high is None else max(self.high, number)
-        if finding.severity.at_least(self.severity):
-            self.severity = finding.severity
-
-    def summary(self) -> Finding:
-        """One finding on the first unlisted segment that says how many it stands for.
-
-        It keeps the worst severity among them, so the file fails as it would with every
-        finding listed; it has no fix, since its edit would cover only the first segment.
-        """
-        first = self.first
-        span = (
-            f"segments {self.low} to {self.high}"
-            if self.low != self.high
-            else f"segment {first.segment_number}"
-        )
-        message = (
-            f"and {self.count:,} more {first.code} findings in this transaction ({span}), "
-            f"not listed one by one: at most {TRANSACTION_CAP} of one code are listed per "
-            f"transaction; the first of them: {first.message}"
-        )
-        return replace(first, message=message, severity=self.severity, fix=None)
-
-    def nesting(self) -> Finding:
-        """The findings of a chain of HLs nested below a patient level, as one."""
-        first = self.first
-        if self.count == 1:
-            return first
-        message = (
-            f"{self.count:,} {first.code} findings in a chain of HL levels nested below a "
-            f"patient level (segments {self.low} to {self.high}); the guide's hierarchy is "
-            "three levels deep (billing provider 20, subscriber 22, patient 23), so the chain "
-            f"is reported once; first at segment {first.segment_number}: {first.message}"
-        )
-        return replace(first, message=message, severity=self.severity, fix=None)
-
-
 class _Frame:
     """One open loop instance.
 
@@ -558,24 +498,6 @@ class LoopTracker:
     837P, to :meth:`skip`), then call :meth:`finish` at the end of the input.
     """
 
-    # The hierarchy of the current transaction: HL01 values seen (as ranges), the last one,
-    # the HL whose HL04 the next HL settles, the HL01 of the current billing provider (20)
-    # and subscriber (22) levels that HL02 must name, and that subscriber's SBR (HL-004).
-    _hl_ranges: list[list[int]]
-    _hl_last: int
-    _hl_pending: tuple[Segment, str] | None
-    _hl_parents: dict[str, str]
-    _sbr: Segment | None
-    # HL-* and SEG-003 findings listed so far in the transaction, per code, and those past
-    # TRANSACTION_CAP, held as one summary per code until the transaction ends: a hostile
-    # hierarchy (100,000 nested HLs) would otherwise make several findings per segment.
-    _listed: dict[str, int]
-    _excess: dict[str, _Excess]
-    # While HLs nest below a patient level (HL03 23 whose HL02 is the patient level before
-    # it), their HL-002, HL-003 and 2000C SEG-003 findings, one per code, reported when the
-    # chain ends: each level of such a chain repeats the same faults.
-    _chain: dict[str, _Excess] | None
-
     def __init__(self, guide: Guide | None = None) -> None:
         self.guide = guide if guide is not None else load_guide()
         self._t = _tables(self.guide)
@@ -589,9 +511,12 @@ class LoopTracker:
         # Whether an 837P transaction's header is open (up to its first HL).
         self._in_header = False
         self._memo = self._elements.memo
-        self._excess = {}
-        self._chain = None
-        self._reset_transaction()
+        # Per state (the slot of the previous segment), the moves of segment texts already
+        # placed from it without an element problem; valid for one set of separators.
+        self._known: list[dict[str, _Move]] = [{} for _ in self._t.slots]
+        # Texts remembered now, over every state (see KNOWN_LIMIT).
+        self._known_count = 0
+        self._hierarchy = HierarchyChecker()
 
     # -- public ------------------------------------------------------------------------------
 
@@ -612,34 +537,43 @@ class LoopTracker:
         state = self._state
         if state is None:
             return self._unplaced(seg)
-        # Moves are looked up by subscript: a move not learnt yet is the rare case.
-        try:
-            known = state.moves[seg.id]
-        except KeyError:
-            known = None
-        if known.__class__ is _Keyed:
-            # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
-            keyed = known
-            try:
-                value = seg.elements[keyed.element]
-            except IndexError:
-                value = ""
-            if keyed.component:
-                parts = value.split(seg.delimiters.component)
-                value = parts[keyed.component - 1] if keyed.component <= len(parts) else ""
-            if keyed.more:
-                value = "\x1f".join((value, *(_value(seg, e, c) for e, c in keyed.more)))
-            try:
-                move = keyed.moves[value]
-            except KeyError:
-                move = self._learn(state, seg, value)
-        elif known.__class__ is _Move:
-            move = known
+        # Most segments repeat a text already placed from the same state without an element
+        # problem (the same NM1*PR, SV1, DTP*472 claim after claim): the text alone then names
+        # the move, and one lookup replaces the qualifier's and the element memo's.
+        known = self._known[state.uid]
+        text = seg.text
+        move = known.get(text)
+        if move is not None:
+            slot = move.slot
+            problems: tuple[Problem, ...] = ()
         else:
-            move = self._learn(state, seg, None)
-        slot = move.slot
-        if slot is None:
-            return self._unplaced(seg)
+            # A text new to this state (a subscriber's name, a claim id): its move by id and
+            # qualifier, and its element checks, remembered by text in its slot.
+            move = self._move(state, seg)
+            slot = move.slot
+            if slot is None:
+                return self._unplaced(seg)
+            rules = slot.elements
+            if rules is None:
+                problems = ()
+            else:
+                memo = self._memo[slot.uid]
+                cached = memo.get(text)
+                if cached is None:
+                    cached = self._elements.check(seg, rules)
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[text] = cached
+                problems = cached
+            if not problems:
+                if len(known) >= MEMO_LIMIT:
+                    self._known_count -= len(known)
+                    known.clear()
+                known[text] = move
+                self._known_count += 1
+                if self._known_count > KNOWN_LIMIT:
+                    self._forget_texts()
+        assert slot is not None
         self._foreign = False
         frames = self._frames
         # The loop instances the move leaves are complete now: report what they lack.
@@ -700,25 +634,44 @@ class LoopTracker:
                         found.append(_misnumbered_line(seg, lines))
             else:
                 found = self._hook(slot, seg, found)
-        rules = slot.elements
-        if rules is not None:
-            # The element checks' memo, inline: most segments repeat a text already checked.
-            memo = self._memo[slot.uid]
-            text = seg.text
-            problems = memo.get(text)
-            if problems is None:
-                problems = self._elements.check(seg, rules)
-                if len(memo) >= MEMO_LIMIT:
-                    memo.clear()
-                memo[text] = problems
-            if problems:
-                found = found if found is not None else []
-                loop_id = slot.loop.id
-                for code, ref, message in problems:
-                    found.append(_finding(code, message, seg, ref, loop_id))
+        if problems:
+            found = found if found is not None else []
+            loop_id = slot.loop.id
+            for code, ref, message in problems:
+                found.append(_finding(code, message, seg, ref, loop_id))
         if found:
             return Placement(slot.loop.id, slot.loop.path, move.keep, tuple(found), slot.slot)
         return move.placement
+
+    def _forget_texts(self) -> None:
+        """Drop the texts remembered per state (new separators, or the bound reached)."""
+        for known in self._known:
+            known.clear()
+        self._known_count = 0
+
+    def _move(self, state: _SlotRT, seg: Segment) -> _Move:
+        """The move that places ``seg`` from ``state``, learnt on first use."""
+        # Moves are looked up by subscript: a move not learnt yet is the rare case.
+        try:
+            known = state.moves[seg.id]
+        except KeyError:
+            return self._learn(state, seg, None)
+        if isinstance(known, _Move):
+            return known
+        # The move depends on the segment's qualifier (NM101, HL03, SV101-1 ...).
+        try:
+            value = seg.elements[known.element]
+        except IndexError:
+            value = ""
+        if known.component:
+            parts = value.split(seg.delimiters.component)
+            value = parts[known.component - 1] if known.component <= len(parts) else ""
+        if known.more:
+            value = "\x1f".join((value, *(_value(seg, e, c) for e, c in known.more)))
+        try:
+            return known.moves[value]
+        except KeyError:
+            return self._learn(state, seg, value)
 
     def _place_in_header(self, seg: Segment) -> Placement:
         """Place a segment of an 837P transaction header, which the header checker reads too."""
@@ -812,9 +765,9 @@ class LoopTracker:
     def finish(self) -> list[Finding]:
         """Close every open loop at the end of the input; returns what that reveals."""
         found: list[Finding] = []
-        self._settle_hl(None, found)
+        self._hierarchy.settle(None, found)
         self._close_from(0, found)
-        self._flush_excess(found)
+        self._hierarchy.flush(found)
         self._state = None
         return found
 
@@ -868,7 +821,7 @@ class LoopTracker:
         counts = frame.counts or {}
         for slot in rt.required_slots:
             if slot.index not in counts:
-                self._report(
+                self._hierarchy.report(
                     found,
                     _finding(
                         SEG003,
@@ -882,7 +835,7 @@ class LoopTracker:
         loops = frame.loops or {}
         for child in rt.required_loops:
             if child.key not in loops:
-                self._report(
+                self._hierarchy.report(
                     found,
                     _finding(
                         SEG003,
@@ -905,11 +858,12 @@ class LoopTracker:
 
     def _open_interchange(self, seg: Segment) -> Placement:
         found: list[Finding] = []
-        self._settle_hl(None, found)
+        self._hierarchy.settle(None, found)
         self._close_from(0, found)
-        self._flush_excess(found)
+        self._hierarchy.flush(found)
         # Element results depend on the separators; new ones void what was learnt.
-        self._elements.use(seg.delimiters)
+        if self._elements.use(seg.delimiters):
+            self._forget_texts()
         self._header.interchange(seg)
         self._foreign = False
         t = self._t
@@ -917,27 +871,27 @@ class LoopTracker:
         slot = t.isa.opening
         assert slot is not None
         self._state = slot
-        self._reset_transaction()
+        self._hierarchy.reset()
         if found:
             return Placement(t.isa.id, t.isa.path, 0, tuple(found), slot.slot)
         return slot.placement(0)
 
     def _open_group(self, seg: Segment) -> Placement:
         found: list[Finding] = []
-        self._settle_hl(None, found)
+        self._hierarchy.settle(None, found)
         t = self._t
         if not self._frames or self._frames[0].rt is not t.isa:
             self._close_from(0, found)
             self._frames.append(_frame(t.isa, None))
         self._close_from(1, found)
-        self._flush_excess(found)
+        self._hierarchy.flush(found)
         self._foreign = False
         self._header.group(seg)
         self._push(t.gs, seg, found)
         slot = t.gs.opening
         assert slot is not None
         self._state = slot
-        self._reset_transaction()
+        self._hierarchy.reset()
         if found:
             return Placement(t.gs.id, t.gs.path, 1, tuple(found), slot.slot)
         return slot.placement(1)
@@ -949,7 +903,7 @@ class LoopTracker:
         one), whose header is then checked.
         """
         found: list[Finding] = []
-        self._settle_hl(None, found)
+        self._hierarchy.settle(None, found)
         # A transaction set meant as 837P is held to the 837P versions even when skipped.
         found += self._header.transaction(seg)
         self._in_header = False
@@ -960,13 +914,13 @@ class LoopTracker:
         if len(self._frames) < 2 or self._frames[1].rt is not t.gs:
             self._open_group_frames(found)
         self._close_from(2, found)
-        self._flush_excess(found)
+        self._hierarchy.flush(found)
         st = t.st
         self._push(st, seg, found)
         slot = st.opening
         assert slot is not None
         self._state = slot
-        self._reset_transaction()
+        self._hierarchy.reset()
         if found:
             return Placement(st.id, st.path, 2, tuple(found), slot.slot)
         return slot.placement(2)
@@ -978,10 +932,10 @@ class LoopTracker:
         if len(self._frames) < 3 or self._frames[2].rt is not t.st:
             return self.place(seg)
         self._close_from(3, found)
-        self._flush_excess(found)
+        self._hierarchy.flush(found)
         slot = t.se
         self._state = slot
-        self._reset_transaction()
+        self._hierarchy.reset()
         if found:
             return Placement(t.st.id, t.st.path, 3, tuple(found), slot.slot)
         return slot.placement(3)
@@ -1017,7 +971,7 @@ class LoopTracker:
         slot: _SlotRT | None = None
         if sid == "HL":
             # The hierarchy is checked whatever loop the HL could or could not open.
-            self._check_hl(seg, current.id, found)
+            self._hierarchy.check_hl(seg, current.id, found)
         if sid not in self.guide.segment_ids:
             found.append(
                 _finding(
@@ -1053,7 +1007,7 @@ class LoopTracker:
                         if home.hook == _HOOK_DTP472 and frame.rt.is_line:
                             frame.has_472 = True
                 if home.hook == _HOOK_SBR:
-                    self._sbr = seg
+                    self._hierarchy.subscriber(seg)
                 if home.loop is current:
                     message = (
                         f"segment {home.label} out of order in loop {current.id}: the guide "
@@ -1095,14 +1049,6 @@ class LoopTracker:
 
     # -- structure rules ---------------------------------------------------------------------
 
-    def _reset_transaction(self) -> None:
-        self._listed = {}
-        self._hl_ranges = []
-        self._hl_last = 0
-        self._hl_pending = None
-        self._hl_parents = {}
-        self._sbr = None
-
     def _hook(
         self, slot: _SlotRT, seg: Segment, found: list[Finding] | None
     ) -> list[Finding] | None:
@@ -1111,14 +1057,14 @@ class LoopTracker:
         header = self._header
         if hook == _HOOK_HL:
             found = found if found is not None else []
-            self._check_hl(seg, slot.loop.id, found)
+            self._hierarchy.check_hl(seg, slot.loop.id, found)
         elif hook == _HOOK_SBR:
-            self._sbr = seg
+            self._hierarchy.subscriber(seg)
         elif hook == _HOOK_ST:
-            if self._excess or self._chain is not None:
+            if self._hierarchy.holding:
                 found = found if found is not None else []
-                self._flush_excess(found)
-            self._reset_transaction()
+                self._hierarchy.flush(found)
+            self._hierarchy.reset()
             checked = header.transaction(seg)
             header.start(seg)
             self._in_header = True
@@ -1126,255 +1072,14 @@ class LoopTracker:
                 found = [*(found or ()), *checked]
         elif hook == _HOOK_SE:
             found = found if found is not None else []
-            self._settle_hl(None, found)
-            self._flush_excess(found)
-            self._reset_transaction()
+            self._hierarchy.settle(None, found)
+            self._hierarchy.flush(found)
+            self._hierarchy.reset()
         elif hook == _HOOK_GE:
             header.group(None)
         elif hook == _HOOK_IEA:
             header.interchange(None)
         return found
-
-    def _report(self, found: list[Finding], finding: Finding) -> None:
-        """Lists a hierarchy or SEG-003 finding, or counts it once its code is at the cap."""
-        code = finding.code
-        chain = self._chain
-        if chain is not None and (code != SEG003.code or finding.loop == "2000C"):
-            held = chain.get(code)
-            if held is None:
-                chain[code] = _Excess(finding)
-            else:
-                held.add(finding)
-            return
-        listed = self._listed.get(code, 0)
-        if listed < TRANSACTION_CAP:
-            self._listed[code] = listed + 1
-            found.append(finding)
-            return
-        excess = self._excess.get(code)
-        if excess is None:
-            self._excess[code] = _Excess(finding)
-        else:
-            excess.add(finding)
-
-    def _flush_excess(self, found: list[Finding]) -> None:
-        """At the end of a transaction, one finding per code for what the cap left unlisted."""
-        self._end_chain(found)
-        for excess in self._excess.values():
-            found.append(excess.summary())
-        self._excess.clear()
-
-    def _end_chain(self, found: list[Finding]) -> None:
-        """Report a chain of HLs nested below a patient level, one finding per code."""
-        chain = self._chain
-        if chain is None:
-            return
-        self._chain = None
-        for held in chain.values():
-            self._report(found, held.nesting())
-
-    def _check_hl(self, seg: Segment, loop_id: str, found: list[Finding]) -> None:
-        """HL-001, HL-002 and HL-004 for an HL, wherever it was placed; HL-003 of the last."""
-        elements = seg.elements
-        present = len(elements)
-        hl_id = elements[1] if present > 1 else ""
-        parent_id = elements[2] if present > 2 else ""
-        level = elements[3] if present > 3 else ""
-        pending = self._hl_pending
-        nested = (
-            level == "23"
-            and pending is not None
-            and pending[1] == "23"
-            and pending[0].element(1) == parent_id
-        )
-        if pending is not None:
-            self._settle_hl(level, found)
-        if not nested:
-            self._end_chain(found)
-        elif self._chain is None:
-            self._chain = {}
-        self._hl_pending = (seg, level)
-        # HL-001: 1, 2, 3 ... without repeats; a gap is only a warning. HL01 is at most 12
-        # characters in the guide, which bounds the number read.
-        number = count_value(hl_id, _HL01_DIGITS)
-        if number is None:
-            self._report(
-                found,
-                _finding(
-                    HL001,
-                    f"HL01 {_shown(hl_id)} is not a number of at most {_HL01_DIGITS} digits; "
-                    "HL01 counts 1, 2, 3 ... in a transaction",
-                    seg,
-                    "HL01",
-                    loop_id,
-                ),
-            )
-        else:
-            ranges = self._hl_ranges
-            if number == self._hl_last + 1 and ranges:
-                # The usual case, the next number: it extends the last range of numbers seen.
-                ranges[-1][1] = number
-                self._hl_last = number
-            else:
-                self._check_hl_number(number, seg, loop_id, found)
-        # HL-002: a billing provider level has no parent; a subscriber level's parent is the
-        # current billing provider level, a patient level's the current subscriber level.
-        parents = self._hl_parents
-        if level == "20":
-            if parent_id:
-                self._report(
-                    found,
-                    _finding(
-                        HL002,
-                        f"HL02 is {_shown(parent_id)}, but a billing provider level (HL03 20) has "
-                        "no parent",
-                        seg,
-                        "HL02",
-                        loop_id,
-                    ),
-                )
-        elif level in ("22", "23"):
-            above = "20" if level == "22" else "22"
-            expected = parents.get(above)
-            if parent_id != expected:
-                shown = _shown(parent_id) if parent_id else "empty"
-                name = _LEVEL_NAMES[above]
-                where = (
-                    f"the enclosing {name} level is HL {expected}"
-                    if expected
-                    else f"there is no {name} level (HL03 {above}) above it"
-                )
-                self._report(
-                    found,
-                    _finding(
-                        HL002,
-                        f"HL02 is {shown}, but {where}",
-                        seg,
-                        "HL02",
-                        loop_id,
-                    ),
-                )
-        # HL-004: a patient level under a subscriber who is the patient (SBR02 18).
-        sbr = self._sbr
-        if level == "23" and sbr is not None and sbr.element(2) == "18":
-            self._report(
-                found,
-                _finding(
-                    HL004,
-                    f"SBR02 is 18 (the subscriber is the patient), but patient level HL "
-                    f"{hl_id} (2000C, segment {seg.number}) follows it; drop SBR02 or "
-                    "the patient level",
-                    sbr,
-                    "SBR02",
-                    "2000B",
-                ),
-            )
-        if level == "20":
-            parents.clear()
-            parents["20"] = hl_id
-            self._sbr = None
-        elif level == "22":
-            parents["22"] = hl_id
-            self._sbr = None
-
-    def _check_hl_number(
-        self, number: int, seg: Segment, loop_id: str, found: list[Finding]
-    ) -> None:
-        ranges = self._hl_ranges
-        index = bisect.bisect_right(ranges, [number, sys.maxsize]) - 1
-        if index >= 0 and ranges[index][0] <= number <= ranges[index][1]:
-            self._report(
-                found,
-                _finding(
-                    HL001,
-                    f"HL01 {number} is used twice in this transaction",
-                    seg,
-                    "HL01",
-                    loop_id,
-                ),
-            )
-            return
-        expected = self._hl_last + 1
-        if number > expected:
-            self._report(
-                found,
-                _finding(
-                    HL001,
-                    f"HL01 jumps from {self._hl_last} to {number}; HL01 counts up by 1",
-                    seg,
-                    "HL01",
-                    loop_id,
-                    severity=Severity.WARNING,
-                ),
-            )
-        elif number < expected:
-            self._report(
-                found,
-                _finding(
-                    HL001,
-                    f"HL01 {number} comes after HL01 {self._hl_last}; HL01 must ascend",
-                    seg,
-                    "HL01",
-                    loop_id,
-                ),
-            )
-        # Record the number in the list of seen ranges, merging with its neighbours.
-        if index >= 0 and ranges[index][1] == number - 1:
-            ranges[index][1] = number
-            if index + 1 < len(ranges) and ranges[index + 1][0] == number + 1:
-                ranges[index][1] = ranges[index + 1][1]
-                del ranges[index + 1]
-        elif index + 1 < len(ranges) and ranges[index + 1][0] == number + 1:
-            ranges[index + 1][0] = number
-        else:
-            ranges.insert(index + 1, [number, number])
-        self._hl_last = max(self._hl_last, number)
-
-    def _settle_hl(self, next_level: str | None, found: list[Finding]) -> None:
-        """HL-003: the next HL (or the end of the transaction) settles the pending HL04."""
-        pending = self._hl_pending
-        if pending is None:
-            return
-        self._hl_pending = None
-        seg, level = pending
-        if level == "20":
-            expected = "1"  # a billing provider level always has subscriber levels under it
-        elif level == "22":
-            expected = "1" if next_level == _CHILD_LEVEL["22"] else "0"
-        elif level == "23":
-            expected = "0"
-        else:
-            return
-        actual = seg.element(4)
-        if actual == expected:
-            return
-        name = _LEVEL_NAMES[level]
-        reason = (
-            "a patient level follows it"
-            if expected == "1" and level == "22"
-            else "no child level follows it"
-            if level == "22"
-            else "it always has subscriber levels under it"
-            if level == "20"
-            else "a patient level has no child levels"
-        )
-        shown = repr(actual) if actual else "missing"
-        self._report(
-            found,
-            _finding(
-                HL003,
-                f"HL04 of {name} level HL {seg.element(1)} is {shown}; it must be {expected} "
-                f"because {reason}",
-                seg,
-                "HL04",
-                {"20": "2000A", "22": "2000B", "23": "2000C"}[level],
-                Fix(
-                    Applicability.SAFE,
-                    f"set HL04 to {expected}",
-                    (Edit(EditKind.REPLACE, seg.number, "HL04", actual, expected),),
-                ),
-            ),
-        )
 
 
 def _service_date_problems(seg: Segment) -> list[Problem]:
@@ -1431,11 +1136,6 @@ def _repeated_loop(seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int) -
         None,
         rt.id,
     )
-
-
-def _shown(value: str) -> str:
-    """A hierarchy number for a message: quoted when it is short, else by its length."""
-    return repr(value) if len(value) <= _HL01_DIGITS else f"of {len(value)} characters"
 
 
 def _label(seg: Segment) -> str:
