@@ -22,6 +22,7 @@ from edi837.source import Source
 from edi837.x12.reader import read_segments
 from edi837.x12.segment import Segment
 from edi837.x837p.builder import UnitReader
+from edi837.x837p.checks import TRANSACTION_CAP
 from edi837.x837p.spool import SPILL_AFTER, SegmentSpool
 from edi837.x837p.tracker import Placement
 
@@ -213,15 +214,31 @@ def test_a_claim_of_100000_lines_takes_the_memory_of_one_claim(
 
 
 def test_a_claim_level_loop_of_100000_segments_keeps_its_claim_whole(tmp_path: Path) -> None:
-    # Each note past the one the guide allows is a finding of its own, so this file's memory
-    # grows with its findings; what is written must still be the input, segment for segment.
+    # Each note past the one the guide allows is a SEG-002: the first 5,000 are listed and the
+    # rest are one summary; what is written must still be the input, segment for segment.
     source = tmp_path / "notes.837"
     source.write_bytes(claim_notes(100_000))
     result = api.check(Source(source))
     assert result.claims == 1
-    assert len([f for f in result.findings if f.segment_id == "NTE"]) == 100_000 - 1
+    notes = [f for f in result.findings if f.segment_id == "NTE"]
+    assert len(notes) == TRANSACTION_CAP + 1
+    assert notes[-1].message.startswith("and 94,999 more SEG-002 findings in this transaction")
+    # The claim's own segments after the flood are still seen: no DX-002 for a missing HI.
+    assert "DX-002" not in {f.code for f in result.findings}
     fixed = api.fix(source, tmp_path / "fixed.837")
     assert fixed is not None and (tmp_path / "fixed.837").read_bytes() == source.read_bytes()
     split = api.split(source, tmp_path / "split", name="notes")
     assert (split.accepted, split.rejected) == (0, 1)
     assert split.rejected_path.read_bytes().count(b"NTE*ADD*") == 100_000
+
+
+def test_a_claim_level_loop_of_100000_segments_takes_the_memory_of_one_claim(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "notes.837"
+    source.write_bytes(claim_notes(100_000))
+    _, small, _ = run_on(CLEAN, "check", tmp_path / "small")
+    code, flooded, _ = run_on(source, "check", tmp_path / "flooded")
+    assert code == 1
+    # Listing every SEG-002 took 163 MB, keeping every note in the claim's view 101 MB.
+    assert flooded < small + 40 * 1024, f"{flooded} KiB against {small} KiB for one claim"

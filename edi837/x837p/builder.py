@@ -77,6 +77,52 @@ UNIT_SEGMENT_LIMIT = 10_000
 #: Service lines a claim keeps views of when the guide gives loop 2400 no repeat; the 837P
 #: allows 50, and later lines are reported once (STR-001) instead of kept.
 MAX_CLAIM_LINES = 50
+#: A loop view (the segments of a loop, or the loops of a claim, line or party) keeps this
+#: many entries whatever they are; past it, only the first MAX_VIEW_REPEATS of each segment id
+#: (or loop id). The guide's largest loops and repeats are far below both, so only a flood
+#: (100,000 NTEs in a claim) is cut: the tracker reports it, its segments still travel in the
+#: unit for the writers, and the views keep every other segment of the loop for the rules.
+MAX_VIEW_ENTRIES = 1_000
+MAX_VIEW_REPEATS = 100
+
+
+class _ViewBound:
+    """Decides what a full view keeps: per view, counts by id, made once it is full."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        # Keyed by the view's identity; the view itself is kept to tell a reused id() apart.
+        self._counts: dict[int, tuple[list[Segment] | list[Loop], dict[str, int]]] = {}
+
+    def _count(self, view: list[Segment] | list[Loop], key: str) -> bool:
+        entry = self._counts.get(id(view))
+        if entry is None or entry[0] is not view:
+            if len(self._counts) > 64:
+                self._counts.clear()  # a cache: the counts are made again from the view
+            counts: dict[str, int] = {}
+            for item in view:
+                name = item.id if isinstance(item, Segment) else item.loop_id
+                counts[name] = counts.get(name, 0) + 1
+            entry = (view, counts)
+            self._counts[id(view)] = entry
+        counts = entry[1]
+        seen = counts.get(key, 0)
+        if seen >= MAX_VIEW_REPEATS:
+            return False
+        counts[key] = seen + 1
+        return True
+
+    def segment(self, view: list[Segment], seg: Segment) -> None:
+        """Append ``seg`` to a full ``view`` unless its id already floods it."""
+        if self._count(view, seg.id):
+            view.append(seg)
+
+    def loop(self, view: list[Loop], loop: Loop) -> None:
+        """Append ``loop`` to a full list of loop views unless its id already floods it."""
+        if self._count(view, loop.loop_id):
+            view.append(loop)
+
 
 # Where a loop's segments go while a claim is built.
 _CLAIM, _LINE, _LINE_LOOP, _CLAIM_LOOP = range(4)
@@ -171,10 +217,17 @@ class _ClaimBuilder:
         "excess_start",
         "line_loop_name",
         "_scratch",
+        "_bound",
     )
 
     def __init__(
-        self, claim: Claim, depth: int, clm: Segment, max_lines: int, line_loop_name: str
+        self,
+        claim: Claim,
+        depth: int,
+        clm: Segment,
+        max_lines: int,
+        line_loop_name: str,
+        bound: _ViewBound,
     ) -> None:
         self.claim = claim
         self.depth = depth  # the index of "2300" in the placement paths of this claim
@@ -186,6 +239,7 @@ class _ClaimBuilder:
         self.excess_lines = 0  # service lines after the first max_lines
         self.excess_start: Segment | None = None  # the LX that opened the first of them
         self._scratch: Loop | None = None
+        self._bound = bound
         claim.loop.segments.append(clm)
 
     def add(self, seg: Segment, placement: Placement) -> None:
@@ -220,7 +274,10 @@ class _ClaimBuilder:
             found = None if new else _last(line.loops, loop_id)
             if found is None:
                 found = Loop(loop_id)
-                line.loops.append(found)
+                if len(line.loops) < MAX_VIEW_ENTRIES:
+                    line.loops.append(found)
+                else:
+                    self._bound.loop(line.loops, found)
                 if loop_id == "2410":
                     line.drug = DrugLine(found)
                 elif loop_id == "2420A":
@@ -232,9 +289,15 @@ class _ClaimBuilder:
             found = None if new else _last(claim.loops, loop_id)
             if found is None:
                 found = Loop(loop_id)
-                claim.loops.append(found)
+                if len(claim.loops) < MAX_VIEW_ENTRIES:
+                    claim.loops.append(found)
+                else:
+                    self._bound.loop(claim.loops, found)
             loop = found
-        loop.segments.append(seg)
+        if len(loop.segments) < MAX_VIEW_ENTRIES:
+            loop.segments.append(seg)
+        else:
+            self._bound.segment(loop.segments, seg)
         self.loop = loop
 
     def line_of(self, number: int | None) -> int | None:
@@ -316,6 +379,7 @@ class UnitReader:
         self._subscriber: Party | None = None
         self._patient: Party | None = None
         self._party_loop: Loop | None = None
+        self._bound = _ViewBound()
         self._last_envelope: Envelope | None = None
 
     def __iter__(self) -> Iterator[Unit]:
@@ -337,6 +401,7 @@ class UnitReader:
         notice: str | None = None
         limit = UNIT_SEGMENT_LIMIT
         spill_at = 0  # the ordinal past which the open claim's segments go to disk
+        bound = self._bound
         for seg in self.segments:
             sid = seg.id
             findings = feed(seg)
@@ -347,7 +412,10 @@ class UnitReader:
                 opened = placement.opened
                 if opened > depth and len(path) > depth and path[depth] == "2300":
                     if opened == len(path) and placement.loop_id == loop_id:
-                        loop_segments.append(seg)
+                        if len(loop_segments) < MAX_VIEW_ENTRIES:
+                            loop_segments.append(seg)
+                        else:
+                            bound.segment(loop_segments, seg)
                     else:
                         builder.add(seg, placement)
                         loop_id = builder.loop.loop_id
@@ -426,7 +494,10 @@ class UnitReader:
                     and party_segments is not None
                     and placement.opened == len(placement.path)
                 ):
-                    party_segments.append(seg)
+                    if len(party_segments) < MAX_VIEW_ENTRIES:
+                        party_segments.append(seg)
+                    else:
+                        bound.segment(party_segments, seg)
                 elif party_id in _PARTY_LOOPS:
                     party_segments = self._context(seg, placement)
                     party_loop_id = party_id
@@ -474,7 +545,7 @@ class UnitReader:
             patient=self._patient if under_patient else None,
         )
         unit.claim = claim
-        return _ClaimBuilder(claim, depth, clm, self._max_lines, self._line_loop_name)
+        return _ClaimBuilder(claim, depth, clm, self._max_lines, self._line_loop_name, self._bound)
 
     def _close(self, unit: Unit, builder: _ClaimBuilder | None) -> Unit:
         """Finish a unit: the claim-end checks, and where each finding belongs."""
@@ -537,7 +608,10 @@ class UnitReader:
             current = self._party(level)
             if current is None:
                 return None
-            current.hl.segments.append(seg)
+            if len(current.hl.segments) < MAX_VIEW_ENTRIES:
+                current.hl.segments.append(seg)
+            else:
+                self._bound.segment(current.hl.segments, seg)
             return current.hl.segments
         names = _NAMES.get(loop_id)
         if names is None:
@@ -547,8 +621,14 @@ class UnitReader:
             return None
         if new or self._party_loop is None or self._party_loop.loop_id != loop_id:
             self._party_loop = Loop(loop_id)
-            owner.loops.append(self._party_loop)
-        self._party_loop.segments.append(seg)
+            if len(owner.loops) < MAX_VIEW_ENTRIES:
+                owner.loops.append(self._party_loop)
+            else:
+                self._bound.loop(owner.loops, self._party_loop)
+        if len(self._party_loop.segments) < MAX_VIEW_ENTRIES:
+            self._party_loop.segments.append(seg)
+        else:
+            self._bound.segment(self._party_loop.segments, seg)
         return self._party_loop.segments
 
     def _party(self, level: int) -> Party | None:

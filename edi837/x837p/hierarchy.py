@@ -151,6 +151,16 @@ class HierarchyChecker:
             else:
                 held.add(finding)
             return
+        self.limit(found, finding)
+
+    def limit(self, found: list[Finding], finding: Finding) -> None:
+        """Lists a structure finding, or counts it once its code is at the cap.
+
+        The tracker sends its per-segment codes (SEG-001, SEG-002, STR-001, STR-002) here
+        too: a flood of one misplaced segment in a claim would otherwise make a finding per
+        segment and hold them all until the claim ends.
+        """
+        code = finding.code
         listed = self._listed.get(code, 0)
         if listed < TRANSACTION_CAP:
             self._listed[code] = listed + 1

@@ -18,7 +18,9 @@ each kind of finding:
   (D8 or RD8) on every service line. (``STR-004``, CLM02 against the line charges, is the
   builder's, at claim end.)
 - the hierarchy (:mod:`edi837.x837p.hierarchy`: HL-001 to HL-004, and the per-transaction cap
-  that SEG-003 shares with them) gets every HL and 2000B SBR;
+  that SEG-001, SEG-002, SEG-003, STR-001 and STR-002 share with them, so that a flood of one
+  misplaced segment is 5,000 findings and a summary, not one per segment) gets every HL and
+  2000B SBR;
 - the element checks (:mod:`edi837.x837p.elements`: ELM-*) get each placed segment with its
   slot;
 - the 837P header checker (:mod:`edi837.x837p.header`: ENV-004, ENV-010, ENV-011) gets the ISA,
@@ -591,7 +593,7 @@ class LoopTracker:
                     counts[index] = uses
                     if uses > slot.limit:
                         found = found if found is not None else []
-                        found.append(self._repeated(seg, slot, uses))
+                        self._hierarchy.limit(found, self._repeated(seg, slot, uses))
         else:
             for rt in opens:
                 if frames:
@@ -605,7 +607,7 @@ class LoopTracker:
                     loops[key] = instances
                     if instances > rt.limit:
                         found = found if found is not None else []
-                        found.append(_repeated_loop(seg, rt, parent.rt, instances))
+                        self._repeated_loop(found, seg, rt, parent.rt, instances)
                 # What _frame(rt, seg) does, without the call.
                 frame = _Frame()
                 frame.rt = rt
@@ -684,6 +686,20 @@ class LoopTracker:
         if not checked:
             return placement
         return replace(placement, findings=(*checked, *placement.findings))
+
+    def _repeated_loop(
+        self, found: list[Finding], seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int
+    ) -> None:
+        """STR-001 for a loop instance beyond its repeat, capped per transaction.
+
+        Service lines past the guide's 50 are left to the builder, which keeps the first of
+        them and reports the claim once; any other flood of a loop is capped here.
+        """
+        finding = _repeated_loop(seg, rt, parent, instances)
+        if rt.is_line:
+            found.append(finding)
+        else:
+            self._hierarchy.limit(found, finding)
 
     def _repeated(self, seg: Segment, slot: _SlotRT, uses: int) -> Finding:
         """SEG-002 for a segment used more often in its loop instance than the guide allows."""
@@ -784,7 +800,7 @@ class LoopTracker:
             instances = loops.get(rt.key, 0) + 1
             loops[rt.key] = instances
             if rt.repeat is not None and instances > rt.repeat:
-                found.append(_repeated_loop(seg, rt, parent.rt, instances))
+                self._repeated_loop(found, seg, rt, parent.rt, instances)
         frames.append(_frame(rt, seg))
 
     def _close_from(self, level: int, found: list[Finding] | None) -> list[Finding] | None:
@@ -973,26 +989,28 @@ class LoopTracker:
             # The hierarchy is checked whatever loop the HL could or could not open.
             self._hierarchy.check_hl(seg, current.id, found)
         if sid not in self.guide.segment_ids:
-            found.append(
+            self._hierarchy.limit(
+                found,
                 _finding(
                     SEG001,
                     f"unknown segment id {sid!r}: the 837P guide has no such segment",
                     seg,
                     None,
                     current.id,
-                )
+                ),
             )
         else:
             home = self._home(seg)
             if home is None:
-                found.append(
+                self._hierarchy.limit(
+                    found,
                     _finding(
                         SEG002,
                         f"segment {_label(seg)} is not expected in loop {current.id} here",
                         seg,
                         None,
                         current.id,
-                    )
+                    ),
                 )
             else:
                 slot = home
@@ -1018,7 +1036,7 @@ class LoopTracker:
                         f"segment {home.label} out of order: it belongs to loop "
                         f"{home.loop.id} but stands inside loop {current.id}"
                     )
-                found.append(_finding(STR002, message, seg, None, current.id))
+                self._hierarchy.limit(found, _finding(STR002, message, seg, None, current.id))
                 if home.elements is not None:
                     for code, ref, text in self._elements.check(seg, home.elements):
                         found.append(_finding(code, text, seg, ref, current.id))
