@@ -440,3 +440,15 @@ def test_a_140_kb_iea02_is_quoted_by_its_start_and_length() -> None:
     env005 = next(f for f in api.check(data, engine=ENGINE).findings if f.code == "ENV-005")
     assert "(140009 characters), must equal ISA13 '000000101'" in env005.message
     assert len(env005.message) < 200
+
+
+def test_a_control_byte_before_a_composite_segment_id_still_gives_an_xml_tree() -> None:
+    # A byte 0x01 instead of the line break before SV1 made the segment id "\x01SV1": the
+    # component refs (SV101-1 ...) reached lxml unescaped, and parse -f xml ended in an
+    # internal error where json and tsv printed the tree.
+    data = CLEAN.replace(b"LX*1~\nSV1", b"LX*1~\x01SV1")
+    parse_outputs(Mutant(data, "1 bytes flipped"))
+    with workspace(Mutant(data, "control byte")) as path:
+        tree = etree.fromstring(cli("parse", "-f", "xml", str(path)).stdout_bytes)
+    refs = [c.get("ref") for c in tree.iter("component")]
+    assert "\ufffdSV101-2" in refs

@@ -196,7 +196,9 @@ def write_xml(placed: Iterable[Placed], out: BinaryIO, path: str) -> None:
                     element = etree.SubElement(node, "element", ref=_xml_text(ref))
                     if comp in value and seg.id != "ISA":
                         for index, part in enumerate(value.split(comp), start=1):
-                            sub = etree.SubElement(element, "component", ref=f"{ref}-{index}")
+                            sub = etree.SubElement(
+                                element, "component", ref=_xml_text(f"{ref}-{index}")
+                            )
                             sub.text = _xml_text(part)
                     else:
                         element.text = _xml_text(value)
