@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from edi837.findings import Finding, Severity
+from edi837.refdata import ReferenceData
 from edi837.rules.base import (
     CheckContext,
     FixAvailability,
@@ -23,7 +24,9 @@ from edi837.rules.base import (
     replace_fix,
     suggestion,
 )
+from edi837.rules.needs import Need
 from edi837.rules.pairing import pointed_diagnoses
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, Loop, Provider, ServiceLine
 
@@ -255,6 +258,8 @@ class FRQ003(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
+    needs = Need.CORRECTION
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a replacement or void whose charges or REF*F8 cannot repeat the original."""
         frequency = claim.frequency
@@ -482,6 +487,8 @@ class DX003(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
 
+    needs = Need.INJECTION | Need.DRUG
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372/drug-line pair whose pointers share no diagnosis."""
         if skips_void(self, claim):
@@ -664,6 +671,8 @@ class SUP001(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
+    needs = Need.SUPERVISOR
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every 2310D/2420D NM1 that is not a person identified by a valid NPI."""
         if claim.supervising is None and not any(
@@ -767,6 +776,8 @@ class SUP002(Rule):
     fix = FixAvailability.SAFE
     applies_to_void = True
 
+    needs = Need.LINE_PROVIDER
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 2420D/2420A loop identical to its 2310D/2310B loop."""
         if not ctx.provider_lines or (claim.supervising is None and claim.rendering is None):
@@ -857,6 +868,12 @@ class SUP003(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.INJECTION
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report Medicare 96372 lines supervised by one NPI and rendered under another."""

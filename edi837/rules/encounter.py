@@ -17,10 +17,12 @@ from decimal import Decimal
 from functools import lru_cache
 
 from edi837.findings import Applicability, Finding, Fix, Severity
-from edi837.refdata import Mue, PtpEdit
+from edi837.refdata import Mue, PtpEdit, ReferenceData
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule, replace_fix, suggestion
 from edi837.rules.claim import skips_void
+from edi837.rules.needs import Need
 from edi837.rules.pairing import INJECTION, pointed_diagnoses
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -269,6 +271,10 @@ class NCCI001(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with the NCCI PTP table loaded."""
+        return refdata.ptp_table is not None
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the column 2 line of every PTP edit that applies within an encounter."""
         if ctx.refdata.ptp_table is None or skips_void(self, claim):
@@ -377,6 +383,10 @@ class MUE001(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with the MUE table loaded."""
+        return refdata.mue_table is not None
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines, or the date's running total, above the code's MUE value."""
@@ -590,6 +600,8 @@ class POS002(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
 
+    needs = Need.DRUG
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report J-code drug lines whose place of service is a facility."""
         if skips_void(self, claim):
@@ -656,6 +668,8 @@ class VAC001(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
+
+    needs = Need.INJECTION | Need.VACCINE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines of encounters with a vaccine product and no administration code."""
@@ -734,6 +748,12 @@ class VAC003(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.UNSAFE
+
+    needs = Need.VACCINE
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report generic administration lines beside Medicare preventive vaccines."""
@@ -858,6 +878,8 @@ class VAC004(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
+    needs = Need.VACCINE_ADMIN
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report immunization administration lines of encounters with only immune globulins."""
         refdata = ctx.refdata
@@ -950,6 +972,12 @@ class VAC005(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
 
+    needs = Need.VACCINE
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report Medicare Part B vaccine lines whose vaccine is a Part D drug."""
         if ctx.profile is not Profile.MEDICARE or not ctx.vaccine_lines:
@@ -1036,6 +1064,8 @@ class CHM001(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
+
+    needs = Need.INJECTION | Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines paired with an antineoplastic drug line."""

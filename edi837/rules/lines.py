@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edi837.refdata import ReferenceData
+from edi837.rules.needs import Need
 from edi837.rules.profiles import Profile
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -26,6 +27,8 @@ class LineKinds:
     vaccine_lines: list[ServiceLine] = field(default_factory=list)
     provider_lines: list[ServiceLine] = field(default_factory=list)
     drug_by_line: dict[int, bool] = field(default_factory=dict)
+    #: What the claim carries, as :class:`~edi837.rules.needs.Need` bits (which rules can fire).
+    needs: int = 0
 
     def is_drug_line(self, line: ServiceLine) -> bool:
         """Whether a line of this claim is a drug line (see :func:`is_drug_code`)."""
@@ -46,12 +49,39 @@ def is_drug_code(code: str, refdata: ReferenceData, profile: Profile) -> bool:
     return bool(code) and facts.drug_code
 
 
+# The bits of :class:`Need` as plain ints: the classification sets them once per line.
+_INJECTION = int(Need.INJECTION)
+_DRUG = int(Need.DRUG)
+_NDC_LOOP = int(Need.NDC_LOOP)
+_NOC = int(Need.NOC)
+_EM = int(Need.EM)
+_VACCINE = int(Need.VACCINE)
+_VACCINE_ADMIN = int(Need.VACCINE_ADMIN)
+_LINE_PROVIDER = int(Need.LINE_PROVIDER)
+_SUPERVISOR = int(Need.SUPERVISOR)
+_MODIFIER = int(Need.MODIFIER)
+_WASTAGE_MODIFIER = int(Need.WASTAGE_MODIFIER)
+_CORRECTION = int(Need.CORRECTION)
+_WASTAGE = frozenset({"JW", "JZ"})
+# CLM05-3 of a replacement (7) or a void (8): both repeat an original claim.
+_CORRECTIONS = frozenset({"7", "8"})
+
+
 def classify_lines(
     claim: Claim, refdata: ReferenceData, profile: Profile, extra_noc: frozenset[str]
 ) -> LineKinds:
-    """Sort the lines of ``claim`` into 96372, drug, NOC drug, E/M, vaccine and provider lines."""
+    """Sort the lines of ``claim`` into 96372, drug, NOC drug, E/M, vaccine and provider lines.
+
+    The same pass records what the claim carries (``needs``), for the rules that declare what
+    they look at.
+    """
     kinds = LineKinds()
     code_facts = refdata.code_facts
+    needs = 0
+    if claim.frequency in _CORRECTIONS:
+        needs |= _CORRECTION
+    if claim.supervising is not None:
+        needs |= _SUPERVISOR
     for line in claim.lines:
         code = line.code
         facts = code_facts(code)
@@ -59,16 +89,34 @@ def classify_lines(
         kinds.drug_by_line[id(line)] = is_drug
         if code == INJECTION:
             kinds.injections.append(line)
+            needs |= _INJECTION
         if is_drug:
             kinds.drug_lines.append(line)
+            needs |= _DRUG
         if code and line.sv1 is not None and (code in extra_noc or facts.noc):
             kinds.noc_lines.append(line)
+            needs |= _NOC
         if code and facts.em_family:
             kinds.em_lines.append(line)
+            needs |= _EM
         if facts.vaccine_product:
             kinds.vaccine_lines.append(line)
+            needs |= _VACCINE
+        if facts.vaccine_admin:
+            needs |= _VACCINE_ADMIN
         if line.rendering is not None or line.supervising is not None:
             kinds.provider_lines.append(line)
+            needs |= _LINE_PROVIDER
+            if line.supervising is not None:
+                needs |= _SUPERVISOR
+        if line.drug is not None:
+            needs |= _NDC_LOOP
+        modifiers = line.modifier_codes
+        if modifiers:
+            needs |= _MODIFIER
+            if not modifiers.isdisjoint(_WASTAGE):
+                needs |= _WASTAGE_MODIFIER
+    kinds.needs = needs
     return kinds
 
 
