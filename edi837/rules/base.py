@@ -30,7 +30,7 @@ from edi837.rules.lines import (
     is_drug_code,
 )
 from edi837.rules.needs import Need
-from edi837.rules.pairing import Pairing, pair_claim
+from edi837.rules.pairing import Pairing, pair_claim, pair_single
 from edi837.rules.profiles import Profile
 from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
@@ -175,6 +175,9 @@ class CheckContext:
     @cached_value
     def pairing(self) -> Pairing:
         """The administration-to-drug-line pairing of this claim (computed once, shared)."""
+        single = pair_single(self.claim, self.kinds, self.refdata)
+        if single is not None:
+            return single
         return pair_claim(self.claim, self.kinds, self.encounters, self.refdata)
 
     @property
