@@ -250,12 +250,12 @@ class Engine:
         if rules is None:
             rules = self._plan(*key)
         found: list[Finding] = []
-        keep = self._keep
+        extend = found.extend
         for rule in rules:
-            for finding in rule.check(claim, ctx):
-                kept = keep(finding)
-                if kept is not None:
-                    found.append(kept)
+            extend(rule.check(claim, ctx))
+        if found:
+            # Most claims have no finding: selection and overrides apply to the few that do.
+            found = [f for f in map(self._keep, found) if f is not None]
         return found
 
     def check_unit(self, unit: Unit) -> list[Finding]:

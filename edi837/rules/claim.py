@@ -970,9 +970,15 @@ class SUP004(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every provider NM109 sent as an NPI whose check digit is wrong."""
         for loop, line in _npi_loops(claim):
-            for nm1 in loop.all("NM1"):
-                npi = nm1.element(9)
-                if nm1.element(8) != "XX" or not npi or is_valid_npi(npi):
+            for nm1 in loop.segments:
+                if nm1.id != "NM1":
+                    continue
+                found = nm1.elements
+                # NM108 XX says NM109 is an NPI; an empty NM109 is the element checks' case.
+                if len(found) < 10 or found[8] != "XX" or not found[9]:
+                    continue
+                npi = found[9]
+                if is_valid_npi(npi):
                     continue
                 role = NPI_LOOPS[loop.loop_id]
                 problem = (

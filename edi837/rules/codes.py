@@ -23,6 +23,7 @@ from datetime import date
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule
+from edi837.rules.needs import Need
 from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
@@ -262,6 +263,8 @@ class EM003(Rule):
     severity = Severity.REJECT
     fix = FixAvailability.NONE
     applies_to_void = True
+
+    needs = Need.EM
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report E/M lines dated after their code's last valid date."""

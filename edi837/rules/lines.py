@@ -62,7 +62,12 @@ _SUPERVISOR = int(Need.SUPERVISOR)
 _MODIFIER = int(Need.MODIFIER)
 _WASTAGE_MODIFIER = int(Need.WASTAGE_MODIFIER)
 _CORRECTION = int(Need.CORRECTION)
+_MISPLACED_25 = int(Need.MISPLACED_25)
+_DISTINCT_MODIFIER = int(Need.DISTINCT_MODIFIER)
+_DRUG_WITHOUT_NDC = int(Need.DRUG_WITHOUT_NDC)
 _WASTAGE = frozenset({"JW", "JZ"})
+# NCCI's distinct-procedural-service modifiers (the injection family's ``DISTINCT``).
+_DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
 # CLM05-3 of a replacement (7) or a void (8): both repeat an original claim.
 _CORRECTIONS = frozenset({"7", "8"})
 
@@ -111,11 +116,17 @@ def classify_lines(
                 needs |= _SUPERVISOR
         if line.drug is not None:
             needs |= _NDC_LOOP
+        elif is_drug:
+            needs |= _DRUG_WITHOUT_NDC
         modifiers = line.modifier_codes
         if modifiers:
             needs |= _MODIFIER
             if not modifiers.isdisjoint(_WASTAGE):
                 needs |= _WASTAGE_MODIFIER
+            if not modifiers.isdisjoint(_DISTINCT):
+                needs |= _DISTINCT_MODIFIER
+            if "25" in modifiers and (is_drug or code == INJECTION):
+                needs |= _MISPLACED_25
     kinds.needs = needs
     return kinds
 

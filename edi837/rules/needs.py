@@ -44,6 +44,12 @@ class Need(IntFlag):
     WASTAGE_MODIFIER = 1024
     #: CLM05-3 7 or 8: a replacement or a void.
     CORRECTION = 2048
+    #: Modifier 25 on a 96372 or drug line (it belongs on the E/M line).
+    MISPLACED_25 = 4096
+    #: A distinct-procedural-service modifier (59, XE, XP, XS, XU) on any line.
+    DISTINCT_MODIFIER = 8192
+    #: A drug line without a 2410 (no NDC).
+    DRUG_WITHOUT_NDC = 16384
 
 
 #: What the documentation says for each kind.
@@ -60,6 +66,9 @@ DESCRIPTIONS: dict[Need, str] = {
     Need.MODIFIER: "a modifier",
     Need.WASTAGE_MODIFIER: "a JW or JZ modifier",
     Need.CORRECTION: "a replacement or void (CLM05-3 7 or 8)",
+    Need.MISPLACED_25: "modifier 25 on a 96372 or drug line",
+    Need.DISTINCT_MODIFIER: "a 59 or X{EPSU} modifier",
+    Need.DRUG_WITHOUT_NDC: "a drug line without a 2410",
 }
 
 

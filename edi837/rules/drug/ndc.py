@@ -161,7 +161,7 @@ class NDC002(Rule):
     }
     fix = FixAvailability.NONE
 
-    needs = Need.DRUG
+    needs = Need.DRUG_WITHOUT_NDC
 
     def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
         """Only under a profile whose NDC policy asks for NDCs."""

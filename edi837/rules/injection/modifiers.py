@@ -121,7 +121,7 @@ class MOD001(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.SOMETIMES
 
-    needs = Need.MODIFIER
+    needs = Need.MISPLACED_25
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 25 on 96372 or drug lines, with a fix that removes it."""
@@ -184,7 +184,7 @@ class MOD002(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
-    needs = Need.MODIFIER
+    needs = Need.DISTINCT_MODIFIER
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report misused 59/X{EPSU} modifiers line by line."""
