@@ -20,6 +20,7 @@ from edi837.findings import Applicability, Finding, Fix, Severity
 from edi837.refdata import Mue, PtpEdit, ReferenceData
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule, replace_fix, suggestion
 from edi837.rules.claim import skips_void
+from edi837.rules.lines import TELEHEALTH_POS
 from edi837.rules.needs import Need
 from edi837.rules.pairing import INJECTION, pointed_diagnoses
 from edi837.rules.settings import Settings
@@ -59,9 +60,6 @@ _KIND_NAMES = {
 # The generic CPT administration code for one injected vaccine when no kind-specific code applies.
 GENERIC_VACCINE_ADMIN = "90471"
 
-# The telehealth places of service (CMS POS code set): 02 other than in the patient's home, 10
-# in the patient's home. A practitioner billing with them was not with the patient.
-TELEHEALTH_POS = frozenset({"02", "10"})
 
 # RSV monoclonal antibodies with their own administration codes (CPT 96380/96381, with or
 # without counselling) since nirsevimab 90380/90381; palivizumab 90378 is given with 96372.
@@ -547,6 +545,8 @@ class POS004(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
+
+    needs = Need.TELEHEALTH
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report administration lines whose place of service is a telehealth code."""
@@ -1065,7 +1065,7 @@ class CHM001(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
 
-    needs = Need.INJECTION | Need.DRUG
+    needs = Need.INJECTION | Need.ANTINEOPLASTIC
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines paired with an antineoplastic drug line."""

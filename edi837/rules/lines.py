@@ -65,9 +65,22 @@ _CORRECTION = int(Need.CORRECTION)
 _MISPLACED_25 = int(Need.MISPLACED_25)
 _DISTINCT_MODIFIER = int(Need.DISTINCT_MODIFIER)
 _DRUG_WITHOUT_NDC = int(Need.DRUG_WITHOUT_NDC)
+_SEVERAL_INJECTIONS = int(Need.SEVERAL_INJECTIONS)
+_SEVERAL_INJECTION_UNITS = int(Need.SEVERAL_INJECTION_UNITS)
+_NDC_ON_INJECTION = int(Need.NDC_ON_INJECTION)
+_NDC_REF = int(Need.NDC_REF)
+_JW = int(Need.JW)
+_WASTAGE_ON_PROCEDURE = int(Need.WASTAGE_ON_PROCEDURE)
+_TELEHEALTH = int(Need.TELEHEALTH)
+_EM_WITHOUT_25 = int(Need.EM_WITHOUT_25)
+_ANTINEOPLASTIC = int(Need.ANTINEOPLASTIC)
+_SEVERAL_ADMINISTRATIONS = int(Need.SEVERAL_ADMINISTRATIONS)
 _WASTAGE = frozenset({"JW", "JZ"})
-# NCCI's distinct-procedural-service modifiers (the injection family's ``DISTINCT``).
-_DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
+#: Modifiers CMS accepts for a distinct procedural service (CR 8863): 59 and its X{EPSU} subsets.
+DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
+#: The telehealth places of service (CMS POS code set): 02 other than in the patient's home, 10
+#: in the patient's home. A practitioner billing with them was not with the patient.
+TELEHEALTH_POS = frozenset({"02", "10"})
 # CLM05-3 of a replacement (7) or a void (8): both repeat an original claim.
 _CORRECTIONS = frozenset({"7", "8"})
 
@@ -83,6 +96,9 @@ def classify_lines(
     kinds = LineKinds()
     code_facts = refdata.code_facts
     needs = 0
+    administrations = 0
+    claim_pos = claim.place_of_service
+    antineoplastic = refdata.shipped.antineoplastic
     if claim.frequency in _CORRECTIONS:
         needs |= _CORRECTION
     if claim.supervising is not None:
@@ -92,18 +108,36 @@ def classify_lines(
         facts = code_facts(code)
         is_drug = is_drug_code(code, refdata, profile)
         kinds.drug_by_line[id(line)] = is_drug
+        modifiers = line.modifier_codes
         if code == INJECTION:
             kinds.injections.append(line)
             needs |= _INJECTION
+            units = line.units
+            if units is not None and units > 1:
+                needs |= _SEVERAL_INJECTION_UNITS
+            if line.drug is not None:
+                needs |= _NDC_ON_INJECTION
         if is_drug:
             kinds.drug_lines.append(line)
             needs |= _DRUG
+            if facts.antineoplastic is not None or code in antineoplastic:
+                needs |= _ANTINEOPLASTIC
+        elif modifiers and not modifiers.isdisjoint(_WASTAGE):
+            needs |= _WASTAGE_ON_PROCEDURE
+        if code and refdata.may_administer(code):
+            administrations += 1
+        if (line.place_of_service or claim_pos) in TELEHEALTH_POS:
+            needs |= _TELEHEALTH
         if code and line.sv1 is not None and (code in extra_noc or facts.noc):
             kinds.noc_lines.append(line)
             needs |= _NOC
         if code and facts.em_family:
             kinds.em_lines.append(line)
             needs |= _EM
+            if "25" not in modifiers:
+                needs |= _EM_WITHOUT_25
+        if code == "99211":
+            needs |= _EM_WITHOUT_25
         if facts.vaccine_product:
             kinds.vaccine_lines.append(line)
             needs |= _VACCINE
@@ -116,17 +150,24 @@ def classify_lines(
                 needs |= _SUPERVISOR
         if line.drug is not None:
             needs |= _NDC_LOOP
+            if line.drug.ref is not None:
+                needs |= _NDC_REF
         elif is_drug:
             needs |= _DRUG_WITHOUT_NDC
-        modifiers = line.modifier_codes
         if modifiers:
             needs |= _MODIFIER
             if not modifiers.isdisjoint(_WASTAGE):
                 needs |= _WASTAGE_MODIFIER
-            if not modifiers.isdisjoint(_DISTINCT):
+                if "JW" in modifiers:
+                    needs |= _JW
+            if not modifiers.isdisjoint(DISTINCT):
                 needs |= _DISTINCT_MODIFIER
             if "25" in modifiers and (is_drug or code == INJECTION):
                 needs |= _MISPLACED_25
+    if len(kinds.injections) > 1:
+        needs |= _SEVERAL_INJECTIONS
+    if administrations > 1:
+        needs |= _SEVERAL_ADMINISTRATIONS
     kinds.needs = needs
     return kinds
 

@@ -50,6 +50,26 @@ class Need(IntFlag):
     DISTINCT_MODIFIER = 8192
     #: A drug line without a 2410 (no NDC).
     DRUG_WITHOUT_NDC = 16384
+    #: Two or more 96372 lines.
+    SEVERAL_INJECTIONS = 1 << 15
+    #: A 96372 line billed with more than one unit.
+    SEVERAL_INJECTION_UNITS = 1 << 16
+    #: A 2410 under a 96372 line (the NDC belongs on the drug line).
+    NDC_ON_INJECTION = 1 << 17
+    #: A REF in a 2410 (link sequence or prescription number).
+    NDC_REF = 1 << 18
+    #: JW (discarded drug) on any line.
+    JW = 1 << 19
+    #: JW or JZ on a line that is not a drug line.
+    WASTAGE_ON_PROCEDURE = 1 << 20
+    #: A line whose place of service (SV105, else CLM05-1) is telehealth, 02 or 10.
+    TELEHEALTH = 1 << 21
+    #: A 99211 line, or an E/M line without modifier 25.
+    EM_WITHOUT_25 = 1 << 22
+    #: A drug line the antineoplastic table lists, or any J9000-J9999 code.
+    ANTINEOPLASTIC = 1 << 23
+    #: Two or more lines whose codes administer drugs (``administration_codes.csv``).
+    SEVERAL_ADMINISTRATIONS = 1 << 24
 
 
 #: What the documentation says for each kind.
@@ -69,6 +89,16 @@ DESCRIPTIONS: dict[Need, str] = {
     Need.MISPLACED_25: "modifier 25 on a 96372 or drug line",
     Need.DISTINCT_MODIFIER: "a 59 or X{EPSU} modifier",
     Need.DRUG_WITHOUT_NDC: "a drug line without a 2410",
+    Need.SEVERAL_INJECTIONS: "two 96372 lines",
+    Need.SEVERAL_INJECTION_UNITS: "a 96372 of more than one unit",
+    Need.NDC_ON_INJECTION: "a 2410 under a 96372",
+    Need.NDC_REF: "a REF in a 2410",
+    Need.JW: "a JW modifier",
+    Need.WASTAGE_ON_PROCEDURE: "JW or JZ on a line that is not a drug line",
+    Need.TELEHEALTH: "a telehealth place of service",
+    Need.EM_WITHOUT_25: "a 99211 or an E/M line without 25",
+    Need.ANTINEOPLASTIC: "an antineoplastic drug line",
+    Need.SEVERAL_ADMINISTRATIONS: "two administration lines",
 }
 
 

@@ -74,7 +74,7 @@ class NDC001(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.UNSAFE
 
-    needs = Need.INJECTION | Need.NDC_LOOP
+    needs = Need.NDC_ON_INJECTION
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372 line that carries a 2410, with the move when it is determined."""

@@ -46,7 +46,7 @@ class REF001(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
-    needs = Need.NDC_LOOP
+    needs = Need.NDC_REF
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report bad 2410 REF qualifiers and values, and VY numbers on one line only."""

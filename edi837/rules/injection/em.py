@@ -49,7 +49,7 @@ class EM001(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
-    needs = Need.INJECTION | Need.EM
+    needs = Need.INJECTION | Need.EM_WITHOUT_25
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report E/M lines without 25 in an encounter with a 96372 line."""
@@ -119,7 +119,7 @@ class EM002(Rule):
     }
     fix = FixAvailability.DISPLAY
 
-    needs = Need.INJECTION
+    needs = Need.INJECTION | Need.EM_WITHOUT_25
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 99211 lines in an encounter with a 96372 line."""

@@ -301,7 +301,7 @@ class INJ003(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
 
-    needs = Need.INJECTION | Need.DRUG
+    needs = Need.SEVERAL_INJECTION_UNITS | Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines whose units exceed the units of their single paired drug."""
@@ -361,7 +361,7 @@ class INJ004(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
 
-    needs = Need.INJECTION
+    needs = Need.SEVERAL_INJECTIONS
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report repeated 96372 lines of one encounter without 59/X{EPSU}/76."""
@@ -479,7 +479,7 @@ class INJ006(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
 
-    needs = Need.INJECTION | Need.DRUG
+    needs = Need.INJECTION | Need.DRUG | Need.LINE_PROVIDER
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines whose rendering NPI differs from their 96372 line's."""
@@ -542,7 +542,7 @@ class INJ007(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
 
-    needs = Need.DRUG
+    needs = Need.SEVERAL_ADMINISTRATIONS | Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines whose administration the pairing chose by line order alone."""

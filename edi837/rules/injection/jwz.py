@@ -263,7 +263,7 @@ class JWZ002(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
-    needs = Need.WASTAGE_MODIFIER
+    needs = Need.JW
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines with both JW and JZ."""
@@ -307,7 +307,7 @@ class JWZ003(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
-    needs = Need.WASTAGE_MODIFIER
+    needs = Need.WASTAGE_ON_PROCEDURE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW/JZ on procedure lines."""
@@ -365,7 +365,7 @@ class JWZ004(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
 
-    needs = Need.WASTAGE_MODIFIER
+    needs = Need.JW
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW lines without an administered line, below one unit, or contradicted."""
