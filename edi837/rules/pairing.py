@@ -178,7 +178,9 @@ def pair_single(claim: Claim, kinds: LineKinds, refdata: ReferenceData) -> Pairi
             return None  # another administration (or a drug code that is one) could give it
     if drug.service_date_text != injection.service_date_text:
         return None
-    if claim.rendering_npi(drug) != claim.rendering_npi(injection):
+    # Without a 2420A on either line both fall back to the same claim-level provider.
+    own_provider = injection.rendering is not None or drug.rendering is not None
+    if own_provider and claim.rendering_npi(drug) != claim.rendering_npi(injection):
         return None
     row = refdata.administration(INJECTION, injection.service_date)
     if row is None or not row.can_give(refdata.drug_classes(drug.code)):
