@@ -127,7 +127,8 @@ class CodeFacts:
     (:meth:`ReferenceData.code_facts`). Each field is the answer of the
     :class:`ReferenceData` method of the same name: ``drug`` of :meth:`~ReferenceData.drug`,
     ``drug_code`` of :meth:`~ReferenceData.is_drug_code`, ``noc`` of
-    :meth:`~ReferenceData.is_noc`, and so on.
+    :meth:`~ReferenceData.is_noc`, and so on; ``administers`` of
+    :meth:`~ReferenceData.may_administer`.
     """
 
     drug: DrugCode | None
@@ -140,6 +141,7 @@ class CodeFacts:
     noc: bool
     noc_hospital_only: bool
     antineoplastic: AntineoplasticKind | None
+    administers: bool
 
 
 # Bound of the per-code memo: more distinct codes than this in one run start it afresh.
@@ -274,6 +276,7 @@ class ReferenceData:
             noc=code in shipped.noc or code in self.extra_noc,
             noc_hospital_only=shipped.noc.get(code, False),
             antineoplastic=antineoplastic,
+            administers=self.may_administer(code),
         )
 
     def em_family(self, code: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edi837.refdata import ReferenceData
+from edi837.refdata.reference import CodeFacts
 from edi837.rules.needs import Need
 from edi837.rules.profiles import Profile
 from edi837.x837p.model import Claim, ServiceLine
@@ -42,7 +43,11 @@ def is_drug_code(code: str, refdata: ReferenceData, profile: Profile) -> bool:
     S-codes of the drug table for commercial payers, immune globulins 90281-90399, and any code
     in the injectable-drug table. C-codes are hospital-only.
     """
-    facts = refdata.code_facts(code)
+    return _is_drug(code, refdata.code_facts(code), profile)
+
+
+def _is_drug(code: str, facts: CodeFacts, profile: Profile) -> bool:
+    """:func:`is_drug_code` from the code's facts, already looked up."""
     if len(code) == 5 and code[0] == "S":
         # S-codes are drugs only for commercial payers, and only those the table knows.
         return profile is Profile.COMMERCIAL and facts.drug is not None
@@ -106,7 +111,7 @@ def classify_lines(
     for line in claim.lines:
         code = line.code
         facts = code_facts(code)
-        is_drug = is_drug_code(code, refdata, profile)
+        is_drug = _is_drug(code, facts, profile)
         kinds.drug_by_line[id(line)] = is_drug
         modifiers = line.modifier_codes
         if code == INJECTION:
@@ -124,7 +129,7 @@ def classify_lines(
                 needs |= _ANTINEOPLASTIC
         elif modifiers and not modifiers.isdisjoint(_WASTAGE):
             needs |= _WASTAGE_ON_PROCEDURE
-        if code and refdata.may_administer(code):
+        if code and facts.administers:
             administrations += 1
         if (line.place_of_service or claim_pos) in TELEHEALTH_POS:
             needs |= _TELEHEALTH
