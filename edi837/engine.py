@@ -191,6 +191,10 @@ class Engine:
         self.claim_rules: list[Rule] = [r for r in self.rules if r.scope == "claim"]
         self.void_rules: list[Rule] = [r for r in self.claim_rules if r.applies_to_void]
         self.overrides = dict(self.settings.severity)
+        # The rules to run for each (profile, void, what the claim carries): worked out the
+        # first time a claim of that kind comes, then shared by every claim like it.
+        self._plans: dict[tuple[Profile, bool, int], tuple[Rule, ...]] = {}
+        self._active: dict[Profile, frozenset[str]] = {}
 
     def profile_for(self, claim: Claim) -> Profile:
         """The payer profile of a claim: forced, per payer id, or from SBR09 (``auto``)."""
@@ -217,18 +221,41 @@ class Engine:
             finding.severity = override
         return finding
 
-    def check_claim(self, claim: Claim) -> list[Finding]:
-        """Every selected claim rule's findings for one claim, in file order."""
-        ctx = CheckContext(claim, self.profile_for(claim), self.settings, self.refdata)
-        found: list[Finding] = []
-        keep = self._keep
+    def _plan(self, profile: Profile, void: bool, needs: int) -> tuple[Rule, ...]:
+        """The selected claim rules that can report on a claim of this profile and content."""
+        active = self._active.get(profile)
+        if active is None:
+            active = frozenset(
+                r.code for r in self.claim_rules if r.active(profile, self.settings, self.refdata)
+            )
+            self._active[profile] = active
         # A void repeats the original claim to cancel it; coding edits do not apply to it.
-        rules = self.void_rules if claim.frequency == VOID else self.claim_rules
+        rules = self.void_rules if void else self.claim_rules
+        plan = tuple(
+            r for r in rules if r.code in active and (int(r.needs) & needs) == int(r.needs)
+        )
+        self._plans[(profile, void, needs)] = plan
+        return plan
+
+    def check_claim(self, claim: Claim) -> list[Finding]:
+        """Every selected claim rule's findings for one claim, in file order.
+
+        Only the rules that can report on this claim run: those active under its profile
+        (:meth:`Rule.active`) whose declared needs the claim carries (:mod:`.rules.needs`).
+        """
+        profile = self.profile_for(claim)
+        ctx = CheckContext(claim, profile, self.settings, self.refdata)
+        key = (profile, claim.frequency == VOID, ctx.kinds.needs)
+        rules = self._plans.get(key)
+        if rules is None:
+            rules = self._plan(*key)
+        found: list[Finding] = []
+        extend = found.extend
         for rule in rules:
-            for finding in rule.check(claim, ctx):
-                kept = keep(finding)
-                if kept is not None:
-                    found.append(kept)
+            extend(rule.check(claim, ctx))
+        if found:
+            # Most claims have no finding: selection and overrides apply to the few that do.
+            found = [f for f in map(self._keep, found) if f is not None]
         return found
 
     def check_unit(self, unit: Unit) -> list[Finding]:

@@ -127,7 +127,8 @@ class CodeFacts:
     (:meth:`ReferenceData.code_facts`). Each field is the answer of the
     :class:`ReferenceData` method of the same name: ``drug`` of :meth:`~ReferenceData.drug`,
     ``drug_code`` of :meth:`~ReferenceData.is_drug_code`, ``noc`` of
-    :meth:`~ReferenceData.is_noc`, and so on.
+    :meth:`~ReferenceData.is_noc`, and so on; ``administers`` of
+    :meth:`~ReferenceData.may_administer`.
     """
 
     drug: DrugCode | None
@@ -140,6 +141,7 @@ class CodeFacts:
     noc: bool
     noc_hospital_only: bool
     antineoplastic: AntineoplasticKind | None
+    administers: bool
 
 
 # Bound of the per-code memo: more distinct codes than this in one run start it afresh.
@@ -186,6 +188,11 @@ class ReferenceData:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _drug_classes: dict[str, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # The administration rows whose code range holds a code, whatever the date: most lines
+    # (E/M, drugs, labs) are in none, and then no date needs to be read or compared.
+    _administration_rows: dict[str, tuple[AdministrationCode, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -269,6 +276,7 @@ class ReferenceData:
             noc=code in shipped.noc or code in self.extra_noc,
             noc_hospital_only=shipped.noc.get(code, False),
             antineoplastic=antineoplastic,
+            administers=self.may_administer(code),
         )
 
     def em_family(self, code: str) -> str | None:
@@ -359,12 +367,38 @@ class ReferenceData:
         replacement, safety = fix
         return replacement, "safe" if safety == "safe" else "unsafe"
 
+    def _rows_of(self, code: str) -> tuple[AdministrationCode, ...]:
+        """The administration rows whose code range holds ``code``, on any date."""
+        rows = self._administration_rows.get(code)
+        if rows is None:
+            if len(self._administration_rows) >= _MEMO_LIMIT:
+                self._administration_rows.clear()
+            normal = _norm(code)
+            rows = tuple(
+                row
+                for row in self.shipped.administrations
+                if code_in_range(normal, row.low, row.high)
+            )
+            self._administration_rows[code] = rows
+        return rows
+
+    def may_administer(self, code: str) -> bool:
+        """Whether ``code`` is an administration code on some date (``administration_codes.csv``).
+
+        ``False`` settles that :meth:`administration` is ``None`` on every date, without
+        reading the line's date of service.
+        """
+        return bool(self._rows_of(code))
+
     def administration(self, code: str, dos: date | None) -> AdministrationCode | None:
         """The administration-code row of ``code`` on ``dos`` (``administration_codes.csv``).
 
         When several rows cover the code on the date (96372 gave nirsevimab too until its own
         codes existed), the answer joins what they deliver.
         """
+        candidates = self._rows_of(code)
+        if not candidates:
+            return None
         key = (code, dos)
         memo = self._administrations
         if key in memo:
@@ -372,7 +406,7 @@ class ReferenceData:
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
         normal = _norm(code)
-        rows = [row for row in self.shipped.administrations if row.covers(normal, dos)]
+        rows = [row for row in candidates if row.covers(normal, dos)]
         found = None
         if len(rows) == 1:
             found = rows[0]

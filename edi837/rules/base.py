@@ -29,7 +29,8 @@ from edi837.rules.lines import (
     group_encounters,
     is_drug_code,
 )
-from edi837.rules.pairing import Pairing, pair_claim
+from edi837.rules.needs import Need
+from edi837.rules.pairing import Pairing, pair_claim, pair_single
 from edi837.rules.profiles import Profile
 from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
@@ -119,6 +120,9 @@ class Rule:
     # A void (CLM05-3 = 8) repeats the original claim to cancel it: only the structural and
     # identity checks apply, so a rule runs on voids only when it says so.
     applies_to_void: ClassVar[bool] = False
+    # The claim content the rule looks at (:class:`~edi837.rules.needs.Need`, all required):
+    # the engine skips the rule on a claim without it, where it could not report anything.
+    needs: ClassVar[Need] = Need.NOTHING
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -131,6 +135,15 @@ class Rule:
     def default_severity(self, profile: Profile) -> Severity:
         """The catalogue severity under ``profile``."""
         return self.severity_by_profile.get(profile, self.severity)
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Whether the rule can report anything under ``profile`` with these settings and data.
+
+        The engine asks once per profile, not per claim: a Medicare-only edit, or one that
+        needs a reference table that is not loaded, is left out of the other profiles' runs.
+        A rule that says ``False`` here must yield nothing for every claim of that profile.
+        """
+        return True
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterable[Finding]:
         """Yield the findings of this rule for one claim (structure rules yield nothing)."""
@@ -162,6 +175,9 @@ class CheckContext:
     @cached_value
     def pairing(self) -> Pairing:
         """The administration-to-drug-line pairing of this claim (computed once, shared)."""
+        single = pair_single(self.claim, self.kinds, self.refdata)
+        if single is not None:
+            return single
         return pair_claim(self.claim, self.kinds, self.encounters, self.refdata)
 
     @property

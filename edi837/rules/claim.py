@@ -10,10 +10,12 @@ edits off void claims.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date
 
 from edi837.findings import Finding, Severity
+from edi837.refdata import ReferenceData
 from edi837.rules.base import (
     CheckContext,
     FixAvailability,
@@ -23,7 +25,9 @@ from edi837.rules.base import (
     replace_fix,
     suggestion,
 )
+from edi837.rules.needs import Need
 from edi837.rules.pairing import pointed_diagnoses
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, Loop, Provider, ServiceLine
 
@@ -39,11 +43,13 @@ ICD9_QUALIFIERS = {"BK": True, "BF": False}
 MAX_DIAGNOSES = 12  # the 2300 HI segment holds at most 12 diagnoses
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_npi(npi: str) -> bool:
     """True when ``npi`` is 10 digits whose last is the Luhn check digit over ``80840`` + the rest.
 
     The NPI check digit is computed as for an ISO 7812 card number with the health
-    industry prefix 80840 in front, which is why the prefix takes part in the sum.
+    industry prefix 80840 in front, which is why the prefix takes part in the sum. A file
+    names the same few billing and rendering NPIs on every claim, so answers are remembered.
     """
     if len(npi) != 10 or not npi.isdecimal():
         return False
@@ -254,6 +260,8 @@ class FRQ003(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
     applies_to_void = True
+
+    needs = Need.CORRECTION
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a replacement or void whose charges or REF*F8 cannot repeat the original."""
@@ -482,6 +490,8 @@ class DX003(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
 
+    needs = Need.INJECTION | Need.DRUG
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372/drug-line pair whose pointers share no diagnosis."""
         if skips_void(self, claim):
@@ -664,6 +674,8 @@ class SUP001(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
+    needs = Need.SUPERVISOR
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every 2310D/2420D NM1 that is not a person identified by a valid NPI."""
         if claim.supervising is None and not any(
@@ -767,6 +779,8 @@ class SUP002(Rule):
     fix = FixAvailability.SAFE
     applies_to_void = True
 
+    needs = Need.LINE_PROVIDER
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 2420D/2420A loop identical to its 2310D/2310B loop."""
         if not ctx.provider_lines or (claim.supervising is None and claim.rendering is None):
@@ -857,6 +871,12 @@ class SUP003(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.INJECTION
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report Medicare 96372 lines supervised by one NPI and rendered under another."""
@@ -950,9 +970,15 @@ class SUP004(Rule):
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report every provider NM109 sent as an NPI whose check digit is wrong."""
         for loop, line in _npi_loops(claim):
-            for nm1 in loop.all("NM1"):
-                npi = nm1.element(9)
-                if nm1.element(8) != "XX" or not npi or is_valid_npi(npi):
+            for nm1 in loop.segments:
+                if nm1.id != "NM1":
+                    continue
+                found = nm1.elements
+                # NM108 XX says NM109 is an NPI; an empty NM109 is the element checks' case.
+                if len(found) < 10 or found[8] != "XX" or not found[9]:
+                    continue
+                npi = found[9]
+                if is_valid_npi(npi):
                     continue
                 role = NPI_LOOPS[loop.loop_id]
                 problem = (

@@ -23,6 +23,8 @@ from datetime import date
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule
+from edi837.rules.needs import Need
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -117,6 +119,10 @@ class HCP001(Rule):
     }
     fix = FixAvailability.NONE
     applies_to_void = True
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with a HCPCS file loaded."""
+        return refdata.hcpcs is not None
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report Level II codes the loaded HCPCS file does not have active on their date."""
@@ -257,6 +263,8 @@ class EM003(Rule):
     severity = Severity.REJECT
     fix = FixAvailability.NONE
     applies_to_void = True
+
+    needs = Need.EM
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report E/M lines dated after their code's last valid date."""

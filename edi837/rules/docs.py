@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from edi837.rules.base import DOC_SECTIONS, Rule
+from edi837.rules.needs import describe
 from edi837.rules.registry import Registry
 
 
@@ -47,6 +48,8 @@ def rule_text(rule: Rule) -> str:
         f"Severity: {_severity_text(rule)}",
         f"Fix: {rule.fix.value}",
     ]
+    if rule.needs:
+        lines.append(f"Runs on claims with {describe(rule.needs)}")
     for section in (*DOC_SECTIONS, "Options"):
         body = rule.docs.get(section)
         if body:
@@ -69,7 +72,8 @@ def rules_markdown(registry: Registry) -> str:
         "`--unsafe-fixes`), `display` (a suggestion in words, never applied), `sometimes`",
         "(safe when the data settles the answer, else unsafe or a suggestion) or `none`.",
         "In `check -f json` (contract version 2) a finding's `fix.applicability` is `safe`,",
-        "`unsafe` or `display`.",
+        "`unsafe` or `display`. A rule that reads only some kinds of claim runs only on claims",
+        'that have them (its "Runs on" line); the others could not give it anything to report.',
         "",
         "| Code | Severity | Fix | Summary |",
         "|---|---|---|---|",
@@ -84,6 +88,9 @@ def rules_markdown(registry: Registry) -> str:
     for rule in rules:
         out += ["", f"## {rule.code}", "", f"**{rule.summary}**", ""]
         out += [f"- Severity: {_severity_text(rule)}", f"- Fix: {rule.fix.value}"]
+        if rule.needs:
+            # What the engine checks before running the rule on a claim (rules/needs.py).
+            out.append(f"- Runs on claims with {describe(rule.needs)}")
         for section in (*DOC_SECTIONS, "Options"):
             body = rule.docs.get(section)
             if body:

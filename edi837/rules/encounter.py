@@ -17,10 +17,13 @@ from decimal import Decimal
 from functools import lru_cache
 
 from edi837.findings import Applicability, Finding, Fix, Severity
-from edi837.refdata import Mue, PtpEdit
+from edi837.refdata import Mue, PtpEdit, ReferenceData
 from edi837.rules.base import CheckContext, FixAvailability, Profile, Rule, replace_fix, suggestion
 from edi837.rules.claim import skips_void
+from edi837.rules.lines import TELEHEALTH_POS
+from edi837.rules.needs import Need
 from edi837.rules.pairing import INJECTION, pointed_diagnoses
+from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -57,9 +60,6 @@ _KIND_NAMES = {
 # The generic CPT administration code for one injected vaccine when no kind-specific code applies.
 GENERIC_VACCINE_ADMIN = "90471"
 
-# The telehealth places of service (CMS POS code set): 02 other than in the patient's home, 10
-# in the patient's home. A practitioner billing with them was not with the patient.
-TELEHEALTH_POS = frozenset({"02", "10"})
 
 # RSV monoclonal antibodies with their own administration codes (CPT 96380/96381, with or
 # without counselling) since nirsevimab 90380/90381; palivizumab 90378 is given with 96372.
@@ -269,6 +269,10 @@ class NCCI001(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with the NCCI PTP table loaded."""
+        return refdata.ptp_table is not None
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the column 2 line of every PTP edit that applies within an encounter."""
         if ctx.refdata.ptp_table is None or skips_void(self, claim):
@@ -377,6 +381,10 @@ class MUE001(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with the MUE table loaded."""
+        return refdata.mue_table is not None
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines, or the date's running total, above the code's MUE value."""
@@ -538,6 +546,8 @@ class POS004(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
 
+    needs = Need.TELEHEALTH
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report administration lines whose place of service is a telehealth code."""
         if skips_void(self, claim):
@@ -589,6 +599,8 @@ class POS002(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report J-code drug lines whose place of service is a facility."""
@@ -656,6 +668,8 @@ class VAC001(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
+
+    needs = Need.INJECTION | Need.VACCINE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines of encounters with a vaccine product and no administration code."""
@@ -734,6 +748,12 @@ class VAC003(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.UNSAFE
+
+    needs = Need.VACCINE
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report generic administration lines beside Medicare preventive vaccines."""
@@ -858,6 +878,8 @@ class VAC004(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
+    needs = Need.VACCINE_ADMIN
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report immunization administration lines of encounters with only immune globulins."""
         refdata = ctx.refdata
@@ -950,6 +972,12 @@ class VAC005(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
 
+    needs = Need.VACCINE
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report Medicare Part B vaccine lines whose vaccine is a Part D drug."""
         if ctx.profile is not Profile.MEDICARE or not ctx.vaccine_lines:
@@ -1036,6 +1064,8 @@ class CHM001(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
+
+    needs = Need.INJECTION | Need.ANTINEOPLASTIC
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines paired with an antineoplastic drug line."""

@@ -161,6 +161,34 @@ class _Pairer:
         return left
 
 
+def pair_single(claim: Claim, kinds: LineKinds, refdata: ReferenceData) -> Pairing | None:
+    """The pairing of the usual injection claim, or ``None`` when :func:`pair_claim` must decide.
+
+    One 96372, one drug line, no other administration line, both in one encounter (same
+    DTP*472 date as sent, same rendering NPI), and a drug 96372 can give: the drug can only
+    be this 96372's, with nothing to narrow or order (basis ``encounter``). This is what
+    :func:`pair_claim` finds for such a claim, without building its tables.
+    """
+    if len(kinds.injections) != 1 or len(kinds.drug_lines) != 1:
+        return None
+    injection = kinds.injections[0]
+    drug = kinds.drug_lines[0]
+    for line in claim.lines:
+        if line is not injection and line.code and refdata.may_administer(line.code):
+            return None  # another administration (or a drug code that is one) could give it
+    if drug.service_date_text != injection.service_date_text:
+        return None
+    # Without a 2420A on either line both fall back to the same claim-level provider.
+    own_provider = injection.rendering is not None or drug.rendering is not None
+    if own_provider and claim.rendering_npi(drug) != claim.rendering_npi(injection):
+        return None
+    row = refdata.administration(INJECTION, injection.service_date)
+    if row is None or not row.can_give(refdata.drug_classes(drug.code)):
+        return None
+    pair = Pair(injection, [drug], "encounter")
+    return Pairing(pairs=[pair], administrations=[pair], injections=[injection], drugs=[drug])
+
+
 def pair_claim(
     claim: Claim,
     kinds: LineKinds,
@@ -177,7 +205,10 @@ def pair_claim(
     pairer = _Pairer(claim, refdata)
     administrations: list[ServiceLine] = []
     for line in claim.lines:
-        row = refdata.administration(line.code, line.service_date) if line.code else None
+        code = line.code
+        # Most lines are in no administration range: their date need not be read.
+        administers = bool(code) and refdata.may_administer(code)
+        row = refdata.administration(code, line.service_date) if administers else None
         if row is not None:
             pairer.add_administration(line, row)
             administrations.append(line)

@@ -583,19 +583,19 @@ class Claim:
                     found.append((parts[0], parts[1] if len(parts) > 1 else ""))
         return found
 
-    @property
+    @cached_value
     def payer_responsibility(self) -> str:
         """SBR01 of the subscriber (P primary, S secondary ...)."""
         sbr = self.subscriber.hl.first("SBR") if self.subscriber else None
         return sbr.element(1) if sbr is not None else ""
 
-    @property
+    @cached_value
     def claim_filing_indicator(self) -> str:
         """SBR09: ``MB`` Medicare Part B, ``MC`` Medicaid, ``CI`` commercial ..."""
         sbr = self.subscriber.hl.first("SBR") if self.subscriber else None
         return sbr.element(9) if sbr is not None else ""
 
-    @property
+    @cached_value
     def payer_id(self) -> str:
         """2010BB NM109, the payer identifier a configuration can key a profile on."""
         if self.subscriber is None:

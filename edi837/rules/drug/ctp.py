@@ -23,6 +23,7 @@ from edi837.rules.base import (
     suggestion,
 )
 from edi837.rules.drug.common import crosswalk_rows, line_ndc, ndc_package_of
+from edi837.rules.needs import Need
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine, parse_decimal
 
@@ -250,6 +251,8 @@ class CTP001(Rule):
     fix = FixAvailability.SOMETIMES
     applies_to_void = True
 
+    needs = Need.NDC_LOOP
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a CTP04 that is not a positive X12 decimal, or not written canonically."""
         for line in claim.lines:
@@ -364,6 +367,8 @@ class CTP002(Rule):
     severity = Severity.REJECT
     fix = FixAvailability.SOMETIMES
     applies_to_void = True
+
+    needs = Need.NDC_LOOP
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a CTP05-1 outside F2, GR, ME, ML and UN, with the known respellings."""
@@ -594,6 +599,8 @@ class CTP003(Rule):
     }
     fix = FixAvailability.DISPLAY
 
+    needs = Need.NDC_LOOP
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC quantity that clearly counts billing units instead of NDC units."""
         for line in claim.lines:
@@ -732,6 +739,8 @@ class CTP004(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
+
+    needs = Need.NDC_LOOP
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC unit that does not fit the product's dosage form."""

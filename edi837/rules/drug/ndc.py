@@ -18,8 +18,10 @@ from edi837.rules.base import (
 )
 from edi837.rules.drug.common import crosswalk_rows, intends_n4, line_ndc, normalize_ndc
 from edi837.rules.lines import INJECTION
+from edi837.rules.needs import Need
 from edi837.rules.profiles import Profile
 from edi837.rules.registry import matches
+from edi837.rules.settings import Settings
 from edi837.x837p.model import Claim, ServiceLine
 
 #: LIN02 codes the 005010X222A1 TR3 allows in loop 2410; only N4 is an NDC (5-4-2).
@@ -71,6 +73,8 @@ class NDC001(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.UNSAFE
+
+    needs = Need.NDC_ON_INJECTION
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372 line that carries a 2410, with the move when it is determined."""
@@ -157,6 +161,12 @@ class NDC002(Rule):
     }
     fix = FixAvailability.NONE
 
+    needs = Need.DRUG_WITHOUT_NDC
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only under a profile whose NDC policy asks for NDCs."""
+        return settings.ndc_policy.get(profile, "none") != "none"
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines without a 2410 where the profile's NDC policy wants one."""
         policy = ctx.settings.ndc_policy.get(ctx.profile, "none")
@@ -211,6 +221,8 @@ class NDC003(Rule):
     severity_when = {Severity.DENY_RISK: "for another TR3 LIN02 qualifier on a drug line"}
     fix = FixAvailability.SOMETIMES
     applies_to_void = True
+
+    needs = Need.NDC_LOOP
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report a LIN02 outside the TR3 list, or other than N4 on a drug line."""
@@ -284,6 +296,8 @@ class NDC004(Rule):
     fix = FixAvailability.SOMETIMES
     applies_to_void = True
 
+    needs = Need.NDC_LOOP
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an N4 LIN03 that is not 11 digits, with the R-NDC-005 conversion."""
         for line in claim.lines:
@@ -356,6 +370,8 @@ class NDC006(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
+    needs = Need.NDC_LOOP
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an N4 NDC that is a filler value."""
         for line in claim.lines:
@@ -409,6 +425,12 @@ class NDC007(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.NONE
+
+    needs = Need.NDC_LOOP
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with the FDA NDC Directory loaded."""
+        return refdata.ndc_directory is not None
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC the loaded FDA directory does not show as marketed on the date."""
@@ -479,6 +501,12 @@ class NDC008(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
+
+    needs = Need.NDC_LOOP
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only with the ASP NDC-HCPCS crosswalk loaded."""
+        return refdata.crosswalk is not None
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report an NDC the loaded crosswalk maps to other codes than SV101-2."""
@@ -567,6 +595,12 @@ class NDC009(Rule):
     severity = Severity.DENY_RISK
     severity_by_profile = {Profile.MEDICAID: Severity.DENY_RISK}
     fix = FixAvailability.NONE
+
+    needs = Need.NDC_LOOP
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicaid only."""
+        return profile is Profile.MEDICAID
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report, under Medicaid, an NDC whose labeler has no rebate agreement."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi837.findings import Finding, Severity
+from edi837.refdata import ReferenceData
 from edi837.rules.base import (
     CheckContext,
     FixAvailability,
@@ -12,7 +13,9 @@ from edi837.rules.base import (
     suggestion,
 )
 from edi837.rules.drug.common import crosswalk_rows, line_ndc, ndc_package_of
+from edi837.rules.needs import Need
 from edi837.rules.profiles import Profile
+from edi837.rules.settings import Settings
 from edi837.x837p.model import Claim, ServiceLine
 
 
@@ -49,6 +52,8 @@ class NOC001(Rule):
 
     severity = Severity.REJECT
     fix = FixAvailability.DISPLAY
+
+    needs = Need.NOC
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report NOC drug lines without an SV101-7 description or without a 2410."""
@@ -125,6 +130,8 @@ class NOC002(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
+    needs = Need.NOC
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report NOC drug lines whose NDC has a specific code in the crosswalk."""
         for line in ctx.noc_lines:
@@ -183,6 +190,12 @@ class NOC003(Rule):
     severity = Severity.WARNING
     severity_by_profile = {Profile.MEDICARE: Severity.WARNING}
     fix = FixAvailability.NONE
+
+    needs = Need.NOC
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Medicare only."""
+        return profile is Profile.MEDICARE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report, under Medicare, NOC drug lines billed with more than one unit."""

@@ -10,6 +10,7 @@ from edi837.rules.base import (
     FixAvailability,
     Rule,
 )
+from edi837.rules.needs import Need
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -44,6 +45,8 @@ class REF001(Rule):
     severity_when = {Severity.WARNING: "for a VY link sequence on one line only"}
     fix = FixAvailability.NONE
     applies_to_void = True
+
+    needs = Need.NDC_REF
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report bad 2410 REF qualifiers and values, and VY numbers on one line only."""

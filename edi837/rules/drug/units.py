@@ -11,6 +11,7 @@ from edi837.rules.base import (
     FixAvailability,
     Rule,
 )
+from edi837.rules.needs import Need
 from edi837.x837p.model import Claim
 
 # Charges that mean "no charge": a state-supplied product (SL), a free sample or a donated
@@ -46,6 +47,8 @@ class DRG001(Rule):
     severity = Severity.WARNING
     severity_when = {Severity.REJECT: "when SV104 is 0 or less"}
     fix = FixAvailability.NONE
+
+    needs = Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug-line unit counts that are not positive whole HCPCS units."""
@@ -116,6 +119,8 @@ class DRG002(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines charged $0.00 or $0.01."""

@@ -9,10 +9,9 @@ pass and the next pass re-checks the line.
 
 from __future__ import annotations
 
+from edi837.rules.lines import DISTINCT as DISTINCT  # re-exported for the family
 from edi837.x837p.model import ServiceLine
 
-# Modifiers CMS accepts for a distinct procedural service (CR 8863): 59 and its X{EPSU} subsets.
-DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
 MODIFIER_POSITIONS = (3, 4, 5, 6)
 
 

@@ -12,6 +12,7 @@ from edi837.rules.base import (
     suggestion,
 )
 from edi837.rules.injection.common import free_modifier_ref
+from edi837.rules.needs import Need
 from edi837.rules.profiles import Profile
 from edi837.x837p.model import Claim
 
@@ -47,6 +48,8 @@ class EM001(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
+
+    needs = Need.INJECTION | Need.EM_WITHOUT_25
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report E/M lines without 25 in an encounter with a 96372 line."""
@@ -115,6 +118,8 @@ class EM002(Rule):
         )
     }
     fix = FixAvailability.DISPLAY
+
+    needs = Need.INJECTION | Need.EM_WITHOUT_25
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 99211 lines in an encounter with a 96372 line."""

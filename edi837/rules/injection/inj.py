@@ -15,6 +15,7 @@ from edi837.rules.base import (
 from edi837.rules.claim import rendering_person_npi
 from edi837.rules.injection.common import DISTINCT, free_modifier_ref, line_label
 from edi837.rules.lines import INJECTION
+from edi837.rules.needs import Need
 from edi837.x837p.model import Claim, ServiceLine
 
 
@@ -66,6 +67,8 @@ class INJ001(Rule):
     severity_when = {Severity.WARNING: "for a fractional unit count"}
     fix = FixAvailability.NONE
     applies_to_void = True
+
+    needs = Need.INJECTION
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report the 96372 lines with a wrong qualifier, unit basis or unit count."""
@@ -160,6 +163,8 @@ class INJ002(Rule):
         )
     }
     fix = FixAvailability.NONE
+
+    needs = Need.INJECTION
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report each 96372 line left without a drug line by the pairing."""
@@ -296,6 +301,8 @@ class INJ003(Rule):
     severity = Severity.WARNING
     fix = FixAvailability.NONE
 
+    needs = Need.SEVERAL_INJECTION_UNITS | Need.DRUG
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines whose units exceed the units of their single paired drug."""
         for pair in ctx.pairing.pairs:
@@ -353,6 +360,8 @@ class INJ004(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.DISPLAY
+
+    needs = Need.SEVERAL_INJECTIONS
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report repeated 96372 lines of one encounter without 59/X{EPSU}/76."""
@@ -412,6 +421,8 @@ class INJ005(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
 
+    needs = Need.INJECTION
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 96372 lines without 59/X{EPSU} beside IV or chemotherapy administration."""
         administrations = [line for line in claim.lines if _is_iv_or_chemo_admin(line.code)]
@@ -467,6 +478,8 @@ class INJ006(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.INJECTION | Need.DRUG | Need.LINE_PROVIDER
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines whose rendering NPI differs from their 96372 line's."""
@@ -528,6 +541,8 @@ class INJ007(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.SEVERAL_ADMINISTRATIONS | Need.DRUG
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report drug lines whose administration the pairing chose by line order alone."""

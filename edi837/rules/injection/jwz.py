@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from edi837.findings import Finding, Severity
-from edi837.refdata import normalize_hyphenated
+from edi837.refdata import ReferenceData, normalize_hyphenated
 from edi837.rules.base import (
     CheckContext,
     FixAvailability,
@@ -17,7 +17,9 @@ from edi837.rules.base import (
 from edi837.rules.injection.common import free_modifier_ref, line_label, modifier_ref
 from edi837.rules.injection.modifiers import second_modifier_ref
 from edi837.rules.lines import INJECTION
+from edi837.rules.needs import Need
 from edi837.rules.profiles import Profile
+from edi837.rules.settings import Settings
 from edi837.x837p.model import Claim, ServiceLine
 
 # JZ required on Medicare Part B claims from 2023-07-01; claims edits return it from 2023-10-01.
@@ -138,6 +140,12 @@ class JWZ001(Rule):
     }
     fix = FixAvailability.NONE
 
+    needs = Need.DRUG
+
+    def active(self, profile: Profile, settings: Settings, refdata: ReferenceData) -> bool:
+        """Only under the profiles that require JW/JZ (``jwz_profiles``)."""
+        return profile in settings.jwz_profiles
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report single-dose drug lines without JZ or a JW line."""
         if ctx.profile not in ctx.settings.jwz_profiles:
@@ -255,6 +263,8 @@ class JWZ002(Rule):
     fix = FixAvailability.NONE
     applies_to_void = True
 
+    needs = Need.JW
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report lines with both JW and JZ."""
         for line in claim.lines:
@@ -296,6 +306,8 @@ class JWZ003(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
+
+    needs = Need.WASTAGE_ON_PROCEDURE
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW/JZ on procedure lines."""
@@ -352,6 +364,8 @@ class JWZ004(Rule):
 
     severity = Severity.WARNING
     fix = FixAvailability.NONE
+
+    needs = Need.JW
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report JW lines without an administered line, below one unit, or contradicted."""

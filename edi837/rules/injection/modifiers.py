@@ -20,6 +20,7 @@ from edi837.rules.injection.common import (
     sent_modifiers,
 )
 from edi837.rules.lines import INJECTION
+from edi837.rules.needs import Need
 from edi837.x12.segment import Segment
 from edi837.x837p.model import Claim, ServiceLine
 
@@ -120,6 +121,8 @@ class MOD001(Rule):
     severity = Severity.DENY_RISK
     fix = FixAvailability.SOMETIMES
 
+    needs = Need.MISPLACED_25
+
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report 25 on 96372 or drug lines, with a fix that removes it."""
         for line in claim.lines:
@@ -180,6 +183,8 @@ class MOD002(Rule):
 
     severity = Severity.DENY_RISK
     fix = FixAvailability.DISPLAY
+
+    needs = Need.DISTINCT_MODIFIER
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report misused 59/X{EPSU} modifiers line by line."""
@@ -314,6 +319,8 @@ class MOD003(Rule):
     }
     fix = FixAvailability.SOMETIMES
     applies_to_void = True
+
+    needs = Need.MODIFIER
 
     def check(self, claim: Claim, ctx: CheckContext) -> Iterator[Finding]:
         """Report malformed, repeated, gapped or excess modifiers, fixing what is mechanical."""
