@@ -252,13 +252,17 @@ def check(
     engine: Engine | None = None,
     detail: bool = False,
     name: str | None = None,
+    on_claim: Callable[[Claim, list[Finding]], None] | None = None,
+    observe: Callable[[Segment], None] | None = None,
 ) -> FileResult:
     """Check one input and return its findings and counts (``.to_dict()`` is the JSON contract).
 
     Never raises for bad input: the result's ``status`` is ``error`` and ``error`` holds the
     one-line reason. With ``detail``, the result keeps a view of every claim that has findings,
     with its lines and the 96372 pairing (for the HTML report); clean claims are only counted,
-    so memory stays bounded by the findings, not the file.
+    so memory stays bounded by the findings, not the file. ``on_claim`` is called with each
+    claim and its findings as it is checked, and ``observe`` with every segment as it is read
+    (what ``edi837 batch`` records per claim and per interchange).
     """
     src = as_source(source, name)
     checker = _engine(engine, profile, select, ignore, refdata, config)
@@ -267,11 +271,16 @@ def check(
     units = None
     try:
         with src.open_once() as stream:
-            units = src.units(stream)
+            units = src.units(stream, observe=observe)
             for unit, findings in checker.iter_checked(units):
                 result.findings.extend(findings)
-                if detail and unit.claim is not None and findings:
-                    result.claim_views.append(checker.claim_view(unit.claim))
+                claim = unit.claim
+                if claim is None:
+                    continue
+                if on_claim is not None:
+                    on_claim(claim, findings)
+                if detail and findings:
+                    result.claim_views.append(checker.claim_view(claim))
             units.require_837p()
     except X12SyntaxError as exc:
         result.status = "error"
@@ -283,6 +292,7 @@ def check(
         result.transactions = summary.transactions
         result.claims = summary.claims
         result.service_lines = summary.service_lines
+        result.segments = units.segments.segments_read
     if result.status != "error":
         result.status = "findings" if result.findings else "ok"
     result.seconds = time.perf_counter() - started

@@ -148,6 +148,7 @@ class FileResult:
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
     claim_views: list[ClaimView] = field(default_factory=list)
+    segments: int = 0  # segments read (not in the JSON contract; a cut file's pieces use it)
 
     def fails(self, threshold: Severity) -> bool:
         """True when a finding is at or above ``threshold`` (the ``--fail-on`` test)."""

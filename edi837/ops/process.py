@@ -41,7 +41,7 @@ from edi837.acks.writer import (
     control_numbers_needed,
     output_paths,
 )
-from edi837.api import OptionsError, annotate, fix, split
+from edi837.api import OptionsError, annotate, check, fix, split
 from edi837.engine import Engine, FileResult
 from edi837.findings import Finding, Severity
 from edi837.ops.cutting import Layout, scan
@@ -61,6 +61,7 @@ from edi837.source import Source
 from edi837.x12.reader import X12SyntaxError
 from edi837.x12.segment import Segment
 from edi837.x12.writer import atomic_output
+from edi837.x837p.model import Claim
 
 __all__ = [
     "DEFAULT_OUTPUTS",
@@ -153,51 +154,23 @@ def check_source(
     detail: bool = False,
     envelopes: bool = False,
 ) -> Checked:
-    """Check ``src`` as :func:`edi837.api.check` does, keeping a row per claim.
+    """Check ``src`` with :func:`edi837.api.check`, keeping a row per claim.
 
     A claim's row is ``rejected`` when one of its own findings is at or above ``fail_on``
     (the split may reject more: a finding on its billing provider or envelope rejects every
     claim under it; :func:`process_file` takes the split's decision when it splits).
     """
-    result = FileResult(path=src.name)
-    started = time.perf_counter()
     collector = _Envelopes() if envelopes else None
     rows: list[ClaimRow] = []
-    units = None
-    try:
-        with src.open_once() as stream:
-            units = src.units(stream, observe=collector)
-            for unit, findings in engine.iter_checked(units):
-                result.findings.extend(findings)
-                claim = unit.claim
-                if claim is None:
-                    continue
-                profile = engine.profile_for(claim)
-                rows.append(
-                    _claim_row(
-                        len(rows), claim.id, claim.clm.element(2), profile.value, findings, fail_on
-                    )
-                )
-                if detail and findings:
-                    # As api.check keeps them: the claims the HTML page shows, with pairing.
-                    result.claim_views.append(engine.claim_view(claim))
-            units.require_837p()
-    except X12SyntaxError as exc:
-        result.status = "error"
-        result.error = exc.describe(src.name)
-    segments = 0
-    if units is not None:
-        summary = units.summary
-        result.notices = list(units.notices)
-        result.interchanges = summary.interchanges
-        result.transactions = summary.transactions
-        result.claims = summary.claims
-        result.service_lines = summary.service_lines
-        segments = units.segments.segments_read
-    if result.status != "error":
-        result.status = "findings" if result.findings else "ok"
-    result.seconds = time.perf_counter() - started
-    return Checked(result, rows, collector.finish() if collector is not None else [], segments)
+
+    def on_claim(claim: Claim, findings: list[Finding]) -> None:
+        profile = engine.profile_for(claim).value
+        charge = claim.clm.element(2)
+        rows.append(_claim_row(len(rows), claim.id, charge, profile, findings, fail_on))
+
+    result = check(src, engine=engine, detail=detail, on_claim=on_claim, observe=collector)
+    interchanges = collector.finish() if collector is not None else []
+    return Checked(result, rows, interchanges, result.segments)
 
 
 def _claim_row(
