@@ -452,3 +452,14 @@ def test_a_control_byte_before_a_composite_segment_id_still_gives_an_xml_tree() 
         tree = etree.fromstring(cli("parse", "-f", "xml", str(path)).stdout_bytes)
     refs = [c.get("ref") for c in tree.iter("component")]
     assert "\ufffdSV101-2" in refs
+
+
+def test_a_140_kb_run_without_separators_is_not_a_140_kb_segment_id() -> None:
+    # After the IEA, 140,000 bytes with no element separator: the reader takes the whole run
+    # as one segment's id, and the segment column of every report carried all of it.
+    data = CLEAN + b"X" * 140_000
+    mutant = Mutant(data, "+140000 bytes after the IEA")
+    check_reports(mutant)
+    located = [f for f in api.check(data, engine=ENGINE).findings if f.segment_id]
+    assert located and all(len(f.segment_id or "") <= 51 for f in located)
+    assert all(len(f.message) < 400 for f in located)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from edi837.findings import Finding, Fix, Severity
+from edi837.findings import QUOTE_LIMIT, Finding, Fix, Severity
 from edi837.x12.segment import Delimiters, Segment
 
 _NAME = re.compile(r"^([A-Z]+)(\d{3})$")
@@ -68,7 +68,10 @@ class Check:
 
 def located(finding: Finding, seg: Segment, element: str | None = None) -> Finding:
     """Locate ``finding`` at ``seg``: ordinal, byte offset, line, text and element column."""
-    finding.segment_id = seg.id
+    sid = seg.id
+    # An id is two or three characters; a "segment" with no element separator in a long run
+    # of data has that whole run as its id, which no report column should carry.
+    finding.segment_id = sid if len(sid) <= QUOTE_LIMIT else f"{sid[:QUOTE_LIMIT]}..."
     finding.segment_number = seg.number
     finding.byte_offset = seg.byte_offset
     finding.line_number = seg.line

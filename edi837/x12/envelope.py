@@ -397,8 +397,9 @@ class EnvelopeChecker:
             # Segments before the first ISA are ENV-001's finding.
             return []
         more = f" (and {count - 1} more)" if count > 1 else ""
-        name = stray.id if stray.id.isprintable() else repr(stray.id)
-        until = f"before {before.id} at segment {before.number}" if before else "at the end"
+        name = stray.id if stray.id.isprintable() and len(stray.id) <= 3 else quote(stray.id)
+        before_id = (before.id if len(before.id) <= 3 else quote(before.id)) if before else ""
+        until = f"before {before_id} at segment {before.number}" if before else "at the end"
         return [
             self._finding(
                 ENV007,

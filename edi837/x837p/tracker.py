@@ -41,7 +41,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, replace
 
-from edi837.findings import Finding, Fix, Severity
+from edi837.findings import Finding, Fix, Severity, quote
 from edi837.x12.checks import Check
 from edi837.x12.segment import Segment
 from edi837.x837p.checks import (
@@ -993,7 +993,7 @@ class LoopTracker:
                 found,
                 _finding(
                     SEG001,
-                    f"unknown segment id {sid!r}: the 837P guide has no such segment",
+                    f"unknown segment id {quote(sid)}: the 837P guide has no such segment",
                     seg,
                     None,
                     current.id,
