@@ -40,7 +40,8 @@ pytest: $(STAMP) ## The test suite
 fuzz: $(STAMP) ## The fuzz suite with 20x the examples of the test run, new ones each time
 	EDI837_FUZZ=20 $(BIN)/pytest -q tests/test_fuzz.py
 
-$(CSTAMP): setup.py setup.cfg pyproject.toml $(wildcard edi837/x12/*.py edi837/x837p/*.py)
+# A non-editable install: any change to the package makes it stale, not only the compiled modules.
+$(CSTAMP): setup.py setup.cfg pyproject.toml $(shell find edi837 -name "*.py" -o -name "*.csv")
 	$(PYTHON) -m venv $(CVENV)
 	$(CVENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel 'mypy>=1.10'
 	EDI837_COMPILE=1 $(CVENV)/bin/python -m pip install --quiet --no-build-isolation '.[dev]'
