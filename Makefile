@@ -3,8 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The optional compiled build (mypyc) lives in a venv of its own; make test never uses it.
+CVENV := .venv-compiled
+CSTAMP := $(CVENV)/.installed
 
-.PHONY: help demo test lint format typecheck pytest fuzz bench bench-batch bench-large docs docs-check check clean
+.PHONY: help demo test lint format typecheck pytest fuzz compiled bench bench-batch bench-large docs docs-check check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,8 +40,19 @@ pytest: $(STAMP) ## The test suite
 fuzz: $(STAMP) ## The fuzz suite with 20x the examples of the test run, new ones each time
 	EDI837_FUZZ=20 $(BIN)/pytest -q tests/test_fuzz.py
 
+# A non-editable install: any change to the package makes it stale, not only the compiled modules.
+$(CSTAMP): setup.py setup.cfg pyproject.toml $(shell find edi837 -name "*.py" -o -name "*.csv")
+	$(PYTHON) -m venv $(CVENV)
+	$(CVENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel 'mypy>=1.10'
+	EDI837_COMPILE=1 $(CVENV)/bin/python -m pip install --quiet --no-build-isolation '.[dev]'
+	rm -rf build
+	touch $(CSTAMP)
+
+compiled: $(CSTAMP) ## Build the optional compiled parse path (mypyc) into .venv-compiled (needs a C compiler)
+
 bench: $(STAMP) ## Generate 1k/10k/100k-claim and mix files; print speed ratios, claims/s, peak memory; batch and Spark rows
 	$(BIN)/python -m pip install --quiet 'x12sdk' || echo "x12sdk not installable; its column is skipped"
+	$(MAKE) compiled || echo "compiled build failed; its parse and check rows are skipped"
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/batch_bench.py
 	$(BIN)/python bench/spark_bench.py
@@ -61,4 +75,4 @@ docs-check: $(STAMP) ## Fail when docs/rules.md is out of date
 check: test ## Alias of test
 
 clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench/out
+	rm -rf $(VENV) $(CVENV) build .mypy_cache .ruff_cache .pytest_cache bench/out

@@ -9,6 +9,8 @@ start-up and peak RSS are real, and the best of ``--repeat`` runs is kept:
 - a plain ``str.split`` pass over the same bytes (split on ``~``, then on ``*``): the floor;
 - ``edi837 parse --no-output`` (tokenize, place every segment in its loop, build claims);
 - ``edi837 check -f json`` with every rule on;
+- the same parse and check with the optional compiled build (mypyc) when ``make compiled`` has
+  made ``.venv-compiled``, printed as ratios to the same split loop beside the pure ones;
 - start-up: ``edi837 check`` on a one-claim sample and ``edi837 --help``;
 - pyx12's ``X12Reader`` and ``x12valid``, and x12sdk's model parse, on the 10k file (they are
   much slower), compared by throughput (claims per second).
@@ -32,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
+#: The optional compiled build's ``edi837`` (``make compiled``); its rows are skipped without it.
+COMPILED_EDI837 = ROOT / ".venv-compiled" / "bin" / "edi837"
 
 SPLIT = (
     "import sys\n"
@@ -150,6 +154,33 @@ def output_memory(files: list[tuple[str, Path]], edi837: str) -> None:
     target.unlink(missing_ok=True)
 
 
+def compiled_rows(
+    files: list[tuple[str, int, Path]], results: dict[str, dict[str, Run]], repeat: int
+) -> None:
+    """Parse and check with the compiled build, as ratios to the split loop timed above."""
+    if not COMPILED_EDI837.exists():
+        print("compiled build: .venv-compiled is absent (make compiled); its rows are skipped")
+        return
+    print()
+    print("compiled build (mypyc, .venv-compiled) beside the pure one, ratios to the split loop")
+    print(
+        f"{'file':<9} {'parse s':>8} {'pure':>7} {'compiled':>9} "
+        f"{'check s':>8} {'pure':>7} {'compiled':>9}"
+    )
+    edi837 = str(COMPILED_EDI837)
+    for label, _, path in files:
+        r = results[label]
+        split = r["split"].seconds
+        parse = timed([edi837, "parse", "--no-output", str(path)], repeat)
+        check = timed([edi837, "check", "-f", "json", str(path)], repeat)
+        print(
+            f"{label:<9} {parse.seconds:8.2f} {r['parse'].seconds / split:6.2f}x "
+            f"{parse.seconds / split:8.2f}x {check.seconds:8.2f} "
+            f"{r['check'].seconds / split:6.2f}x {check.seconds / split:8.2f}x",
+            flush=True,
+        )
+
+
 def main() -> int:
     """Run every measurement and print the table."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -202,6 +233,8 @@ def main() -> int:
         f"targets at {label_of(largest)}: parse/split <= {PARSE_TARGET:.0f}x, "
         f"check/split <= {CHECK_TARGET:.0f}x (one process, every rule on)"
     )
+
+    compiled_rows(files, results, args.repeat)
 
     def rss_ratio(big: str, small: str, target: float) -> None:
         if big in results and small in results:

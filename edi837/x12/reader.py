@@ -17,11 +17,22 @@ import codecs
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
-from edi837.x12.segment import Delimiters, Segment
+from edi837.x12.segment import Delimiters, Segment, new_segment
+
+_T = TypeVar("_T")
+
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # the pure install needs no mypy_extensions: the attribute only guides mypyc
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[_T], _T]:
+        """Leave the class as it is (what ``mypy_extensions.mypyc_attr`` does at run time)."""
+        return lambda cls: cls
+
 
 CHUNK_SIZE = 1 << 20
 #: The longest segment (and the longest run of white space between two segments) the reader
@@ -53,6 +64,8 @@ def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
     return count("\n", start, stop) + count("\r", start, stop) - count("\r\n", start, stop)
 
 
+# ``No837P`` (edi837.source) subclasses this error outside the optional compiled build.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class X12SyntaxError(Exception):
     """Input that cannot be read as X12 at all; reported as one line, exit code 2."""
 
@@ -243,7 +256,7 @@ class SegmentReader:
         count = str.count
         # The fast path below makes almost every segment of a file: it builds them without
         # ``Segment.__init__``, setting the slots itself, which is markedly cheaper.
-        new_segment = object.__new__
+        make_segment = new_segment
         whitespace = _WHITESPACE
         start = 0  # file layout before the current segment starts here in buf
         limit = self.max_segment_size
@@ -475,7 +488,7 @@ class SegmentReader:
                             line += count(lead, "\n")
                             offset = origin + (pos + len(lead)) * bytes_per_char
                         number += 1
-                        seg = new_segment(Segment)
+                        seg = make_segment(Segment)
                         seg.text = text
                         seg.elements = elements = text.split(separator)
                         seg.id = elements[0]
@@ -510,7 +523,7 @@ class SegmentReader:
                         # No LF in a part; a CR before the segment id is a line break.
                         line += count(lead, "\r")
                     number += 1
-                    seg = new_segment(Segment)
+                    seg = make_segment(Segment)
                     if text[-1] == "\r":
                         text = text[:-1]
                         seg.term = "\r\n"
@@ -553,7 +566,7 @@ class SegmentReader:
                         line += _breaks(lead) - (pending and lead[0] == "\n")
                 pending = False
                 number += 1
-                seg = new_segment(Segment)
+                seg = make_segment(Segment)
                 seg.text = text
                 seg.elements = elements = text.split(separator)
                 seg.id = elements[0]

@@ -10,6 +10,7 @@ component 2 of an ``SV1`` segment.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -222,3 +223,22 @@ class Segment:
             return offset + len(value), 1
         offset += sum(len(p) + 1 for p in parts[: parsed.component - 1])
         return offset, max(len(parts[parsed.component - 1]), 1)
+
+
+def _blank_segment(cls: type[Segment]) -> Segment:
+    return cls("", _PLAIN)
+
+
+_PLAIN = Delimiters()
+
+#: Makes a :class:`Segment` whose slots the caller then sets itself (the reader's and the
+#: spool's fast paths). In pure Python that is ``object.__new__``, which skips ``__init__``;
+#: the optional compiled build (mypyc) allows no instance of a compiled class made that way,
+#: so there a blank segment is made through ``__init__``, which is cheap in compiled code.
+new_segment: Callable[[type[Segment]], Segment]
+try:
+    object.__new__(Segment)
+except TypeError:
+    new_segment = _blank_segment
+else:
+    new_segment = object.__new__

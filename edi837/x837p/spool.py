@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO, overload
 
-from edi837.x12.segment import Delimiters, Segment
+from edi837.x12.segment import Delimiters, Segment, new_segment
 from edi837.x837p.tracker import Placement
 
 __all__ = ["SPILL_AFTER", "SegmentSpool"]
@@ -205,7 +205,7 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
         delimiters = self._delimiters
         unpack = _HEAD.unpack_from
         head = _HEAD.size
-        new_segment = object.__new__
+        make_segment = new_segment
         offset = 0
         buffer = b""
         at = 0
@@ -219,7 +219,7 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
             if len(buffer) - at < size:
                 buffer, at, offset = _refill(file, buffer, at, offset, size)
             start = at + head
-            seg: Segment = new_segment(Segment)
+            seg: Segment = make_segment(Segment)
             delim = delimiters[delims]
             text = buffer[start + n_lead : start + n_lead + n_text].decode("utf-8", _ERRORS)
             seg.text = text
