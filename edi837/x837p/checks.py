@@ -8,7 +8,9 @@ gap is only a warning).
 
 from __future__ import annotations
 
+from edi837.findings import Finding, Fix, Severity
 from edi837.x12.checks import Check
+from edi837.x12.segment import Segment
 
 
 class ENV004(Check):
@@ -103,3 +105,16 @@ class ELM006(Check):
 #: hostile one (100,000 nested HLs, each with a wrong parent, HL04 and missing patient loops)
 #: cannot make hundreds of thousands of findings for the report to hold.
 TRANSACTION_CAP = 5000
+
+
+def finding_at(
+    check: type[Check],
+    message: str,
+    seg: Segment,
+    element: str | None,
+    loop: str,
+    fix: Fix | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding of ``check`` at ``seg`` in ``loop`` (the tracker's and hierarchy's form)."""
+    return check.finding(message, seg, element, loop=loop, fix=fix, severity=severity)

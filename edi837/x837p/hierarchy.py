@@ -24,9 +24,9 @@ import sys
 from dataclasses import replace
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
-from edi837.x12.checks import Check
 from edi837.x12.segment import Segment
 from edi837.x837p.checks import HL001, HL002, HL003, HL004, SEG003, TRANSACTION_CAP
+from edi837.x837p.checks import finding_at as _finding
 from edi837.x837p.elements import count_value
 
 # The child level each HL03 level code may have: billing provider 20 → subscriber 22 →
@@ -395,15 +395,3 @@ class HierarchyChecker:
 def _shown(value: str) -> str:
     """A hierarchy number for a message: quoted when it is short, else by its length."""
     return repr(value) if len(value) <= _HL01_DIGITS else f"of {len(value)} characters"
-
-
-def _finding(
-    check: type[Check],
-    message: str,
-    seg: Segment,
-    element: str | None,
-    loop: str,
-    fix: Fix | None = None,
-    severity: Severity | None = None,
-) -> Finding:
-    return check.finding(message, seg, element, loop=loop, fix=fix, severity=severity)

@@ -41,8 +41,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, replace
 
-from edi837.findings import Finding, Fix, Severity, quote
-from edi837.x12.checks import Check
+from edi837.findings import Finding, quote
 from edi837.x12.segment import Segment
 from edi837.x837p.checks import (
     SEG001,
@@ -53,6 +52,7 @@ from edi837.x837p.checks import (
     STR003,
     STR005,
 )
+from edi837.x837p.checks import finding_at as _finding
 from edi837.x837p.elements import (
     MEMO_LIMIT,
     ElementChecker,
@@ -1159,18 +1159,6 @@ def _repeated_loop(seg: Segment, rt: _LoopRT, parent: _LoopRT, instances: int) -
 def _label(seg: Segment) -> str:
     first = seg.element(1)
     return f"{seg.id}*{first}" if first and len(first) <= 3 else seg.id
-
-
-def _finding(
-    check: type[Check],
-    message: str,
-    seg: Segment,
-    element: str | None,
-    loop: str,
-    fix: Fix | None = None,
-    severity: Severity | None = None,
-) -> Finding:
-    return check.finding(message, seg, element, loop=loop, fix=fix, severity=severity)
 
 
 def _value(seg: Segment, element: int, component: int) -> str:
