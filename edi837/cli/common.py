@@ -149,6 +149,33 @@ def rule_options(func: F) -> F:
     return func
 
 
+def ack_options(ack_help: str) -> Callable[[F], F]:
+    """``--ack`` (with ``ack_help`` as its help) and ``--ack-types``, as batch and watch take."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--ack-types",
+            default="ta1,999,277ca",
+            show_default=True,
+            metavar="TYPES",
+            help="With --ack: which acknowledgements to write, comma-separated.",
+        )(func)
+        return click.option("--ack", "with_acks", is_flag=True, help=ack_help)(func)
+
+    return decorate
+
+
+def chosen_acks(with_acks: bool, value: str) -> tuple[str, ...]:
+    """The acknowledgement types of ``--ack --ack-types`` (none without ``--ack``)."""
+    from edi837.acks import parse_types
+
+    try:
+        types = parse_types(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ack-types") from None
+    return types if with_acks else ()
+
+
 def engine_from(
     select: str | None,
     ignore: str | None,

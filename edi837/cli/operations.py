@@ -21,6 +21,8 @@ from edi837.cli.common import (
     CONTEXT,
     EXIT_ERROR,
     Failure,
+    ack_options,
+    chosen_acks,
     fail_on_option,
     format_option,
     guarded,
@@ -75,19 +77,9 @@ def _outputs(ctx: click.Context, param: click.Parameter, value: str) -> frozense
     help="The SQLite ledger (default: OUTDIR/edi837.sqlite).",
 )
 @click.option("--force", is_flag=True, help="Redo files the ledger has as done.")
-@click.option(
-    "--ack",
-    "with_acks",
-    is_flag=True,
-    help="Also write each file's acknowledgements: OUTDIR/NAME.ta1, NAME.999, NAME.277ca "
-    "(those that apply), numbered from the ledger.",
-)
-@click.option(
-    "--ack-types",
-    default="ta1,999,277ca",
-    show_default=True,
-    metavar="TYPES",
-    help="With --ack: which acknowledgements to write, comma-separated.",
+@ack_options(
+    "Also write each file's acknowledgements: OUTDIR/NAME.ta1, NAME.999, NAME.277ca "
+    "(those that apply), numbered from the ledger."
 )
 @click.option(
     "--engine",
@@ -138,7 +130,7 @@ def batch(
     from edi837.findings import Severity
     from edi837.ops.batch import BatchOptions, EngineOptions, collect_inputs, run_batch
 
-    acks = _ack_types(with_acks, ack_types)
+    acks = chosen_acks(with_acks, ack_types)
     try:
         files = collect_inputs(inputs, glob)
     except FileNotFoundError as exc:
@@ -175,17 +167,6 @@ def batch(
         result = run_batch(files, options, on_outcome=lambda o: _report(o, verbose), engine=engine)
     _summary(result)
     sys.exit(result.exit_code(options.fail_on))
-
-
-def _ack_types(with_acks: bool, value: str) -> tuple[str, ...]:
-    """The acknowledgement types of ``--ack --ack-types`` (none without ``--ack``)."""
-    from edi837.acks import parse_types
-
-    try:
-        types = parse_types(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--ack-types") from None
-    return types if with_acks else ()
 
 
 def _with_bar(files: list[Path], options: Any, engine: Any) -> BatchResult:

@@ -13,6 +13,8 @@ from edi837.cli.common import (
     CONTEXT,
     EXIT_ERROR,
     EXIT_OK,
+    ack_options,
+    chosen_acks,
     engine_from,
     fail_on_option,
     guarded,
@@ -87,19 +89,9 @@ def _seconds(name: str, value: float | None) -> None:
     metavar="KINDS",
     help="Outputs per file in outbox/, comma-separated: report, fixed, split, annotated.",
 )
-@click.option(
-    "--ack",
-    "with_acks",
-    is_flag=True,
-    help="Also write each file's acknowledgements to outbox/: NAME.ta1, NAME.999, "
-    "NAME.277ca (those that apply), numbered from the ledger.",
-)
-@click.option(
-    "--ack-types",
-    default="ta1,999,277ca",
-    show_default=True,
-    metavar="TYPES",
-    help="With --ack: which acknowledgements to write, comma-separated.",
+@ack_options(
+    "Also write each file's acknowledgements to outbox/: NAME.ta1, NAME.999, "
+    "NAME.277ca (those that apply), numbered from the ledger."
 )
 @click.option(
     "--ledger",
@@ -149,7 +141,6 @@ def watch(
     after the current file. One run owns OUTDIR at a time: another one exits 0 at once,
     saying so. Exit code 0 on a clean stop.
     """
-    from edi837.acks import parse_types
     from edi837.findings import Severity
     from edi837.ops.ledger import LedgerError
     from edi837.ops.watch import LockHeld, WatchOptions, serve
@@ -163,10 +154,7 @@ def watch(
     if poll == 0:
         raise click.BadParameter("must be more than 0 seconds", param_hint="--poll")
     kinds = _outputs(outputs)
-    try:
-        acks = parse_types(ack_types) if with_acks else ()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--ack-types") from None
+    acks = chosen_acks(with_acks, ack_types)
     if not inbox.is_dir():
         say(f"edi837: {inbox}: inbox folder not found; create it or name another")
         sys.exit(EXIT_ERROR)
