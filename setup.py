@@ -4,8 +4,9 @@ The metadata lives in ``setup.cfg``. ``pip install .`` (and ``make test``) stays
 needs no compiler. With ``EDI837_COMPILE=1`` in the environment, the modules every segment and
 every claim pass through are compiled with mypyc (``make compiled``): the parse path
 (tokenizer, segment, envelope checks, loop tracker, hierarchy and element checks, claim
-builder and claim model) and the check path (engine, line classes, pairing and the rule modules). Everything
-else stays Python; both builds must give the same results (``make test-compiled``).
+builder and claim model) and the check path (engine, line classes, pairing and the rule
+modules). Everything else stays Python; both builds must give the same results
+(``make test-compiled``).
 """
 
 from __future__ import annotations

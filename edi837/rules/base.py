@@ -18,7 +18,7 @@ import importlib.util
 import re
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -185,7 +185,7 @@ class Rule:
         return ()
 
 
-@dataclass
+@dataclass(init=False)
 class CheckContext:
     """What a rule may read while checking one claim: profile, settings, reference data, pairing.
 
@@ -199,13 +199,22 @@ class CheckContext:
     profile: Profile
     settings: Settings
     refdata: ReferenceData
-    _loops: dict[int, tuple[str, ServiceLine | None]] | None = None
-    _encounter_of: dict[int, list[ServiceLine]] = field(default_factory=dict)
-    # What the properties below work out on first read. Plain fields rather than descriptors
-    # that write the instance dictionary, so that the class compiles as it reads (mypyc).
-    _kinds: LineKinds | None = None
-    _pairing: Pairing | None = None
-    _encounters: list[list[ServiceLine]] | None = None
+
+    # Explicit, so that the compiled build compiles it: a generated __init__ stays interpreted.
+    def __init__(
+        self, claim: Claim, profile: Profile, settings: Settings, refdata: ReferenceData
+    ) -> None:
+        self.claim = claim
+        self.profile = profile
+        self.settings = settings
+        self.refdata = refdata
+        self._loops: dict[int, tuple[str, ServiceLine | None]] | None = None
+        self._encounter_of: dict[int, list[ServiceLine]] = {}
+        # What the properties below work out on first read. Plain attributes rather than
+        # descriptors that write the instance dictionary, so that the class compiles (mypyc).
+        self._kinds: LineKinds | None = None
+        self._pairing: Pairing | None = None
+        self._encounters: list[list[ServiceLine]] | None = None
 
     @property
     def kinds(self) -> LineKinds:

@@ -93,12 +93,18 @@ def parse_date(text: str) -> date | None:
     return value
 
 
-@dataclass
+@dataclass(init=False)
 class Loop:
     """One loop instance: its id as pyx12 names it (``2010AA``, ``2420A``) and its segments."""
 
     loop_id: str
-    segments: list[Segment] = field(default_factory=list)
+    segments: list[Segment]
+
+    # An explicit __init__ rather than the generated one: the compiled build (mypyc) compiles
+    # it, while a generated one stays interpreted, and one is made per loop of every claim.
+    def __init__(self, loop_id: str, segments: list[Segment] | None = None) -> None:
+        self.loop_id = loop_id
+        self.segments = [] if segments is None else segments
 
     def first(self, segment_id: str, qualifier: str | None = None) -> Segment | None:
         """The first segment with this id (and element-01 qualifier, when given)."""
@@ -266,7 +272,7 @@ _NO_MODIFIERS: frozenset[str] = frozenset()
 LINE_NUMBER_DIGITS = 6
 
 
-@dataclass
+@dataclass(init=False)
 class ServiceLine:
     """Loop 2400 with its 2410 drug identification and 2420x/2430 loops.
 
@@ -276,12 +282,25 @@ class ServiceLine:
     """
 
     loop: Loop
-    drug: DrugLine | None = None
-    rendering: Provider | None = None  # 2420A
-    supervising: Provider | None = None  # 2420D
-    loops: list[Loop] = field(default_factory=list)  # every 2410/242x/2430/2440 in order
+    drug: DrugLine | None
+    rendering: Provider | None  # 2420A
+    supervising: Provider | None  # 2420D
+    loops: list[Loop]  # every 2410/242x/2430/2440 in order
 
-    def __post_init__(self) -> None:
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(
+        self,
+        loop: Loop,
+        drug: DrugLine | None = None,
+        rendering: Provider | None = None,
+        supervising: Provider | None = None,
+        loops: list[Loop] | None = None,
+    ) -> None:
+        self.loop = loop
+        self.drug = drug
+        self.rendering = rendering
+        self.supervising = supervising
+        self.loops = [] if loops is None else loops
         self._ready = False
 
     def _read(self) -> None:
