@@ -13,7 +13,7 @@ read in the optional compiled build (mypyc).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -122,13 +122,15 @@ class Loop:
         ]
 
 
-@dataclass
+@dataclass(init=False)
 class Provider:
     """A provider loop (2010AA billing, 2310B/2420A rendering, 2310D/2420D supervising)."""
 
     loop: Loop
 
-    def __post_init__(self) -> None:
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(self, loop: Loop) -> None:
+        self.loop = loop
         self._ready = False
 
     def _read(self) -> None:
@@ -163,7 +165,7 @@ class Provider:
         return tuple(nm1.element(i) for i in range(1, 10)) if nm1 is not None else ()
 
 
-@dataclass
+@dataclass(init=False)
 class DrugLine:
     """Loop 2410 drug identification: LIN (NDC), CTP (quantity and unit), REF (Rx or link).
 
@@ -173,7 +175,9 @@ class DrugLine:
 
     loop: Loop
 
-    def __post_init__(self) -> None:
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(self, loop: Loop) -> None:
+        self.loop = loop
         self._ready = False
 
     def _read(self) -> None:
@@ -501,12 +505,17 @@ class ServiceLine:
         return segments
 
 
-@dataclass
+@dataclass(init=False)
 class Party:
     """A hierarchical level (2000A, 2000B, 2000C) with its name loops (2010xx)."""
 
     hl: Loop
-    loops: list[Loop] = field(default_factory=list)
+    loops: list[Loop]
+
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(self, hl: Loop, loops: list[Loop] | None = None) -> None:
+        self.hl = hl
+        self.loops = [] if loops is None else loops
 
     def loop(self, loop_id: str) -> Loop | None:
         """The first nested loop with this id."""
@@ -537,7 +546,7 @@ class Envelope:
 _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 
 
-@dataclass
+@dataclass(init=False)
 class Claim:
     """Loop 2300 and its service lines, with the context it needs to be checked on its own.
 
@@ -547,13 +556,30 @@ class Claim:
 
     envelope: Envelope
     loop: Loop
-    billing: Party | None = None
-    subscriber: Party | None = None
-    patient: Party | None = None
-    lines: list[ServiceLine] = field(default_factory=list)
-    loops: list[Loop] = field(default_factory=list)  # 2300-level loops: 2310x, 2320, 2330x
+    billing: Party | None
+    subscriber: Party | None
+    patient: Party | None
+    lines: list[ServiceLine]
+    loops: list[Loop]  # 2300-level loops: 2310x, 2320, 2330x
 
-    def __post_init__(self) -> None:
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(
+        self,
+        envelope: Envelope,
+        loop: Loop,
+        billing: Party | None = None,
+        subscriber: Party | None = None,
+        patient: Party | None = None,
+        lines: list[ServiceLine] | None = None,
+        loops: list[Loop] | None = None,
+    ) -> None:
+        self.envelope = envelope
+        self.loop = loop
+        self.billing = billing
+        self.subscriber = subscriber
+        self.patient = patient
+        self.lines = [] if lines is None else lines
+        self.loops = [] if loops is None else loops
         self._ready = False
         self._payer_ready = False
         self._diagnoses: list[tuple[str, str]] | None = None
