@@ -30,6 +30,8 @@ COMPILED_MODULES = [
 #: The check path: every claim passes through the engine and the rules that apply to it.
 COMPILED_MODULES += [
     "edi837/engine.py",
+    "edi837/refdata/reference.py",
+    "edi837/rules/profiles.py",
     "edi837/rules/base.py",
     "edi837/rules/lines.py",
     "edi837/rules/pairing.py",
