@@ -56,6 +56,7 @@ CTREE := build/compiled-tree
 test-compiled: $(STAMP) ## The whole test suite against the compiled build (needs a C compiler)
 	rm -rf $(CTREE) && mkdir -p $(CTREE)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(CTREE)
+	ln -s $(CURDIR)/$(VENV) $(CTREE)/$(VENV)
 	cd $(CTREE) && EDI837_COMPILE=1 $(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace
 	cd $(CTREE) && PYTHONPATH=$(CURDIR)/$(CTREE) EDI837_CORPUS=$(abspath ../shared/corpus) \
 		$(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider

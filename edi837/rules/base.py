@@ -24,6 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules.lines import (
@@ -139,6 +141,8 @@ def document(cls: type[Rule]) -> None:
         cls.summary, cls.docs = _parse_doc(doc)
 
 
+# The optional compiled build compiles the rules; a program may still write its own in Python.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Rule:
     """Base class of every rule; subclasses are named by code and documented by docstring."""
 
