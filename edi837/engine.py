@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from edi837.causes import group as group_by_cause
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
@@ -168,6 +170,8 @@ class FileResult:
         }
 
 
+# The optional compiled build compiles this class; a program may still subclass it in Python.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Engine:
     """Selected rules, settings and reference data, ready to check claims and files."""
 

@@ -21,7 +21,11 @@ os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="edi837-test-data-")
 os.environ["EDI837_GUIDE_CACHE"] = "0"
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# Beside the project as CI has it; EDI837_CORPUS names it for a copy of the tree elsewhere
+# (make test-compiled runs the suite in build/compiled-tree).
+CORPUS = Path(
+    os.environ.get("EDI837_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 
 
 @pytest.fixture

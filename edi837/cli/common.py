@@ -54,23 +54,34 @@ def _debug() -> bool:
     return bool(root and root.obj and root.obj.get("debug"))
 
 
+def _options_error(exc: Exception) -> bool:
+    """Whether ``exc`` is the api's :class:`~edi837.api.OptionsError`.
+
+    Only a command that imported the api can raise one, so the api is looked up, not
+    imported: ``parse`` and ``split`` start without loading the rules.
+    """
+    api = sys.modules.get("edi837.api")
+    return api is not None and isinstance(exc, api.OptionsError)
+
+
 def guarded(func: F) -> F:
     """Turn any exception into one line on standard error and exit code 2 (``--debug``: raise)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from edi837.api import OptionsError
-
         try:
             return func(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except (Failure, OptionsError) as exc:
+        except Failure as exc:
             say(f"edi837: {exc}")
             sys.exit(EXIT_ERROR)
         except BrokenPipeError:
             sys.exit(EXIT_ERROR)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if _options_error(exc):
+                say(f"edi837: {exc}")
+                sys.exit(EXIT_ERROR)
             if _debug():
                 traceback.print_exc()
             else:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .asp import CrosswalkTable, load_crosswalk
 from .fda import PACKAGE_NAME, PRODUCT_NAME, NdcDirectory, load_packages, load_products
@@ -193,6 +194,11 @@ class ReferenceData:
     # The administration rows whose code range holds a code, whatever the date: most lines
     # (E/M, drugs, labs) are in none, and then no date needs to be read or compared.
     _administration_rows: dict[str, tuple[AdministrationCode, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    #: Memo tables of the rules that derive values from these tables, by the rule's name for
+    #: them: they live and go with the data they were worked out from.
+    rule_memos: dict[str, dict[Any, Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 

@@ -13,12 +13,18 @@ documentation treat every code alike.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import ClassVar
+
+from mypy_extensions import mypyc_attr
 
 from edi837.findings import Applicability, Edit, EditKind, Finding, Fix, Severity
 from edi837.refdata import ReferenceData
@@ -34,7 +40,7 @@ from edi837.rules.pairing import Pairing, pair_claim, pair_single
 from edi837.rules.profiles import Profile
 from edi837.rules.settings import Settings
 from edi837.x12.segment import Segment
-from edi837.x837p.model import Claim, Loop, ServiceLine, cached_value
+from edi837.x837p.model import Claim, Loop, ServiceLine
 
 # Profile and Settings live in their own modules; they are re-exported here for the callers
 # that read them with the rule model (the engine, the claim and encounter rules).
@@ -105,6 +111,38 @@ def _parse_doc(doc: str) -> tuple[str, dict[str, str]]:
 _CODE = re.compile(r"^([A-Z]+)(\d{3})$")
 
 
+@cache
+def _source_docstrings(module: str) -> dict[str, str]:
+    """The class docstrings of a module, read from its source file.
+
+    The optional compiled build (mypyc) does not keep class docstrings, and a rule's docstring
+    is its documentation; the build ships each module's source beside it, which is read here.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return {}
+    source = Path(spec.origin).with_name(module.rpartition(".")[2] + ".py")
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    return {
+        node.name: ast.get_docstring(node, clean=False) or ""
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+    }
+
+
+def document(cls: type[Rule]) -> None:
+    """Give a rule class its summary and sections, from its source where the build lost them."""
+    if not cls.summary:
+        module = getattr(cls, "__module__", "")  # as read, it would not compile (mypyc)
+        doc = _source_docstrings(module).get(cls.__name__, "")
+        cls.summary, cls.docs = _parse_doc(doc)
+
+
+# The optional compiled build compiles the rules; a program may still write its own in Python.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Rule:
     """Base class of every rule; subclasses are named by code and documented by docstring."""
 
@@ -130,7 +168,8 @@ class Rule:
         if match is None:
             return  # an intermediate base class, not a rule
         cls.code = f"{match.group(1)}-{match.group(2)}"
-        cls.summary, cls.docs = _parse_doc(cls.__doc__ or "")
+        # Empty in the compiled build, which drops docstrings: see :func:`document`.
+        cls.summary, cls.docs = _parse_doc(getattr(cls, "__doc__", None) or "")
 
     def default_severity(self, profile: Profile) -> Severity:
         """The catalogue severity under ``profile``."""
@@ -150,7 +189,7 @@ class Rule:
         return ()
 
 
-@dataclass
+@dataclass(init=False)
 class CheckContext:
     """What a rule may read while checking one claim: profile, settings, reference data, pairing.
 
@@ -164,21 +203,43 @@ class CheckContext:
     profile: Profile
     settings: Settings
     refdata: ReferenceData
-    _loops: dict[int, tuple[str, ServiceLine | None]] | None = None
-    _encounter_of: dict[int, list[ServiceLine]] = field(default_factory=dict)
 
-    @cached_value
+    # Explicit, so that the compiled build compiles it: a generated __init__ stays interpreted.
+    def __init__(
+        self, claim: Claim, profile: Profile, settings: Settings, refdata: ReferenceData
+    ) -> None:
+        self.claim = claim
+        self.profile = profile
+        self.settings = settings
+        self.refdata = refdata
+        self._loops: dict[int, tuple[str, ServiceLine | None]] | None = None
+        self._encounter_of: dict[int, list[ServiceLine]] = {}
+        # What the properties below work out on first read. Plain attributes rather than
+        # descriptors that write the instance dictionary, so that the class compiles (mypyc).
+        self._kinds: LineKinds | None = None
+        self._pairing: Pairing | None = None
+        self._encounters: list[list[ServiceLine]] | None = None
+
+    @property
     def kinds(self) -> LineKinds:
         """The lines of the claim sorted by what they bill (computed once, shared)."""
-        return classify_lines(self.claim, self.refdata, self.profile, self.settings.extra_noc)
+        kinds = self._kinds
+        if kinds is None:
+            kinds = self._kinds = classify_lines(
+                self.claim, self.refdata, self.profile, self.settings.extra_noc
+            )
+        return kinds
 
-    @cached_value
+    @property
     def pairing(self) -> Pairing:
         """The administration-to-drug-line pairing of this claim (computed once, shared)."""
-        single = pair_single(self.claim, self.kinds, self.refdata)
-        if single is not None:
-            return single
-        return pair_claim(self.claim, self.kinds, self.encounters, self.refdata)
+        pairing = self._pairing
+        if pairing is None:
+            single = pair_single(self.claim, self.kinds, self.refdata)
+            if single is None:
+                single = pair_claim(self.claim, self.kinds, self.encounters, self.refdata)
+            pairing = self._pairing = single
+        return pairing
 
     @property
     def injections(self) -> list[ServiceLine]:
@@ -210,18 +271,20 @@ class CheckContext:
         """The lines with their own rendering (2420A) or supervising (2420D) provider."""
         return self.kinds.provider_lines
 
-    @cached_value
+    @property
     def encounters(self) -> list[list[ServiceLine]]:
         """The lines grouped by encounter: same DTP*472 date as sent and same rendering NPI.
 
         Groups come in the order of their first line, and lines in line order (catalogue §0,
         "same encounter"; the rendering NPI is :meth:`~edi837.x837p.model.Claim.rendering_npi`).
         """
-        groups = group_encounters(self.claim, self.kinds)
-        of = self._encounter_of
-        for group in groups:
-            for line in group:
-                of[id(line)] = group
+        groups = self._encounters
+        if groups is None:
+            groups = self._encounters = group_encounters(self.claim, self.kinds)
+            of = self._encounter_of
+            for group in groups:
+                for line in group:
+                    of[id(line)] = group
         return groups
 
     def encounter_of(self, line: ServiceLine) -> list[ServiceLine]:

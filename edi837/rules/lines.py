@@ -6,7 +6,7 @@ it without depending on the rule context. One pass over the lines sorts them all
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from edi837.refdata import ReferenceData
 from edi837.refdata.reference import CodeFacts
@@ -17,19 +17,30 @@ from edi837.x837p.model import Claim, ServiceLine
 INJECTION = "96372"
 
 
-@dataclass
+@dataclass(init=False)
 class LineKinds:
     """The lines of one claim, sorted once by what they bill (each list in line order)."""
 
-    injections: list[ServiceLine] = field(default_factory=list)
-    drug_lines: list[ServiceLine] = field(default_factory=list)
-    noc_lines: list[ServiceLine] = field(default_factory=list)
-    em_lines: list[ServiceLine] = field(default_factory=list)
-    vaccine_lines: list[ServiceLine] = field(default_factory=list)
-    provider_lines: list[ServiceLine] = field(default_factory=list)
-    drug_by_line: dict[int, bool] = field(default_factory=dict)
+    injections: list[ServiceLine]
+    drug_lines: list[ServiceLine]
+    noc_lines: list[ServiceLine]
+    em_lines: list[ServiceLine]
+    vaccine_lines: list[ServiceLine]
+    provider_lines: list[ServiceLine]
+    drug_by_line: dict[int, bool]
     #: What the claim carries, as :class:`~edi837.rules.needs.Need` bits (which rules can fire).
-    needs: int = 0
+    needs: int
+
+    # Explicit, so that the compiled build compiles it: a generated __init__ stays interpreted.
+    def __init__(self) -> None:
+        self.injections = []
+        self.drug_lines = []
+        self.noc_lines = []
+        self.em_lines = []
+        self.vaccine_lines = []
+        self.provider_lines = []
+        self.drug_by_line = {}
+        self.needs = 0
 
     def is_drug_line(self, line: ServiceLine) -> bool:
         """Whether a line of this claim is a drug line (see :func:`is_drug_code`)."""

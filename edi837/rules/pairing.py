@@ -20,7 +20,7 @@ ambiguous, so that the rules report it instead of guessing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from edi837.refdata import ReferenceData
 from edi837.refdata.model import AdministrationCode
@@ -46,7 +46,7 @@ class Pair:
     basis: str
 
 
-@dataclass
+@dataclass(init=False)
 class Pairing:
     """The pairing of one claim.
 
@@ -54,16 +54,33 @@ class Pairing:
     every administration line (96372 included) with its drugs, empty or not.
     """
 
-    pairs: list[Pair] = field(default_factory=list)
-    administrations: list[Pair] = field(default_factory=list)
-    injections: list[ServiceLine] = field(default_factory=list)
-    drugs: list[ServiceLine] = field(default_factory=list)
-    unpaired_injections: list[ServiceLine] = field(default_factory=list)
-    unpaired_drugs: list[ServiceLine] = field(default_factory=list)
-    ambiguous: list[ServiceLine] = field(default_factory=list)
+    pairs: list[Pair]
+    administrations: list[Pair]
+    injections: list[ServiceLine]
+    drugs: list[ServiceLine]
+    unpaired_injections: list[ServiceLine]
+    unpaired_drugs: list[ServiceLine]
+    ambiguous: list[ServiceLine]
     # For each ambiguous drug line (by id), the administration lines of different codes that
     # could all have given it; the first is the one line order chose.
-    ambiguous_choices: dict[int, list[ServiceLine]] = field(default_factory=dict)
+    ambiguous_choices: dict[int, list[ServiceLine]]
+
+    # Explicit, so that the compiled build compiles it: a generated __init__ stays interpreted.
+    def __init__(
+        self,
+        pairs: list[Pair] | None = None,
+        administrations: list[Pair] | None = None,
+        injections: list[ServiceLine] | None = None,
+        drugs: list[ServiceLine] | None = None,
+    ) -> None:
+        self.pairs = [] if pairs is None else pairs
+        self.administrations = [] if administrations is None else administrations
+        self.injections = [] if injections is None else injections
+        self.drugs = [] if drugs is None else drugs
+        self.unpaired_injections = []
+        self.unpaired_drugs = []
+        self.ambiguous = []
+        self.ambiguous_choices = {}
 
     def drugs_for(self, injection: ServiceLine) -> list[ServiceLine]:
         """The drug lines paired with an administration line (empty when unpaired)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from edi837.rules.base import Rule
+from edi837.rules.base import Rule, document
 
 
 class UnknownRuleError(ValueError):
@@ -33,8 +33,20 @@ class Registry:
             if cls.code in self._rules:
                 raise ValueError(f"rule code {cls.code} is registered twice")
             self._rules[cls.code] = cls()
+        self._documented = False
+
+    def _document(self) -> None:
+        """Make sure every rule has its summary and sections (see :func:`.base.document`).
+
+        Only the ways that show documentation ask for it: a check selects its rules without.
+        """
+        if not self._documented:
+            for rule in self._rules.values():
+                document(type(rule))
+            self._documented = True
 
     def __iter__(self) -> Iterator[Rule]:
+        self._document()
         return iter(self._rules.values())
 
     def __len__(self) -> int:
@@ -45,10 +57,12 @@ class Registry:
 
     def all(self) -> list[Rule]:
         """Every rule."""
+        self._document()
         return list(self._rules.values())
 
     def get(self, code: str) -> Rule:
         """The rule with exactly this code."""
+        self._document()
         try:
             return self._rules[code.upper()]
         except KeyError:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from edi837.x12.segment import Delimiters, Segment, new_segment
+from edi837.x12.segment import DIRECT_INIT, Delimiters, Segment, new_segment
 
 _T = TypeVar("_T")
 
@@ -254,9 +254,11 @@ class SegmentReader:
         term = ""
         find = str.find
         count = str.count
-        # The fast path below makes almost every segment of a file: it builds them without
-        # ``Segment.__init__``, setting the slots itself, which is markedly cheaper.
+        # The fast path below makes almost every segment of a file. In pure Python it builds
+        # them without ``Segment.__init__``, setting the slots itself, which is markedly
+        # cheaper; compiled, the constructor is the cheaper way (``DIRECT_INIT``).
         make_segment = new_segment
+        direct = DIRECT_INIT
         whitespace = _WHITESPACE
         start = 0  # file layout before the current segment starts here in buf
         limit = self.max_segment_size
@@ -488,16 +490,19 @@ class SegmentReader:
                             line += count(lead, "\n")
                             offset = origin + (pos + len(lead)) * bytes_per_char
                         number += 1
-                        seg = make_segment(Segment)
-                        seg.text = text
-                        seg.elements = elements = text.split(separator)
-                        seg.id = elements[0]
-                        seg.delimiters = delims
-                        seg.number = number
-                        seg.byte_offset = offset
-                        seg.line = line
-                        seg.lead = lead
-                        seg.term = term
+                        if direct:
+                            seg = Segment(text, delims, number, offset, line, lead, term)
+                        else:
+                            seg = make_segment(Segment)
+                            seg.text = text
+                            seg.elements = elements = text.split(separator)
+                            seg.id = elements[0]
+                            seg.delimiters = delims
+                            seg.number = number
+                            seg.byte_offset = offset
+                            seg.line = line
+                            seg.lead = lead
+                            seg.term = term
                         if "\n" in text:
                             line += count(text, "\n")
                         pos += len(part) + 2
@@ -523,20 +528,24 @@ class SegmentReader:
                         # No LF in a part; a CR before the segment id is a line break.
                         line += count(lead, "\r")
                     number += 1
-                    seg = make_segment(Segment)
+                    terminator = term
                     if text[-1] == "\r":
                         text = text[:-1]
-                        seg.term = "\r\n"
+                        terminator = "\r\n"
+                    offset = origin + (pos + len(lead)) * bytes_per_char
+                    if direct:
+                        seg = Segment(text, delims, number, offset, line, lead, terminator)
                     else:
-                        seg.term = term
-                    seg.text = text
-                    seg.elements = elements = text.split(separator)
-                    seg.id = elements[0]
-                    seg.delimiters = delims
-                    seg.number = number
-                    seg.byte_offset = origin + (pos + len(lead)) * bytes_per_char
-                    seg.line = line
-                    seg.lead = lead
+                        seg = make_segment(Segment)
+                        seg.term = terminator
+                        seg.text = text
+                        seg.elements = elements = text.split(separator)
+                        seg.id = elements[0]
+                        seg.delimiters = delims
+                        seg.number = number
+                        seg.byte_offset = offset
+                        seg.line = line
+                        seg.lead = lead
                     line += 1
                     if has_cr and "\r" in text:
                         line += count(text, "\r")
@@ -566,16 +575,20 @@ class SegmentReader:
                         line += _breaks(lead) - (pending and lead[0] == "\n")
                 pending = False
                 number += 1
-                seg = make_segment(Segment)
-                seg.text = text
-                seg.elements = elements = text.split(separator)
-                seg.id = elements[0]
-                seg.delimiters = delims
-                seg.number = number
-                seg.byte_offset = origin + (pos + len(lead)) * bytes_per_char
-                seg.line = line
-                seg.lead = lead
-                seg.term = term
+                offset = origin + (pos + len(lead)) * bytes_per_char
+                if direct:
+                    seg = Segment(text, delims, number, offset, line, lead, term)
+                else:
+                    seg = make_segment(Segment)
+                    seg.text = text
+                    seg.elements = elements = text.split(separator)
+                    seg.id = elements[0]
+                    seg.delimiters = delims
+                    seg.number = number
+                    seg.byte_offset = offset
+                    seg.line = line
+                    seg.lead = lead
+                    seg.term = term
                 if "\n" in text or (has_cr and "\r" in text):
                     line += _breaks(text)
                 if term_cr:

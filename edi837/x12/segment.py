@@ -236,9 +236,14 @@ _PLAIN = Delimiters()
 #: the optional compiled build (mypyc) allows no instance of a compiled class made that way,
 #: so there a blank segment is made through ``__init__``, which is cheap in compiled code.
 new_segment: Callable[[type[Segment]], Segment]
+#: True in the compiled build, where calling ``Segment(...)`` with the values at hand is
+#: cheaper than a blank segment whose slots are set afterwards (the reverse of pure Python).
+DIRECT_INIT: bool
 try:
     object.__new__(Segment)
 except TypeError:
     new_segment = _blank_segment
+    DIRECT_INIT = True
 else:
     new_segment = object.__new__
+    DIRECT_INIT = False

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Context, Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -147,7 +147,7 @@ _NAMES = {
 _PARTY_LOOPS = frozenset(_LEVELS) | frozenset(_NAMES)
 
 
-@dataclass
+@dataclass(init=False)
 class Unit:
     """A run of consecutive segments: a claim, the segments between claims, or a skipped set.
 
@@ -165,11 +165,28 @@ class Unit:
     """
 
     kind: UnitKind
-    segments: list[Placed] | SegmentSpool = field(default_factory=list)
-    claim: Claim | None = None
-    envelope: Envelope | None = None
-    findings: list[Finding] = field(default_factory=list)
-    notice: str | None = None
+    segments: list[Placed] | SegmentSpool
+    claim: Claim | None
+    envelope: Envelope | None
+    findings: list[Finding]
+    notice: str | None
+
+    # Explicit, so that the compiled build compiles it: a generated __init__ stays interpreted.
+    def __init__(
+        self,
+        kind: UnitKind,
+        segments: list[Placed] | SegmentSpool | None = None,
+        claim: Claim | None = None,
+        envelope: Envelope | None = None,
+        findings: list[Finding] | None = None,
+        notice: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.segments = [] if segments is None else segments
+        self.claim = claim
+        self.envelope = envelope
+        self.findings = [] if findings is None else findings
+        self.notice = notice
 
     @property
     def first_number(self) -> int | None:

@@ -5,53 +5,19 @@ read them. Every view keeps the segments it was built from, so a finding can poi
 segment and element (``segment_number``, ``byte_offset``, ``SV101-3``). Views never change a
 segment: fixes are expressed as edits and applied by the fixer. The builder hands a claim to the
 rules only once all its segments are in, so derived values are computed once and cached: every
-rule reads the same SV1 and DTP*472 many times per claim.
+rule reads the same SV1 and DTP*472 many times per claim. The cache is plain attributes behind
+properties (no descriptor writing the instance dictionary), so that the views compile as they
+read in the optional compiled build (mypyc).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Generic, TypeVar, overload
 
 from edi837.x12.segment import Segment
-
-_T = TypeVar("_T")
-
-
-class cached_value(Generic[_T]):
-    """A value computed on first read and then kept in the instance dictionary.
-
-    :class:`functools.cached_property` without its lock: Python 3.11 takes a lock on every
-    first read, which costs more than most values here take to compute, and the views are
-    read by one thread. Once stored, the value is found in the instance dictionary before
-    this descriptor is consulted, so later reads cost a plain attribute lookup.
-    """
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> cached_value[_T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
-
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        value = self.func(instance)
-        instance.__dict__[self.name] = value
-        return value
-
 
 # Memo tables for the two value parsers: a file repeats the same amounts, unit counts and
 # dates on thousands of lines, and Decimal and date values are immutable, so one parse each
@@ -127,12 +93,18 @@ def parse_date(text: str) -> date | None:
     return value
 
 
-@dataclass
+@dataclass(init=False)
 class Loop:
     """One loop instance: its id as pyx12 names it (``2010AA``, ``2420A``) and its segments."""
 
     loop_id: str
-    segments: list[Segment] = field(default_factory=list)
+    segments: list[Segment]
+
+    # An explicit __init__ rather than the generated one: the compiled build (mypyc) compiles
+    # it, while a generated one stays interpreted, and one is made per loop of every claim.
+    def __init__(self, loop_id: str, segments: list[Segment] | None = None) -> None:
+        self.loop_id = loop_id
+        self.segments = [] if segments is None else segments
 
     def first(self, segment_id: str, qualifier: str | None = None) -> Segment | None:
         """The first segment with this id (and element-01 qualifier, when given)."""
@@ -150,49 +122,66 @@ class Loop:
         ]
 
 
-@dataclass
+@dataclass(init=False)
 class Provider:
     """A provider loop (2010AA billing, 2310B/2420A rendering, 2310D/2420D supervising)."""
 
     loop: Loop
 
-    @cached_value
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(self, loop: Loop) -> None:
+        self.loop = loop
+        self._ready = False
+
+    def _read(self) -> None:
+        nm1 = self.loop.first("NM1")
+        self._nm1: Segment | None = nm1
+        npi = ""
+        if nm1 is not None:
+            found = nm1.elements
+            if len(found) > 9 and found[8] == "XX":
+                npi = found[9]
+        self._npi = npi
+        self._ready = True
+
+    @property
     def nm1(self) -> Segment | None:
         """The NM1 that opens the loop."""
-        return self.loop.first("NM1")
+        if not self._ready:
+            self._read()
+        return self._nm1
 
-    @cached_value
+    @property
     def npi(self) -> str:
         """NM109 when NM108 is ``XX`` (the NPI qualifier), else ``""``."""
-        nm1 = self.nm1
-        if nm1 is None:
-            return ""
-        found = nm1.elements
-        return found[9] if len(found) > 9 and found[8] == "XX" else ""
+        if not self._ready:
+            self._read()
+        return self._npi
 
-    @cached_value
+    @property
     def identity(self) -> tuple[str, ...]:
         """NM1 elements 01-09, for comparing a line-level provider with the claim-level one."""
         nm1 = self.nm1
         return tuple(nm1.element(i) for i in range(1, 10)) if nm1 is not None else ()
 
 
-@dataclass
+@dataclass(init=False)
 class DrugLine:
     """Loop 2410 drug identification: LIN (NDC), CTP (quantity and unit), REF (Rx or link).
 
-    LIN, CTP and REF are found in one pass over the loop, together with every value the
-    properties below derive from them; each property then reads a stored value.
+    LIN, CTP and REF are found in one pass over the loop, on the first read of any property,
+    together with every value the properties derive from them.
     """
 
     loop: Loop
 
-    def _read(self) -> None:
-        """Find LIN, CTP and REF and store every derived value in the instance dictionary.
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(self, loop: Loop) -> None:
+        self.loop = loop
+        self._ready = False
 
-        The properties of this class find their values there from then on, so reading
-        one of them reads them all, once.
-        """
+    def _read(self) -> None:
+        """Find LIN, CTP and REF and store every derived value; the properties read them."""
         lin = ctp = ref = None
         for seg in self.loop.segments:
             sid = seg.id
@@ -204,10 +193,9 @@ class DrugLine:
                     ctp = seg
             elif sid == "REF" and ref is None:
                 ref = seg
-        values = self.__dict__
-        values["lin"] = lin
-        values["ctp"] = ctp
-        values["ref"] = ref
+        self._lin: Segment | None = lin
+        self._ctp: Segment | None = ctp
+        self._ref: Segment | None = ref
         qualifier = ndc = quantity_text = unit = ""
         if lin is not None:
             found = lin.elements
@@ -219,59 +207,68 @@ class DrugLine:
             count = len(found)
             quantity_text = found[4] if count > 4 else ""
             unit = found[5].split(ctp.delimiters.component)[0] if count > 5 else ""
-        values["qualifier"] = qualifier
-        values["ndc"] = ndc
-        values["quantity_text"] = quantity_text
-        values["quantity"] = parse_decimal(quantity_text)
-        values["unit"] = unit
+        self._qualifier = qualifier
+        self._ndc = ndc
+        self._quantity_text = quantity_text
+        self._quantity = parse_decimal(quantity_text)
+        self._unit = unit
+        self._ready = True
 
-    @cached_value
+    @property
     def lin(self) -> Segment | None:
         """The LIN segment (required in 2410)."""
-        self._read()
-        return self.lin
+        if not self._ready:
+            self._read()
+        return self._lin
 
-    @cached_value
+    @property
     def ctp(self) -> Segment | None:
         """The CTP segment (required in 2410)."""
-        self._read()
-        return self.ctp
+        if not self._ready:
+            self._read()
+        return self._ctp
 
-    @cached_value
+    @property
     def ref(self) -> Segment | None:
         """The REF segment (VY link sequence or XZ prescription number), when present."""
-        self._read()
-        return self.ref
+        if not self._ready:
+            self._read()
+        return self._ref
 
-    @cached_value
+    @property
     def qualifier(self) -> str:
         """LIN02: ``N4`` when LIN03 is an NDC in 5-4-2 format."""
-        self._read()
-        return self.qualifier
+        if not self._ready:
+            self._read()
+        return self._qualifier
 
-    @cached_value
+    @property
     def ndc(self) -> str:
         """LIN03 as sent (not normalised)."""
-        self._read()
-        return self.ndc
+        if not self._ready:
+            self._read()
+        return self._ndc
 
-    @cached_value
+    @property
     def quantity_text(self) -> str:
         """CTP04, the national drug unit count, as sent."""
-        self._read()
-        return self.quantity_text
+        if not self._ready:
+            self._read()
+        return self._quantity_text
 
-    @cached_value
+    @property
     def quantity(self) -> Decimal | None:
         """CTP04 as a number."""
-        self._read()
-        return self.quantity
+        if not self._ready:
+            self._read()
+        return self._quantity
 
-    @cached_value
+    @property
     def unit(self) -> str:
         """CTP05-1, the NDC unit of measure (F2, GR, ME, ML, UN)."""
-        self._read()
-        return self.unit
+        if not self._ready:
+            self._read()
+        return self._unit
 
 
 _NO_MODIFIERS: frozenset[str] = frozenset()
@@ -279,180 +276,226 @@ _NO_MODIFIERS: frozenset[str] = frozenset()
 LINE_NUMBER_DIGITS = 6
 
 
-@dataclass
+@dataclass(init=False)
 class ServiceLine:
     """Loop 2400 with its 2410 drug identification and 2420x/2430 loops.
 
-    SV1 and DTP*472 are found in one pass over the 2400 segments, and the values the rules
-    read on nearly every line (code, modifiers, units, place of service, pointers, date as
-    sent) are stored at once; the others (SV101-1, SV101-7, SV102, the parsed date) are worked
-    out when first read.
+    LX, SV1 and DTP*472 are found in one pass over the 2400 segments on the first read of any
+    of the properties, and every value derived from them is stored at once: the rules read
+    the same few values on every line many times.
     """
 
     loop: Loop
-    drug: DrugLine | None = None
-    rendering: Provider | None = None  # 2420A
-    supervising: Provider | None = None  # 2420D
-    loops: list[Loop] = field(default_factory=list)  # every 2410/242x/2430/2440 in order
+    drug: DrugLine | None
+    rendering: Provider | None  # 2420A
+    supervising: Provider | None  # 2420D
+    loops: list[Loop]  # every 2410/242x/2430/2440 in order
+
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(
+        self,
+        loop: Loop,
+        drug: DrugLine | None = None,
+        rendering: Provider | None = None,
+        supervising: Provider | None = None,
+        loops: list[Loop] | None = None,
+    ) -> None:
+        self.loop = loop
+        self.drug = drug
+        self.rendering = rendering
+        self.supervising = supervising
+        self.loops = [] if loops is None else loops
+        self._ready = False
 
     def _read(self) -> None:
-        """Find SV1 and DTP*472 and store the values derived from them together.
+        """Find LX, SV1 and DTP*472 in one pass and store every value derived from them.
 
-        The properties that call this method find their values in the instance dictionary
-        from then on, so reading one of them reads them all, once.
+        Called on the first read of any property below; the properties then return stored
+        values, so a line's segments are scanned once however many rules read it.
         """
-        sv1 = dtp = None
+        lx = sv1 = dtp = None
         for seg in self.loop.segments:
             sid = seg.id
             if sid == "SV1":
                 if sv1 is None:
                     sv1 = seg
-            elif sid == "DTP" and dtp is None:
-                found = seg.elements
-                if len(found) > 1 and found[1] == "472":
-                    dtp = seg
-        values = self.__dict__
-        values["sv1"] = sv1
+            elif sid == "DTP":
+                if dtp is None:
+                    found = seg.elements
+                    if len(found) > 1 and found[1] == "472":
+                        dtp = seg
+            elif sid == "LX" and lx is None:
+                lx = seg
+        self._lx: Segment | None = lx
+        number = None
+        if lx is not None:
+            found = lx.elements
+            number = parse_count(found[1] if len(found) > 1 else "", LINE_NUMBER_DIGITS)
+        self._number: int | None = number
+        self._sv1: Segment | None = sv1
         if sv1 is not None:
             elements = sv1.elements
             count = len(elements)
             composite = elements[1] if count > 1 else ""
             parts = composite.split(sv1.delimiters.component)
-            values["code"] = parts[1] if len(parts) > 1 else ""
+            self._qualifier = parts[0]
+            self._code = parts[1] if len(parts) > 1 else ""
+            self._description = parts[6] if len(parts) > 6 else ""
             mods = parts[2:6]
             while mods and not mods[-1]:
                 mods.pop()
-            values["modifiers"] = mods
+            self._modifiers = mods
             if not mods:
-                values["modifier_codes"] = _NO_MODIFIERS
+                self._modifier_codes = _NO_MODIFIERS
             elif len(mods) == 1:
-                values["modifier_codes"] = frozenset(mods)
+                self._modifier_codes = frozenset(mods)
             else:
-                values["modifier_codes"] = frozenset(mods).difference(("",))
+                self._modifier_codes = frozenset(mods).difference(("",))
+            self._charge = parse_decimal(elements[2] if count > 2 else "")
             units_text = elements[4] if count > 4 else ""
-            values["unit_basis"] = elements[3] if count > 3 else ""
-            values["units_text"] = units_text
-            values["units"] = parse_decimal(units_text)
-            values["place_of_service"] = elements[5] if count > 5 else ""
+            self._unit_basis = elements[3] if count > 3 else ""
+            self._units_text = units_text
+            self._units = parse_decimal(units_text)
+            self._place_of_service = elements[5] if count > 5 else ""
             pointers = elements[7] if count > 7 else ""
-            values["pointers"] = pointers.split(sv1.delimiters.component) if pointers else []
+            self._pointers = pointers.split(sv1.delimiters.component) if pointers else []
         else:
-            values["code"] = ""
-            values["modifiers"] = []
-            values["modifier_codes"] = _NO_MODIFIERS
-            values["unit_basis"] = values["units_text"] = values["place_of_service"] = ""
-            values["units"] = None
-            values["pointers"] = []
-        values["service_date_segment"] = dtp
+            self._qualifier = self._code = self._description = ""
+            self._modifiers = []
+            self._modifier_codes = _NO_MODIFIERS
+            self._charge = None
+            self._unit_basis = self._units_text = self._place_of_service = ""
+            self._units = None
+            self._pointers = []
+        self._service_date_segment: Segment | None = dtp
         date_text = ""
         if dtp is not None:
             found = dtp.elements
             date_text = found[3] if len(found) > 3 else ""
-        values["service_date_text"] = date_text
+        self._service_date_text = date_text
+        self._service_date = parse_date(date_text[:8]) if dtp is not None else None
+        self._ready = True
 
-    @cached_value
+    @property
     def lx(self) -> Segment:
         """The LX segment that opens the line."""
-        seg = self.loop.first("LX")
-        assert seg is not None, "a 2400 loop always opens with LX"
-        return seg
+        if not self._ready:
+            self._read()
+        lx = self._lx
+        assert lx is not None, "a 2400 loop always opens with LX"
+        return lx
 
-    @cached_value
+    @property
     def number(self) -> int | None:
         """LX01, the line number findings are keyed by (``None`` when it is not one)."""
-        return parse_count(self.lx.element(1), LINE_NUMBER_DIGITS)
+        if not self._ready:
+            self._read()
+        return self._number
 
-    @cached_value
+    @property
     def sv1(self) -> Segment | None:
         """The SV1 professional service segment."""
-        self._read()
-        return self.sv1
+        if not self._ready:
+            self._read()
+        return self._sv1
 
-    @cached_value
+    @property
     def qualifier(self) -> str:
         """SV101-1: ``HC`` for CPT/HCPCS."""
-        sv1 = self.sv1
-        return sv1.component(1, 1) if sv1 is not None else ""
+        if not self._ready:
+            self._read()
+        return self._qualifier
 
-    @cached_value
+    @property
     def code(self) -> str:
         """SV101-2, the procedure or drug code."""
-        self._read()
-        return self.code
+        if not self._ready:
+            self._read()
+        return self._code
 
-    @cached_value
+    @property
     def modifiers(self) -> list[str]:
         """SV101-3..6 as sent, empty positions included (trailing ones dropped)."""
-        self._read()
-        return self.modifiers
+        if not self._ready:
+            self._read()
+        return self._modifiers
 
-    @cached_value
+    @property
     def modifier_codes(self) -> frozenset[str]:
         """The modifiers of SV101-3..6 as a set, empty positions left out."""
-        self._read()
-        return self.modifier_codes
+        if not self._ready:
+            self._read()
+        return self._modifier_codes
 
-    @cached_value
+    @property
     def description(self) -> str:
         """SV101-7, the free-text description (NOC drugs)."""
-        sv1 = self.sv1
-        return sv1.component(1, 7) if sv1 is not None else ""
+        if not self._ready:
+            self._read()
+        return self._description
 
-    @cached_value
+    @property
     def charge(self) -> Decimal | None:
         """SV102, the line charge."""
-        sv1 = self.sv1
-        return parse_decimal(sv1.element(2)) if sv1 is not None else None
+        if not self._ready:
+            self._read()
+        return self._charge
 
-    @cached_value
+    @property
     def unit_basis(self) -> str:
         """SV103: ``UN`` units or ``MJ`` minutes."""
-        self._read()
-        return self.unit_basis
+        if not self._ready:
+            self._read()
+        return self._unit_basis
 
-    @cached_value
+    @property
     def units_text(self) -> str:
         """SV104 as sent."""
-        self._read()
-        return self.units_text
+        if not self._ready:
+            self._read()
+        return self._units_text
 
-    @cached_value
+    @property
     def units(self) -> Decimal | None:
         """SV104, the service unit count."""
-        self._read()
-        return self.units
+        if not self._ready:
+            self._read()
+        return self._units
 
-    @cached_value
+    @property
     def place_of_service(self) -> str:
         """SV105, sent only when it differs from CLM05-1."""
-        self._read()
-        return self.place_of_service
+        if not self._ready:
+            self._read()
+        return self._place_of_service
 
-    @cached_value
+    @property
     def pointers(self) -> list[str]:
         """SV107-1..4, the diagnosis code pointers as sent."""
-        self._read()
-        return self.pointers
+        if not self._ready:
+            self._read()
+        return self._pointers
 
-    @cached_value
+    @property
     def service_date_segment(self) -> Segment | None:
         """DTP*472, the service date (required on every 2400)."""
-        self._read()
-        return self.service_date_segment
+        if not self._ready:
+            self._read()
+        return self._service_date_segment
 
-    @cached_value
+    @property
     def service_date(self) -> date | None:
         """The first day of DTP*472 (D8, or the start of an RD8 range)."""
-        dtp = self.service_date_segment
-        if dtp is None:
-            return None
-        return parse_date(dtp.element(3)[:8])
+        if not self._ready:
+            self._read()
+        return self._service_date
 
-    @cached_value
+    @property
     def service_date_text(self) -> str:
         """DTP03 of DTP*472 as sent; lines are paired on this value."""
-        self._read()
-        return self.service_date_text
+        if not self._ready:
+            self._read()
+        return self._service_date_text
 
     def all_segments(self) -> list[Segment]:
         """The 2400 segments followed by those of every nested loop, in file order."""
@@ -462,12 +505,17 @@ class ServiceLine:
         return segments
 
 
-@dataclass
+@dataclass(init=False)
 class Party:
     """A hierarchical level (2000A, 2000B, 2000C) with its name loops (2010xx)."""
 
     hl: Loop
-    loops: list[Loop] = field(default_factory=list)
+    loops: list[Loop]
+
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(self, hl: Loop, loops: list[Loop] | None = None) -> None:
+        self.hl = hl
+        self.loops = [] if loops is None else loops
 
     def loop(self, loop_id: str) -> Loop | None:
         """The first nested loop with this id."""
@@ -498,7 +546,7 @@ class Envelope:
 _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 
 
-@dataclass
+@dataclass(init=False)
 class Claim:
     """Loop 2300 and its service lines, with the context it needs to be checked on its own.
 
@@ -508,71 +556,101 @@ class Claim:
 
     envelope: Envelope
     loop: Loop
-    billing: Party | None = None
-    subscriber: Party | None = None
-    patient: Party | None = None
-    lines: list[ServiceLine] = field(default_factory=list)
-    loops: list[Loop] = field(default_factory=list)  # 2300-level loops: 2310x, 2320, 2330x
+    billing: Party | None
+    subscriber: Party | None
+    patient: Party | None
+    lines: list[ServiceLine]
+    loops: list[Loop]  # 2300-level loops: 2310x, 2320, 2330x
+
+    # Explicit, so that the compiled build compiles it (see Loop).
+    def __init__(
+        self,
+        envelope: Envelope,
+        loop: Loop,
+        billing: Party | None = None,
+        subscriber: Party | None = None,
+        patient: Party | None = None,
+        lines: list[ServiceLine] | None = None,
+        loops: list[Loop] | None = None,
+    ) -> None:
+        self.envelope = envelope
+        self.loop = loop
+        self.billing = billing
+        self.subscriber = subscriber
+        self.patient = patient
+        self.lines = [] if lines is None else lines
+        self.loops = [] if loops is None else loops
+        self._ready = False
+        self._payer_ready = False
+        self._diagnoses: list[tuple[str, str]] | None = None
+        self._providers_ready = False
 
     def _read(self) -> None:
-        """Find CLM and store the values derived from it in the instance dictionary.
-
-        The properties :attr:`clm`, :attr:`id`, :attr:`place_of_service`,
-        :attr:`facility_qualifier` and :attr:`frequency` find their values there from then on.
-        """
+        """Find CLM and store the values derived from it (the CLM properties read them)."""
         segments = self.loop.segments
         clm = segments[0] if segments and segments[0].id == "CLM" else self.loop.first("CLM")
         assert clm is not None, "a 2300 loop always opens with CLM"
-        values = self.__dict__
-        values["clm"] = clm
+        self._clm: Segment = clm
         found = clm.elements
         count = len(found)
-        values["id"] = found[1] if count > 1 else ""
+        self._id = found[1] if count > 1 else ""
+        self._total_charge = parse_decimal(found[2] if count > 2 else "")
         parts = (found[5] if count > 5 else "").split(clm.delimiters.component)
         size = len(parts)
-        values["place_of_service"] = parts[0]
-        values["facility_qualifier"] = parts[1] if size > 1 else ""
-        values["frequency"] = parts[2] if size > 2 else ""
+        self._place_of_service = parts[0]
+        self._facility_qualifier = parts[1] if size > 1 else ""
+        self._frequency = parts[2] if size > 2 else ""
+        self._ready = True
 
-    @cached_value
+    @property
     def clm(self) -> Segment:
         """The CLM segment that opens the claim."""
-        self._read()
-        return self.clm
+        if not self._ready:
+            self._read()
+        return self._clm
 
-    @cached_value
+    @property
     def id(self) -> str:
         """CLM01, the patient control number; findings are keyed by it."""
-        self._read()
-        return self.id
+        if not self._ready:
+            self._read()
+        return self._id
 
-    @cached_value
+    @property
     def total_charge(self) -> Decimal | None:
         """CLM02, which must equal the sum of SV102."""
-        return parse_decimal(self.clm.element(2))
+        if not self._ready:
+            self._read()
+        return self._total_charge
 
-    @cached_value
+    @property
     def place_of_service(self) -> str:
         """CLM05-1, the facility code (place of service)."""
-        self._read()
-        return self.place_of_service
+        if not self._ready:
+            self._read()
+        return self._place_of_service
 
-    @cached_value
+    @property
     def facility_qualifier(self) -> str:
         """CLM05-2, always ``B`` on a professional claim."""
-        self._read()
-        return self.facility_qualifier
+        if not self._ready:
+            self._read()
+        return self._facility_qualifier
 
-    @cached_value
+    @property
     def frequency(self) -> str:
         """CLM05-3: 1 original, 7 replacement, 8 void."""
-        self._read()
-        return self.frequency
+        if not self._ready:
+            self._read()
+        return self._frequency
 
-    @cached_value
+    @property
     def diagnoses(self) -> list[tuple[str, str]]:
         """(qualifier, code) for every diagnosis in the HI segments of 2300, in pointer order."""
-        found: list[tuple[str, str]] = []
+        found = self._diagnoses
+        if found is not None:
+            return found
+        found = []
         for hi in self.loop.segments:
             if hi.id != "HI":
                 continue
@@ -581,28 +659,43 @@ class Claim:
                 parts = value.split(separator)
                 if parts[0] in _DIAGNOSIS_QUALIFIERS:
                     found.append((parts[0], parts[1] if len(parts) > 1 else ""))
+        self._diagnoses = found
         return found
 
-    @cached_value
+    def _read_payer(self) -> None:
+        """SBR01 and SBR09 of the subscriber and the 2010BB payer id, read together."""
+        subscriber = self.subscriber
+        sbr = subscriber.hl.first("SBR") if subscriber is not None else None
+        self._payer_responsibility = sbr.element(1) if sbr is not None else ""
+        self._claim_filing_indicator = sbr.element(9) if sbr is not None else ""
+        payer_id = ""
+        if subscriber is not None:
+            payer = subscriber.loop("2010BB")
+            nm1 = payer.first("NM1") if payer else None
+            payer_id = nm1.element(9) if nm1 is not None else ""
+        self._payer_id = payer_id
+        self._payer_ready = True
+
+    @property
     def payer_responsibility(self) -> str:
         """SBR01 of the subscriber (P primary, S secondary ...)."""
-        sbr = self.subscriber.hl.first("SBR") if self.subscriber else None
-        return sbr.element(1) if sbr is not None else ""
+        if not self._payer_ready:
+            self._read_payer()
+        return self._payer_responsibility
 
-    @cached_value
+    @property
     def claim_filing_indicator(self) -> str:
         """SBR09: ``MB`` Medicare Part B, ``MC`` Medicaid, ``CI`` commercial ..."""
-        sbr = self.subscriber.hl.first("SBR") if self.subscriber else None
-        return sbr.element(9) if sbr is not None else ""
+        if not self._payer_ready:
+            self._read_payer()
+        return self._claim_filing_indicator
 
-    @cached_value
+    @property
     def payer_id(self) -> str:
         """2010BB NM109, the payer identifier a configuration can key a profile on."""
-        if self.subscriber is None:
-            return ""
-        payer = self.subscriber.loop("2010BB")
-        nm1 = payer.first("NM1") if payer else None
-        return nm1.element(9) if nm1 is not None else ""
+        if not self._payer_ready:
+            self._read_payer()
+        return self._payer_id
 
     def claim_loop(self, loop_id: str) -> Loop | None:
         """The first 2300-level loop with this id (``2310B`` rendering, ``2310D`` supervising)."""
@@ -611,23 +704,36 @@ class Claim:
                 return loop
         return None
 
-    @cached_value
+    def _read_providers(self) -> None:
+        """The claim-level rendering and supervising providers and the billing provider."""
+        loop = self.claim_loop("2310B")
+        self._rendering = Provider(loop) if loop else None
+        loop = self.claim_loop("2310D")
+        self._supervising = Provider(loop) if loop else None
+        loop = self.billing.loop("2010AA") if self.billing else None
+        self._billing_provider = Provider(loop) if loop else None
+        self._providers_ready = True
+
+    @property
     def rendering(self) -> Provider | None:
         """2310B, the claim-level rendering provider."""
-        loop = self.claim_loop("2310B")
-        return Provider(loop) if loop else None
+        if not self._providers_ready:
+            self._read_providers()
+        return self._rendering
 
-    @cached_value
+    @property
     def supervising(self) -> Provider | None:
         """2310D, the claim-level supervising provider."""
-        loop = self.claim_loop("2310D")
-        return Provider(loop) if loop else None
+        if not self._providers_ready:
+            self._read_providers()
+        return self._supervising
 
-    @cached_value
+    @property
     def billing_provider(self) -> Provider | None:
         """2010AA, the billing provider."""
-        loop = self.billing.loop("2010AA") if self.billing else None
-        return Provider(loop) if loop else None
+        if not self._providers_ready:
+            self._read_providers()
+        return self._billing_provider
 
     def rendering_npi(self, line: ServiceLine) -> str:
         """The line's rendering NPI: 2420A if present, else 2310B, else 2010AA (catalogue §0)."""

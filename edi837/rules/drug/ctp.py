@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TypeAlias
-from weakref import WeakKeyDictionary
 
 from edi837.findings import Applicability, Finding, Fix, Severity
-from edi837.refdata import ReferenceData
 from edi837.refdata.model import CrosswalkRow, NdcPackage
 from edi837.rules.base import (
     CheckContext,
@@ -517,9 +515,6 @@ class _UnitReading:
 # the reference data, and a file repeats a few hundred such combinations on thousands of drug
 # lines, so each is worked out once per reference data (emptied past a bound).
 _ReadingKey: TypeAlias = tuple[str, bool, str, str, str]
-_READINGS: WeakKeyDictionary[ReferenceData, dict[_ReadingKey, _UnitReading | None]] = (
-    WeakKeyDictionary()
-)
 
 
 def _unit_reading(line: ServiceLine, ctx: CheckContext) -> _UnitReading | None:
@@ -527,10 +522,10 @@ def _unit_reading(line: ServiceLine, ctx: CheckContext) -> _UnitReading | None:
     drug = line.drug
     assert drug is not None
     key = (line.code, drug.lin is None, drug.qualifier, drug.ndc, drug.unit)
-    memo = _READINGS.get(ctx.refdata)
-    if memo is None:
-        memo = _READINGS[ctx.refdata] = {}
-    elif key in memo:
+    memo: dict[_ReadingKey, _UnitReading | None] = ctx.refdata.rule_memos.setdefault(
+        "CTP-003 unit readings", {}
+    )
+    if key in memo:
         return memo[key]
     ndc = line_ndc(line, ctx)
     rows = [r for r in crosswalk_rows(ndc, ctx) if r.hcpcs == line.code] if ndc else []
