@@ -35,6 +35,7 @@ from typing import BinaryIO, NamedTuple, cast
 
 from edi837.config import ConfigError, default_refdata_folder, load_config
 from edi837.engine import Engine, FileResult
+from edi837.finding_spool import FindingSpool
 from edi837.findings import Finding, Severity
 from edi837.fixing import Correction, LoggedEdit, correct, segment_diff
 from edi837.reports.annotate import AnnotateSummary, write_listing
@@ -254,6 +255,7 @@ def check(
     name: str | None = None,
     on_claim: Callable[[Claim, list[Finding]], None] | None = None,
     observe: Callable[[Segment], None] | None = None,
+    keep_findings: int | None = None,
 ) -> FileResult:
     """Check one input and return its findings and counts (``.to_dict()`` is the JSON contract).
 
@@ -262,11 +264,16 @@ def check(
     with its lines and the 96372 pairing (for the HTML report); clean claims are only counted,
     so memory stays bounded by the findings, not the file. ``on_claim`` is called with each
     claim and its findings as it is checked, and ``observe`` with every segment as it is read
-    (what ``edi837 batch`` records per claim and per interchange).
+    (what ``edi837 batch`` records per claim and per interchange). With ``keep_findings``, at
+    most about that many findings stay in memory and ``findings`` is a
+    :class:`~edi837.finding_spool.FindingSpool` holding the rest in a temporary file, read back
+    in order on each pass (what ``check -f json`` and ``-f csv`` use on very large files).
     """
     src = as_source(source, name)
     checker = _engine(engine, profile, select, ignore, refdata, config)
     result = FileResult(path=src.name)
+    if keep_findings is not None:
+        result.findings = FindingSpool(keep_findings)
     started = time.perf_counter()
     units = None
     try:

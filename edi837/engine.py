@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mypy_extensions import mypyc_attr
 
 from edi837.causes import group as group_by_cause
+from edi837.finding_spool import FindingSpool
 from edi837.findings import Finding, Severity
 from edi837.refdata import ReferenceData
 from edi837.rules import default_registry
@@ -146,7 +147,8 @@ class FileResult:
     transactions: int = 0
     claims: int = 0
     service_lines: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    # A plain list, or with api.check(keep_findings=...) a spool holding most of them on disk.
+    findings: list[Finding] | FindingSpool = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
     claim_views: list[ClaimView] = field(default_factory=list)

@@ -54,7 +54,7 @@ def subscribers(count: int) -> bytes:
 def findings_of(data: bytes) -> list[Finding]:
     result = api.check(data, name="hostile.837")
     assert result.status == "findings", result.error
-    return result.findings
+    return list(result.findings)
 
 
 def matching(pattern: re.Pattern[str], findings: list[Finding]) -> dict[str, Finding]:

@@ -60,6 +60,7 @@ def check(
     files are reported on standard error and the others are still checked.
     """
     from edi837 import api
+    from edi837.finding_spool import KEEP
     from edi837.findings import Severity
 
     names = expand_inputs(files)
@@ -67,10 +68,13 @@ def check(
     engine = engine_from(select, ignore, profile, config_path, refdata)
     threshold = Severity(fail_on)
     outcome = {"error": False, "findings": False}
+    keep = KEEP if fmt in ("json", "csv") else None
 
     def results() -> Iterator[FileResult]:
         for name in progress(names, "checking"):
-            result = api.check(name, engine=engine, detail=fmt == "html")
+            # JSON and CSV write each file's findings once, in order, after its counts: past
+            # a bound they wait on disk, so a file of a million claims is not held in memory.
+            result = api.check(name, engine=engine, detail=fmt == "html", keep_findings=keep)
             if result.status == "error" and result.error:
                 say(result.error)
             for notice in result.notices:

@@ -94,8 +94,10 @@ def file_lines(result: FileResult, redact: bool = False) -> Iterator[str]:
         yield f"  note: {escape_text(notice)}"
     group: tuple[str | None, str | None] | None = None
     line: int | None = None
-    under = consequences(result.findings)
-    for finding in result.findings:
+    # One pass's objects: consequences are matched to their cause by identity.
+    findings = list(result.findings)
+    under = consequences(findings)
+    for finding in findings:
         if finding.cause is not None and id(finding.cause) in under:
             continue  # shown under its cause
         key = (finding.transaction, finding.claim)
