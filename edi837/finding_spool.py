@@ -18,29 +18,30 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, overload
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from edi837.findings import Finding
+from edi837.spilled import SpilledSequence
 
 #: Findings kept in memory before a batch moves to disk: about a megabyte at a kilobyte each.
 KEEP = 1024
 
 
-class FindingSpool(Sequence[Finding]):
+class FindingSpool(SpilledSequence[Finding]):
     """A sequence of findings in file order whose older batches wait on disk."""
 
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = max(1, keep)
-        self._recent: list[Finding] = []
+        self._memory: list[Finding] = []
         self._file: IO[bytes] | None = None
         self._spilled = 0
         self._batches = 0
 
     def extend(self, findings: Iterable[Finding]) -> None:
         """Add the findings of one claim (or unit); a full buffer then moves to disk whole."""
-        self._recent.extend(findings)
-        if len(self._recent) >= self.keep:
+        self._memory.extend(findings)
+        if len(self._memory) >= self.keep:
             self._spill()
 
     def append(self, finding: Finding) -> None:
@@ -51,51 +52,21 @@ class FindingSpool(Sequence[Finding]):
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="edi837-findings-")
         self._file.seek(0, 2)
-        pickle.dump(self._recent, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._spilled += len(self._recent)
+        pickle.dump(self._memory, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spilled += len(self._memory)
         self._batches += 1
-        self._recent = []
+        self._memory = []
 
-    @property
-    def spilled(self) -> int:
-        """How many findings wait on disk."""
-        return self._spilled
-
-    def __len__(self) -> int:
-        return self._spilled + len(self._recent)
-
-    def __iter__(self) -> Iterator[Finding]:
-        if self._file is not None:
-            self._file.flush()
-            position = 0
-            for _ in range(self._batches):
-                self._file.seek(position)
-                batch: list[Finding] = pickle.load(self._file)  # noqa: S301 (written above)
-                position = self._file.tell()
-                yield from batch
-        yield from list(self._recent)
-
-    @overload
-    def __getitem__(self, index: int) -> Finding: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Finding]: ...
-
-    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
-        """Found by reading the spool through: indexing is for tests and the rare caller."""
-        if isinstance(index, slice):
-            return list(self)[index]
-        size = len(self)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError("finding index out of range")
-        if index >= self._spilled:
-            return self._recent[index - self._spilled]
-        for position, finding in enumerate(self):
-            if position == index:
-                return finding
-        raise IndexError("finding index out of range")  # pragma: no cover
+    def _read_spilled(self) -> Iterator[Finding]:
+        file = self._file
+        assert file is not None
+        file.flush()
+        position = 0
+        for _ in range(self._batches):
+            file.seek(position)
+            batch: list[Finding] = pickle.load(file)  # noqa: S301 (written above)
+            position = file.tell()
+            yield from batch
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FindingSpool | list | tuple):
@@ -110,9 +81,9 @@ class FindingSpool(Sequence[Finding]):
         return f"FindingSpool({len(self)} findings, {self._spilled} on disk)"
 
     def close(self) -> None:
-        """Drop the temporary file now rather than when the spool is collected."""
+        """Drop the temporary file; the spool is empty afterwards."""
         if self._file is not None:
             self._file.close()
             self._file = None
-            self._spilled = self._batches = 0
-            self._recent = []
+        self._spilled = self._batches = 0
+        self._memory = []

@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "edi837"
 LAYERS = {
     "edi837.findings": 0,
     "edi837.causes": 0,
+    "edi837.spilled": 0,
     "edi837.finding_spool": 1,
     "edi837.redaction": 2,
     "edi837.x12": 1,

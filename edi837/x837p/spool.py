@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import BinaryIO, overload
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
+from edi837.spilled import SpilledSequence
 from edi837.x12.segment import Delimiters, Segment, new_segment
 from edi837.x837p.tracker import Placement
 
@@ -42,7 +43,7 @@ _ERRORS = "surrogatepass"
 _PlacementKey = tuple[str, tuple[str, ...], int, int]
 
 
-class SegmentSpool(Sequence[tuple[Segment, Placement]]):
+class SegmentSpool(SpilledSequence[tuple[Segment, Placement]]):
     """``(segment, placement)`` pairs in file order; past a bound, the earlier ones on disk.
 
     :meth:`append` collects pairs in memory; :meth:`spill` moves those collected so far to the
@@ -84,11 +85,6 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
         if self._first is None:
             self._first = pair
         self._memory.append(pair)
-
-    @property
-    def spilled(self) -> int:
-        """How many pairs are on disk."""
-        return self._spilled
 
     def spill(self) -> None:
         """Move the pairs held in memory to the temporary file."""
@@ -161,41 +157,16 @@ class SegmentSpool(Sequence[tuple[Segment, Placement]]):
 
     # -- reading
 
-    def __len__(self) -> int:
-        return self._spilled + len(self._memory)
-
     def __bool__(self) -> bool:
         return self._first is not None
 
-    def __iter__(self) -> Iterator[Placed]:
-        if self._spilled:
-            yield from self._read_spilled()
-        yield from self._memory
-
-    @overload
-    def __getitem__(self, index: int) -> Placed: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Placed]: ...
-
-    def __getitem__(self, index: int | slice) -> Placed | Sequence[Placed]:
-        if isinstance(index, slice):
-            return list(self)[index]
-        size = len(self)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError("spool index out of range")
-        if index >= self._spilled:
-            return self._memory[index - self._spilled]
-        if index == 0 and self._first is not None:
+    def _kept(self, index: int) -> Placed | None:
+        # The first pair and the last spilled one are kept at hand: no read for these.
+        if index == 0:
             return self._first
-        if index == self._spilled - 1 and self._last is not None:
+        if index == self._spilled - 1:
             return self._last
-        for position, pair in enumerate(self._read_spilled()):
-            if position == index:
-                return pair
-        raise IndexError("spool index out of range")  # pragma: no cover - counted above
+        return None
 
     def _read_spilled(self) -> Iterator[Placed]:
         """Rebuild the spilled pairs; each pass keeps its own position in the file."""
