@@ -5,7 +5,8 @@ memory. ``edi837 check -f json`` and ``-f csv`` write them once, in order, after
 counts; holding them all would make memory grow with the file instead of staying bounded by
 one claim. The spool keeps the findings of whole claims in memory up to ``keep`` and moves
 them, in batches, to an unlinked temporary file, from which iteration reads them back in
-order, one batch at a time.
+order, one batch at a time. Where no temporary file can be written, the findings stay in
+memory as before.
 
 The batches are pickled: the file is created unlinked by this process (mode 0600, no name to
 open it by) and read back only by the same object, so no data from elsewhere is ever
@@ -37,6 +38,7 @@ class FindingSpool(SpilledSequence[Finding]):
         self._file: IO[bytes] | None = None
         self._spilled = 0
         self._batches = 0
+        self._unwritable = False
 
     def extend(self, findings: Iterable[Finding]) -> None:
         """Add the findings of one claim (or unit); a full buffer then moves to disk whole."""
@@ -49,10 +51,19 @@ class FindingSpool(SpilledSequence[Finding]):
         self.extend((finding,))
 
     def _spill(self) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="edi837-findings-")
-        self._file.seek(0, 2)
-        pickle.dump(self._memory, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._unwritable:
+            return
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="edi837-findings-")
+            self._file.seek(0, 2)
+            pickle.dump(self._memory, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError:
+            # A full or read-only temporary folder: the findings stay in memory, as the claim
+            # spool's segments do. Batches are read back by count, so a partly written one
+            # at the end is never read.
+            self._unwritable = True
+            return
         self._spilled += len(self._memory)
         self._batches += 1
         self._memory = []

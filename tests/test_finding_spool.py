@@ -85,3 +85,17 @@ def test_a_stream_input_spools_as_well() -> None:
     plain = api.check(io.BytesIO(data), name="x.837")
     spooled = api.check(io.BytesIO(data), name="x.837", keep_findings=2)
     assert spooled.to_dict() == plain.to_dict()
+
+
+def test_without_a_writable_temporary_folder_the_findings_stay_in_memory(
+    claims_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwritable(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    plain = api.check(claims_file)
+    monkeypatch.setattr("edi837.finding_spool.tempfile.TemporaryFile", unwritable)
+    spooled = api.check(claims_file, keep_findings=5)
+    assert isinstance(spooled.findings, FindingSpool)
+    assert spooled.findings.spilled == 0
+    assert spooled.to_dict() == plain.to_dict()
