@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.corpus import CORPUS
+
 # The suite never reads or writes the user's own data folder (reference data installed with
 # `edi837 refdata update` would change what the rules see): every process it starts, in-process
 # or as a subprocess, gets a private one.
@@ -21,11 +23,6 @@ os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="edi837-test-data-")
 os.environ["EDI837_GUIDE_CACHE"] = "0"
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# Beside the project as CI has it; EDI837_CORPUS names it for a copy of the tree elsewhere
-# (make test-compiled runs the suite in build/compiled-tree).
-CORPUS = Path(
-    os.environ.get("EDI837_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
-)
 
 
 @pytest.fixture

@@ -31,13 +31,12 @@ from edi837.cli import main
 from edi837.engine import Engine
 from edi837.rules import default_registry
 from edi837.x12.reader import X12SyntaxError, read_segments
+from tests.corpus import CORPUS
 from tests.x12valid import X12VALID, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 GOLDEN = FIXTURES / "acks"
-# ../shared/corpus beside the repository, or where EDI837_CORPUS says (a checkout elsewhere).
-CORPUS = Path(os.environ.get("EDI837_CORPUS", "") or ROOT.parent / "shared" / "corpus")
 SAMPLES = ROOT / "samples"
 NOW = datetime(2025, 3, 18, 10, 30)
 UPDATE = os.environ.get("EDI837_UPDATE_GOLDEN") == "1"

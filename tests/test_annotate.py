@@ -19,12 +19,12 @@ from edi837.engine import Engine
 from edi837.reports.annotate import annotate, write_listing
 from edi837.source import Source
 from edi837.x12.reader import SegmentReader, X12SyntaxError
+from tests.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 MULTI = SAMPLES / "multi.837"
 MISSING_NDC = SAMPLES / "missing-ndc.837"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 @pytest.fixture(scope="module")

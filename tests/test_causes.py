@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from edi837 import causes, engine
 from edi837.cli import main
 from edi837.rules import default_registry
+from tests.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FILES = sorted(
     p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("MANIFEST.tsv", "SOURCES.md")
 )

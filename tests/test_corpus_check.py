@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from edi837.cli import main
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FILES = sorted(
     p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("MANIFEST.tsv", "SOURCES.md")
 )

@@ -18,11 +18,11 @@ from edi837.findings import Applicability, EditKind, Finding, Severity
 from edi837.x12.envelope import EnvelopeChecker, transaction_kind
 from edi837.x12.reader import SegmentReader, read_segments
 from edi837.x837p.builder import UnitReader
+from tests.corpus import CORPUS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envelope"
 CLEAN = (FIXTURES / "clean-837p.x12").read_text(encoding="ascii")
 SEVERAL = (FIXTURES / "several-documents.x12").read_text(encoding="ascii")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 R = "reject"
 W = "warning"

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from edi837.cli import main
 from edi837.x12.reader import read_segments
+from tests.corpus import CORPUS
 from tests.x12valid import X12VALID, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def run(*args: str, input: bytes | None = None) -> tuple[int, bytes, str]:

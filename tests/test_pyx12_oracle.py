@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from edi837.cli import main
 from edi837.x12.reader import read_segments
 from edi837.x837p.builder import UnitReader
+from tests.corpus import CORPUS
 
 pytestmark = pytest.mark.corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def corpus_files() -> list[Path]:

@@ -14,13 +14,13 @@ import pytest
 
 from edi837.x12.reader import SegmentReader, X12SyntaxError
 from edi837.x12.writer import SegmentWriter
+from tests.corpus import CORPUS
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "samples").glob("*.837"))
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 # The one corpus file that is not X12 at all: it has no ISA envelope.
 NOT_X12 = "imsweb/x12_no_isa_line.txt"
 
